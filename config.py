@@ -1,0 +1,96 @@
+"""Configuration classes, read from the environment.
+
+`LMS_CONFIG` picks the class (development, testing, production); `DATABASE_URL`,
+`SECRET_KEY` and the other upper-case names below override the defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = PROJECT_DIR / "instance"
+DEV_SECRET = "dev-only-secret-change-me"  # noqa: S105 - refused by ProductionConfig
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET)
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'lms.sqlite3'}"
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Courses that ship with the product; `flask content build` defaults to this folder.
+    CONTENT_DIR = os.environ.get("CONTENT_DIR", str(PROJECT_DIR / "content"))
+    # The NHS.UK frontend installed by npm (never committed).
+    NHSUK_FRONTEND_DIR = os.environ.get(
+        "NHSUK_FRONTEND_DIR", str(PROJECT_DIR / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk")
+    )
+    SERVICE_NAME = "Innovation learning"
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session, so long forms on shift still submit
+
+    PASSWORD_HASH_METHOD = "scrypt"
+
+    # Login throttle: rows in the database, so it holds across every worker and host.
+    LOGIN_WINDOW_MINUTES = _env_int("LOGIN_WINDOW_MINUTES", 15)
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = _env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 10)
+    # Hospitals share one outgoing address between many staff, so this is set high.
+    LOGIN_MAX_FAILURES_PER_ADDRESS = _env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 100)
+    # How many proxies in front of the app set X-Forwarded-For (0 = trust none).
+    TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
+
+    # Production refuses to start with a missing, default or short secret.
+    REQUIRE_STRONG_SECRET = False
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing-secret"  # noqa: S105
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    # Cheap scrypt parameters: tests create hundreds of accounts.
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+    REQUIRE_STRONG_SECRET = True
+
+
+def check_secret(secret: str | None) -> None:
+    """Raise unless `secret` is fit for production."""
+    if not secret or secret == DEV_SECRET or len(secret) < 32:
+        raise RuntimeError(
+            "SECRET_KEY must be set to a random value of at least 32 characters in production, "
+            "for example: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_env() -> type[Config]:
+    name = os.environ.get("LMS_CONFIG", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"LMS_CONFIG={name!r} is not one of {', '.join(CONFIGS)}") from None

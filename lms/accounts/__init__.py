@@ -1,0 +1,1 @@
+"""Accounts: people, their organisations and roles; register, log in, profile."""

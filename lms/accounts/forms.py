@@ -1,0 +1,107 @@
+"""Account forms. Every form carries a CSRF token (Flask-WTF)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
+
+from lms.accounts import roles
+from lms.accounts.services import PASSWORD_MAX, PASSWORD_MIN
+
+PASSWORD_HINT = f"Use {PASSWORD_MIN} to {PASSWORD_MAX} characters. A few unrelated words make a strong password."
+
+
+def password_field(label: str, autocomplete: str = "new-password") -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[
+            InputRequired(message="Enter a password"),
+            Length(min=PASSWORD_MIN, max=PASSWORD_MAX,
+                   message=f"Password must be {PASSWORD_MIN} to {PASSWORD_MAX} characters"),
+        ],
+        render_kw={"autocomplete": autocomplete},
+        description=PASSWORD_HINT,
+    )
+
+
+class ProfileFields(FlaskForm):
+    full_name = StringField(
+        "Full name",
+        validators=[InputRequired(message="Enter your full name"), Length(max=200)],
+        description="As it should appear on your certificates.",
+        render_kw={"autocomplete": "name", "spellcheck": "false"},
+    )
+    organisation_id = SelectField(
+        "Organisation", validators=[InputRequired(message="Select your organisation")],
+        validate_choice=True,
+    )
+    professional_group = SelectField(
+        "Professional group",
+        choices=[("", "Select your professional group"), *roles.PROFESSIONAL_GROUPS.items()],
+        validators=[InputRequired(message="Select your professional group")],
+    )
+    registration_body = SelectField(
+        "Professional registration body (optional)",
+        choices=[("", "None"), *roles.REGISTRATION_BODIES.items()],
+        validators=[Optional()],
+    )
+    registration_number = StringField(
+        "Registration number (optional)",
+        validators=[Optional(), Length(max=32, message="Registration number must be 32 characters or fewer")],
+        description="For example your GMC, NMC or HCPC number. It is printed on your certificates.",
+        render_kw={"spellcheck": "false", "autocomplete": "off"},
+    )
+
+    def set_organisations(self, organisations) -> None:
+        """Choices grouped by kind, as (group label, [(id, name), ...])."""
+        from lms.accounts.organisations import KINDS
+
+        grouped: dict[str, list[tuple[str, str]]] = {}
+        for org in organisations:
+            grouped.setdefault(KINDS.get(org.kind, "Other"), []).append((org.id, org.name))
+        self.organisation_id.choices = {"": [("", "Select your organisation")], **grouped}
+
+    def validate_registration_number(self, field) -> None:
+        if field.data and not self.registration_body.data:
+            raise ValidationError("Select the body that holds your registration, or leave the number empty")
+
+    def validate_registration_body(self, field) -> None:
+        if field.data and not (self.registration_number.data or "").strip():
+            raise ValidationError("Enter your registration number, or choose None")
+
+
+class RegisterForm(ProfileFields):
+    email = EmailField(
+        "Email address",
+        validators=[InputRequired(message="Enter your email address"),
+                    Email(message="Enter an email address in the correct format, like name@example.nhs.uk"),
+                    Length(max=254)],
+        render_kw={"autocomplete": "email", "spellcheck": "false"},
+    )
+    password = password_field("Create a password")
+
+    field_order = ("full_name", "email", "password", "organisation_id", "professional_group",
+                   "registration_body", "registration_number")
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        validators=[InputRequired(message="Enter your email address")],
+        render_kw={"autocomplete": "username", "spellcheck": "false"},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[InputRequired(message="Enter your password")],
+        render_kw={"autocomplete": "current-password"},
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password",
+        validators=[InputRequired(message="Enter your current password")],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = password_field("New password")

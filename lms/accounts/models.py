@@ -1,0 +1,64 @@
+"""People and the organisations they work for."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lms.accounts import roles
+from lms.extensions import db
+
+
+class Organisation(db.Model):
+    __tablename__ = "organisations"
+
+    #: Stable key from the seeded list, e.g. ``imperial-college-london``.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: nhs-trust, integrated-care, local-authority, university or other.
+    kind: Mapped[str] = mapped_column(String(32))
+    #: Hidden from the registration list but kept for the people already in it.
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stored lower-cased, so uniqueness is case-insensitive on every database.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default=roles.LEARNER)
+    organisation_id: Mapped[str | None] = mapped_column(ForeignKey("organisations.id"))
+    #: A key of roles.PROFESSIONAL_GROUPS.
+    professional_group: Mapped[str] = mapped_column(String(32), default="other")
+    #: GMC, NMC, HCPC...; printed on certificates with the number when given.
+    registration_body: Mapped[str | None] = mapped_column(String(16))
+    registration_number: Mapped[str | None] = mapped_column(String(32))
+    #: Part of the login cookie; changing it (password change) logs out every other session.
+    session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    organisation: Mapped[Organisation | None] = relationship("Organisation")
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    def has_role(self, *names: str) -> bool:
+        return self.role in names
+
+    @property
+    def registration(self) -> str | None:
+        """``NMC 12A3456B``, or None when no registration was given."""
+        if not self.registration_number:
+            return None
+        return f"{self.registration_body or ''} {self.registration_number}".strip()

@@ -1,0 +1,1 @@
+"""Catalogue: published courses and the pages that list them."""

@@ -1,0 +1,55 @@
+"""The NHS.UK frontend: serves the npm package's CSS, JS and assets, and template helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, abort, send_from_directory
+from flask_login import current_user
+
+from lms.accounts.roles import ROLES
+
+NHSUK_FILES = {"nhsuk-frontend.min.css", "nhsuk-frontend.min.js"}
+
+# The header menu: (endpoint, label, roles that see it; None = everyone logged in or not).
+NAVIGATION = (
+    ("catalog.index", "Courses", None),
+    ("learning.dashboard", "My learning", "any"),
+    ("credentials.manage", "Certificates", ("partner", "admin")),
+    ("reports.programme", "Programme", ("lead", "admin")),
+)
+
+
+def init_app(app: Flask) -> None:
+    frontend_dir = Path(app.config["NHSUK_FRONTEND_DIR"])
+
+    @app.get("/vendor/nhsuk/<name>")
+    def nhsuk_file(name: str):
+        if name not in NHSUK_FILES:
+            abort(404)
+        return send_from_directory(frontend_dir, name, max_age=3600)
+
+    # The frontend's CSS refers to its icons as /assets/..., so they are served there.
+    @app.get("/assets/<path:filename>")
+    def nhsuk_asset(filename: str):
+        return send_from_directory(frontend_dir / "assets", filename, max_age=86400)
+
+    def main_navigation() -> list[tuple[str, str]]:
+        items = []
+        for endpoint, label, who in NAVIGATION:
+            if endpoint not in app.view_functions:
+                continue
+            if who is not None and not current_user.is_authenticated:
+                continue
+            if isinstance(who, tuple) and current_user.role not in who:
+                continue
+            items.append((endpoint, label))
+        return items
+
+    @app.context_processor
+    def service_globals() -> dict:
+        return {
+            "service_name": app.config["SERVICE_NAME"],
+            "main_navigation": main_navigation,
+            "role_names": ROLES,
+        }
