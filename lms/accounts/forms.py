@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
 from lms.accounts import roles
+from lms.accounts.organisations import KINDS
 from lms.accounts.services import PASSWORD_MAX, PASSWORD_MIN
 
 PASSWORD_HINT = f"Use {PASSWORD_MIN} to {PASSWORD_MAX} characters. A few unrelated words make a strong password."
+
+
+def options(pairs, optgroup: str | None = None) -> list[SelectChoice]:
+    return [SelectChoice(value, label, optgroup=optgroup) for value, label in pairs]
 
 
 def password_field(label: str, autocomplete: str = "new-password") -> PasswordField:
@@ -38,12 +44,12 @@ class ProfileFields(FlaskForm):
     )
     professional_group = SelectField(
         "Professional group",
-        choices=[("", "Select your professional group"), *roles.PROFESSIONAL_GROUPS.items()],
+        choices=options([("", "Select your professional group"), *roles.PROFESSIONAL_GROUPS.items()]),
         validators=[InputRequired(message="Select your professional group")],
     )
     registration_body = SelectField(
         "Professional registration body (optional)",
-        choices=[("", "None"), *roles.REGISTRATION_BODIES.items()],
+        choices=options([("", "None"), *roles.REGISTRATION_BODIES.items()]),
         validators=[Optional()],
     )
     registration_number = StringField(
@@ -54,13 +60,11 @@ class ProfileFields(FlaskForm):
     )
 
     def set_organisations(self, organisations) -> None:
-        """Choices grouped by kind, as (group label, [(id, name), ...])."""
-        from lms.accounts.organisations import KINDS
-
-        grouped: dict[str, list[tuple[str, str]]] = {}
-        for org in organisations:
-            grouped.setdefault(KINDS.get(org.kind, "Other"), []).append((org.id, org.name))
-        self.organisation_id.choices = {"": [("", "Select your organisation")], **grouped}
+        """Choices grouped by kind of organisation."""
+        self.organisation_id.choices = [SelectChoice("", "Select your organisation")] + [
+            SelectChoice(org.id, org.name, optgroup=KINDS.get(org.kind, "Other"))
+            for org in organisations
+        ]
 
     def validate_registration_number(self, field) -> None:
         if field.data and not self.registration_body.data:

@@ -1,0 +1,49 @@
+# Two commands do everything: `make run` and `make test`. See README.md.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+HOST ?= 127.0.0.1
+export FLASK_APP := wsgi
+
+.PHONY: run setup test test-sqlite test-postgres lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## Install, migrate, publish the shipped courses, create demo accounts, serve on http://$(HOST):$(PORT)
+run: setup
+	$(BIN)/flask run --host $(HOST) --port $(PORT)
+
+setup: $(VENV)/.installed node_modules/.installed
+	$(BIN)/flask db upgrade
+	$(BIN)/flask orgs sync
+	$(BIN)/flask demo accounts
+
+## The whole suite on SQLite, then every database test again on PostgreSQL
+test: $(VENV)/.installed-dev node_modules/.installed test-sqlite test-postgres
+
+test-sqlite: $(VENV)/.installed-dev node_modules/.installed
+	$(BIN)/python -m pytest
+
+test-postgres: $(VENV)/.installed-dev node_modules/.installed
+	LMS_TEST_DB=postgres $(BIN)/python -m pytest -m db
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache

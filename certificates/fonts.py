@@ -1,0 +1,141 @@
+"""Which fonts a certificate is set in, and where they come from.
+
+NHS identity type is Frutiger (proprietary) with Arial as the named fallback. We set
+certificates in Noto Sans, a humanist sans like Frutiger, from the Debian package
+``fonts-noto-core``: it covers Latin (including Vietnamese), Greek and Cyrillic, so almost
+every certificate is printed from two known files. Those files are pinned with
+``@font-face`` under the private family name "Certificate Sans", which keeps the bytes
+identical on every host with the same packages whatever else fontconfig knows about.
+
+Other scripts fall through the `FALLBACK_FAMILIES` list to installed system fonts
+(``fonts-noto-core`` for Arabic, Hebrew, Indic and others; ``fonts-noto-cjk`` for
+Chinese, Japanese and Korean). A character no installed font has is refused by
+`render_pdf` rather than printed as a box.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+LOGGER = logging.getLogger(__name__)
+
+#: Family name the pinned faces are declared under in ``@font-face``.
+PINNED_FAMILY = "Certificate Sans"
+
+#: Scheme of the URLs the stylesheet uses for pinned fonts; see `fetcher.py`.
+FONT_SCHEME = "certificate-font"
+
+#: System families tried, in order, for characters the pinned faces lack. Explicit
+#: names so fontconfig's choice does not depend on the host's language settings.
+FALLBACK_FAMILIES = (
+    "Noto Sans",
+    "Liberation Sans",
+    "Arial",
+    "Noto Sans Arabic",
+    "Noto Naskh Arabic",
+    "Noto Sans Hebrew",
+    "Noto Sans Devanagari",
+    "Noto Sans Bengali",
+    "Noto Sans Gurmukhi",
+    "Noto Sans Gujarati",
+    "Noto Sans Tamil",
+    "Noto Sans Telugu",
+    "Noto Sans Thai",
+    "Noto Sans Ethiopic",
+    "Noto Sans Armenian",
+    "Noto Sans Georgian",
+    "Noto Sans Sinhala",
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK KR",
+    "DejaVu Sans",
+)
+
+# Debian's paths first; fontconfig is asked only if a file is not there.
+_SEARCH = {
+    ("Noto Sans", "normal"): (
+        "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf",
+        "/usr/share/fonts/noto/NotoSans-Regular.ttf",
+    ),
+    ("Noto Sans", "bold"): (
+        "/usr/share/fonts/truetype/noto/NotoSans-Bold.ttf",
+        "/usr/share/fonts/noto/NotoSans-Bold.ttf",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class PinnedFace:
+    """One font file declared with ``@font-face``."""
+
+    weight: str
+    path: Path
+
+    @property
+    def url(self) -> str:
+        return f"{FONT_SCHEME}:{self.path.name}"
+
+
+@cache
+def pinned_faces() -> tuple[PinnedFace, ...]:
+    """Return the faces to pin, or () if the files are missing (system fonts then)."""
+    faces = []
+    for (family, weight), candidates in _SEARCH.items():
+        path = next((Path(p) for p in candidates if Path(p).is_file()), None)
+        path = path or _ask_fontconfig(family, weight)
+        if path is None:
+            LOGGER.warning(
+                "%s (%s) not found: certificates fall back to system fonts and may "
+                "differ between hosts; install fonts-noto-core",
+                family,
+                weight,
+            )
+            return ()
+        faces.append(PinnedFace(weight, path))
+    return tuple(faces)
+
+
+def font_face_css(faces: tuple[PinnedFace, ...], *, file_urls: bool = False) -> str:
+    """Return ``@font-face`` rules for `faces`.
+
+    `file_urls` gives ``file://`` sources, for a standalone HTML file rendered by a
+    plain WeasyPrint; our own renderer serves the fonts through its fetcher.
+    """
+    rules = []
+    for face in faces:
+        url = face.path.as_uri() if file_urls else face.url
+        rules.append(
+            f'@font-face {{ font-family: "{PINNED_FAMILY}"; font-weight: {face.weight};'
+            f' src: url("{url}"); }}'
+        )
+    return "\n".join(rules)
+
+
+def font_family_css(faces: tuple[PinnedFace, ...]) -> str:
+    """Return the ``font-family`` value: pinned family first, then the fallbacks."""
+    families = ((PINNED_FAMILY,) if faces else ()) + FALLBACK_FAMILIES
+    return ", ".join(f'"{family}"' for family in families) + ", sans-serif"
+
+
+def _ask_fontconfig(family: str, weight: str) -> Path | None:
+    fc_match = shutil.which("fc-match")
+    if fc_match is None:
+        return None
+    pattern = f"{family}:weight={'bold' if weight == 'bold' else 'regular'}"
+    result = subprocess.run(  # noqa: S603 - fixed program and arguments, no shell
+        [fc_match, "--format=%{family[0]}|%{file}", pattern],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=10,
+    )
+    found_family, _, file = result.stdout.partition("|")
+    # fc-match always answers with something; only the family we asked for will do.
+    if result.returncode != 0 or found_family != family or not Path(file).is_file():
+        return None
+    return Path(file)

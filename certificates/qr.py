@@ -1,0 +1,30 @@
+"""QR code of a certificate's verification URL, as SVG markup to inline in the page."""
+
+from __future__ import annotations
+
+import segno
+
+#: Error correction level: M survives a crease or a smudge and keeps the symbol small.
+ERROR_LEVEL = "M"
+#: Quiet zone in modules, as the QR specification asks.
+QUIET_ZONE = 4
+
+
+def make_qr(url: str) -> segno.QRCode:
+    """Return the QR code (never a Micro QR) that encodes `url` byte for byte."""
+    return segno.make_qr(url, error=ERROR_LEVEL, boost_error=False, encoding="utf-8")
+
+
+def qr_svg(url: str) -> str:
+    """Return an ``<svg>`` element drawing the QR code of `url`, sized by CSS.
+
+    The markup holds only a path and fixed attributes (no text from `url`), so it is
+    safe to place in the HTML unescaped.
+    """
+    return make_qr(url).svg_inline(
+        dark="#000",
+        border=QUIET_ZONE,
+        omitsize=True,
+        svgclass="qr",
+        lineclass=None,
+    )

@@ -1,0 +1,112 @@
+"""Headless Chromium (Debian's) driven by Playwright, against the app served on localhost.
+
+Every page a test visits is checked with axe; serious or critical violations fail the test.
+Where no Chromium is found the tests are skipped with a message (a failure when LMS_REQUIRE_ALL=1).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from lms import create_app
+from lms.extensions import db
+from tests.conftest import skip_or_fail
+
+CHROMIUM = os.environ.get("LMS_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+AXE_JS = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The app on a free localhost port, with a fresh SQLite database (browser tests stay on SQLite)."""
+    from config import TestingConfig
+    from lms.accounts.services import sync_organisations
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'browser.sqlite3'}"
+
+    class Config(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = url
+
+    app = create_app(Config)
+    with app.app_context():
+        db.create_all()
+        sync_organisations()
+        db.session.commit()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.app = app
+    server.url = f"http://127.0.0.1:{server.server_port}"
+    yield server
+    server.shutdown()
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        skip_or_fail(f"No Chromium at {CHROMIUM}: install it with 'apt-get install chromium'")
+    if not AXE_JS.exists():
+        skip_or_fail(f"axe-core is missing at {AXE_JS}: run 'npm ci'")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        yield browser
+        browser.close()
+
+
+class AxeChecker:
+    """Runs axe on each page visited and remembers what it found."""
+
+    def __init__(self):
+        self.checked: list[str] = []
+        self.violations: list[str] = []
+
+    def check(self, page) -> None:
+        page.add_script_tag(path=str(AXE_JS))
+        result = page.evaluate(
+            "async () => await axe.run(document, {runOnly: {type: 'tag', values: "
+            "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}})"
+        )
+        self.checked.append(page.url)
+        for violation in result["violations"]:
+            if violation["impact"] in BLOCKING_IMPACTS:
+                targets = [", ".join(node["target"]) for node in violation["nodes"][:3]]
+                self.violations.append(
+                    f"{page.url}: {violation['impact']} {violation['id']}: {violation['help']} at {targets}"
+                )
+
+
+@pytest.fixture
+def axe():
+    checker = AxeChecker()
+    yield checker
+    assert checker.checked, "the test visited no page that axe checked"
+    assert checker.violations == [], "\n".join(checker.violations)
+
+
+@pytest.fixture
+def page(browser, live_server, axe):
+    """A fresh browser tab; every page load (navigation or form submission) is checked by axe."""
+    # bypass_csp lets the test inject axe; the app's own pages never need it.
+    context = browser.new_context(bypass_csp=True, base_url=live_server.url, viewport={"width": 1024, "height": 900})
+    tab = context.new_page()
+    tab.on("load", lambda loaded: axe.check(loaded))
+    yield tab
+    context.close()

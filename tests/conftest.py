@@ -1,0 +1,195 @@
+"""Fixtures for every test that needs the app: a clean database per test, on SQLite or PostgreSQL.
+
+`LMS_TEST_DB=postgres` runs the database tests on PostgreSQL at `LMS_TEST_POSTGRES_URL`
+(a fresh database is created for the session and dropped after). Where PostgreSQL does not
+answer, those tests are skipped with a message, unless `LMS_REQUIRE_ALL=1` (CI) makes that a failure.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from flask import has_app_context
+from flask.testing import FlaskClient
+
+from lms import create_app
+from lms.extensions import db
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+REQUIRE_ALL = os.environ.get("LMS_REQUIRE_ALL") == "1"
+DB_FIXTURES = {"app", "client", "runner", "make_user", "database_url"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test that touches the database gets the `db` marker, so it reruns on PostgreSQL."""
+    for item in items:
+        if DB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+
+
+def skip_or_fail(message: str):
+    if REQUIRE_ALL:
+        pytest.fail(f"{message} (LMS_REQUIRE_ALL=1 turns this skip into a failure)")
+    pytest.skip(message)
+
+
+def postgres_admin_url() -> str:
+    return os.environ.get("LMS_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+
+
+def create_postgres_database(prefix: str = "lms_test") -> str:
+    """Create an empty database next to the configured one; returns its URL."""
+    admin_url = sa.make_url(postgres_admin_url())
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as error:
+        skip_or_fail(f"PostgreSQL does not answer at {admin_url.render_as_string()}: "
+                     f"{str(error).splitlines()[0]}")
+    finally:
+        engine.dispose()
+    return admin_url.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(url: str) -> None:
+    admin_url = sa.make_url(postgres_admin_url())
+    name = sa.make_url(url).database
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def new_database_url(tmp_path_factory, prefix: str = "lms_test") -> str:
+    """An empty database of the kind this run tests (SQLite file or PostgreSQL)."""
+    if os.environ.get("LMS_TEST_DB", "sqlite") == "postgres":
+        return create_postgres_database(prefix)
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> Iterator[str]:
+    url = new_database_url(tmp_path_factory)
+    yield url
+    if url.startswith("postgresql"):
+        drop_postgres_database(url)
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url) -> str:
+    """The schema, made once per session from the models (the migration test checks they agree)."""
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
+                      "SECRET_KEY": "testing-secret", "PASSWORD_HASH_METHOD": "scrypt:1024:8:1"})
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    return database_url
+
+
+def empty_all_tables() -> None:
+    with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+class LMSClient(FlaskClient):
+    """A test client that sends the CSRF token with forms, as a browser would.
+
+    Each request runs in its own app context (as on a real server), not in the test's:
+    the test's pending work is committed first, so the request sees it.
+    """
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            db.session.commit()
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+    def csrf_token(self) -> str:
+        response = self.get("/login")
+        if response.status_code == 302:
+            response = self.get("/profile")
+        match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', response.get_data(as_text=True))
+        assert match, "no CSRF token on the page"
+        return match.group(1)
+
+    def post_form(self, url: str, data: dict | None = None, **kwargs):
+        data = {"csrf_token": self.csrf_token(), **(data or {})}
+        return self.post(url, data=data, **kwargs)
+
+
+@pytest.fixture
+def app(_schema):
+    from config import TestingConfig
+    from lms.accounts.services import sync_organisations
+
+    class Config(TestingConfig):
+        SQLALCHEMY_DATABASE_URI = _schema
+
+    app = create_app(Config)
+    app.test_client_class = LMSClient
+    with app.app_context():
+        empty_all_tables()
+        sync_organisations()
+        db.session.commit()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app) -> LMSClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a user: make_user(role="educator", email=..., password=...)."""
+    from lms.accounts.services import create_user
+
+    counter = iter(range(1, 1_000_000))
+
+    def make(role: str = "learner", email: str | None = None, password: str = "correct horse battery",
+             full_name: str | None = None, **fields):
+        n = next(counter)
+        user = create_user(
+            email=email or f"person{n}@example.nhs.uk",
+            full_name=full_name or f"Person {n}",
+            password=password,
+            role=role,
+            organisation_id=fields.pop("organisation_id", "cnwl"),
+            professional_group=fields.pop("professional_group", "nurse"),
+            **fields,
+        )
+        db.session.commit()
+        return user
+
+    return make
+
+
+def log_in(client: LMSClient, email: str, password: str = "correct horse battery"):
+    return client.post_form("/login", {"email": email, "password": password})
+
+
+@pytest.fixture
+def login(client):
+    """login(user) logs the test client in through the real form."""
+
+    def do_login(user, password: str = "correct horse battery"):
+        response = log_in(client, user.email, password)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+    return do_login

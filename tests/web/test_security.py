@@ -1,0 +1,78 @@
+"""Headers on every page, CSRF on every form, error pages in the NHS design."""
+
+import re
+
+import pytest
+from flask import abort
+
+HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+
+
+@pytest.mark.parametrize("path", ["/", "/login", "/register", "/no-such-page"])
+def test_every_page_carries_the_security_headers(client, path):
+    response = client.get(path)
+    for name, value in HEADERS.items():
+        assert response.headers[name] == value
+    csp = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp
+    script_src = re.search(r"script-src ([^;]*)", csp).group(1)
+    assert "'unsafe-inline'" not in script_src and "'self'" in script_src
+
+
+def test_pages_have_no_inline_scripts_or_styles(client):
+    html = client.get("/register").get_data(as_text=True)
+    assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html) == []
+    assert " style=" not in html and "<style" not in html
+
+
+def test_a_post_without_a_csrf_token_gets_the_400_page(client):
+    response = client.post("/login", data={"email": "a@example.nhs.uk", "password": "x" * 12})
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "nhsuk-header" in html and "Nothing was saved" in html
+
+
+def test_a_post_with_a_forged_csrf_token_gets_400(client):
+    response = client.post("/login", data={"csrf_token": "forged", "email": "a@b.nhs.uk", "password": "x"})
+    assert response.status_code == 400
+
+
+def test_logout_needs_a_csrf_token(client, make_user, login):
+    user = make_user()
+    login(user)
+    assert client.post("/logout").status_code == 400
+    assert client.get("/profile").status_code == 200  # still logged in
+
+
+def test_not_found_page_uses_the_nhs_design(client):
+    response = client.get("/courses-that-do-not-exist")
+    assert response.status_code == 404
+    html = response.get_data(as_text=True)
+    assert "Page not found" in html and "nhsuk-footer" in html
+
+
+def test_server_error_page_uses_the_nhs_design(app, client):
+    @app.get("/boom-forbidden")
+    def forbidden():
+        abort(403)
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("deliberate")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = client.get("/boom")
+    assert response.status_code == 500
+    assert "Sorry, there is a problem with the service" in response.get_data(as_text=True)
+    response = client.get("/boom-forbidden")
+    assert response.status_code == 403
+    assert "You do not have access" in response.get_data(as_text=True)
+
+
+def test_session_cookie_is_httponly_and_samesite(client):
+    response = client.get("/login")
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
