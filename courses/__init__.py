@@ -1,0 +1,32 @@
+"""The course compiler: a folder of Markdown in, immutable compiled courses out.
+
+Pure library: imports only the standard library, Markdown, pymdown-extensions, PyYAML and nh3.
+"""
+
+from .compiler import CompileResult, CourseSummary, compile_course, compile_folder
+from .findings import CODES, Finding
+from .grading import GradeResult, grade
+from .model import (
+    TRACKS,
+    Asset,
+    Certificate,
+    Choice,
+    CompiledCourse,
+    CompiledLesson,
+    CompiledModule,
+    NumericAnswer,
+    Outcome,
+    QuestionSpec,
+    Reflection,
+    TrackMap,
+)
+from .questions import QUESTION_TYPES, QuestionResult, choice_order, score
+from .render import render_markdown
+
+__all__ = [
+    "CODES", "QUESTION_TYPES", "TRACKS", "Asset", "Certificate", "Choice", "CompileResult",
+    "CompiledCourse", "CompiledLesson", "CompiledModule", "CourseSummary", "Finding",
+    "GradeResult", "NumericAnswer", "Outcome", "QuestionResult", "QuestionSpec", "Reflection",
+    "TrackMap", "choice_order", "compile_course", "compile_folder", "grade", "render_markdown",
+    "score",
+]

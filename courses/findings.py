@@ -68,6 +68,7 @@ CODES: dict[str, CodeInfo] = {
     "E061": CodeInfo("error", "a link or image points outside the course folder"),
     "E062": CodeInfo("error", "a link or image uses a kind of address that is not allowed"),
     "E063": CodeInfo("error", "a link points to a Markdown file that is not a lesson"),
+    "E064": CodeInfo("error", "an SVG image contains scripts"),
     # Questions
     "Q001": CodeInfo("error", "a question has no correct choice"),
     "Q002": CodeInfo("error", "a single-answer question has several correct choices"),

@@ -69,7 +69,10 @@ def load_yaml(text: str, first_line: int) -> YamlResult:
         mark = exc.problem_mark or exc.context_mark
         line = first_line + (mark.line if mark else 0)
         problem = exc.problem or exc.context or "the text is not valid YAML"
-        return YamlResult(None, problems=[Problem(line, "E022", problem)])
+        return YamlResult(None, problems=[Problem(line, "E022", (
+            f"this line cannot be read ({problem}); a value that contains ': ' or starts "
+            "with [ { * & ! | > ' \" % @ or ` must be put in quotes, as in "
+            "title: \"PDSA: a worked example\""))])
     except yaml.YAMLError as exc:  # pragma: no cover - libyaml reports marks; belt and braces
         return YamlResult(None, problems=[Problem(first_line, "E022", str(exc))])
     finally:

@@ -1,4 +1,21 @@
 """Imports every domain's models, so the metadata (and Alembic) sees every table."""
 
 from lms.accounts.models import Organisation, User  # noqa: F401
+from lms.catalog.models import (  # noqa: F401
+    Course,
+    CourseAsset,
+    CourseStaff,
+    Lesson,
+    Module,
+    Question,
+    ReflectionPrompt,
+)
+from lms.learning.models import (  # noqa: F401
+    Enrolment,
+    LessonProgress,
+    QuestionResponse,
+    QuizAttempt,
+    QuizDraft,
+    ReflectionNote,
+)
 from lms.ratelimit import RateEvent  # noqa: F401

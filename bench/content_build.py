@@ -1,0 +1,245 @@
+"""Benchmark: compiling a 1,000-lesson course against the Markdown floor.
+
+Reproduce with:
+
+    .venv/bin/python bench/content_build.py [--lessons 1000] [--repeat 3] [--profile]
+
+The floor is Python-Markdown with the compiler's own extension set converting each lesson
+body once (one instance, reset between lessons); plain ``markdown.markdown`` with no
+extensions is printed for reference. The compile is ``courses.compile_folder`` on the same
+files. Figures are the best of ``--repeat`` runs. The last line is
+``compile_vs_markdown_floor: X.XX``.
+
+Stages for the publishing layer (full build into SQLite, no-change rebuild, one lesson
+changed) are placeholders below: pass a ``build_fn`` to ``main`` or fill ``PUBLISH_STAGES``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import markdown
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from courses import compile_folder  # noqa: E402
+from courses.render import EXTENSION_CONFIGS, EXTENSIONS  # noqa: E402
+
+WORDS = (
+    "patient safety improvement ward team change measure data process staff carers nurses "
+    "clinicians discharge medicines handover audit evidence pathway outcome spread adoption "
+    "innovation service quality run chart variation culture learning feedback co-design "
+    "stakeholder huddle escalation sepsis falls deterioration pressure ulcers referral clinic"
+).split()
+
+
+def _sentence(rng: random.Random) -> str:
+    words = [rng.choice(WORDS) for _ in range(rng.randint(8, 18))]
+    if rng.random() < 0.3:
+        i = rng.randrange(len(words))
+        words[i] = f"**{words[i]}**"
+    if rng.random() < 0.2:
+        i = rng.randrange(len(words))
+        words[i] = f"*{words[i]}*"
+    if rng.random() < 0.1:
+        words.append("([NHS England](https://www.england.nhs.uk/))")
+    return " ".join(words).capitalize() + "."
+
+
+def _paragraph(rng: random.Random) -> str:
+    sentences = " ".join(_sentence(rng) for _ in range(rng.randint(3, 6)))
+    # wrap like an editor would
+    out, line = [], ""
+    for word in sentences.split():
+        if len(line) + len(word) > 78:
+            out.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    out.append(line)
+    return "\n".join(out)
+
+
+def _question(rng: random.Random, lesson: int, number: int) -> str:
+    qid = f"q-{lesson:04d}-{number}"
+    kind = rng.choice(["single", "multiple", "truefalse", "numeric", "short"])
+    stem = _sentence(rng).rstrip(".") + "?"
+    if kind == "single":
+        body = (f"{stem}\n\n- [ ] {_sentence(rng)}\n    > {_sentence(rng)}\n"
+                f"- [x] {_sentence(rng)}\n- [ ] {_sentence(rng)}\n    > {_sentence(rng)}\n")
+    elif kind == "multiple":
+        body = (f"{stem}\n\n- [x] {_sentence(rng)}\n- [ ] {_sentence(rng)}\n"
+                f"    > {_sentence(rng)}\n- [x] {_sentence(rng)}\n- [ ] {_sentence(rng)}\n")
+    elif kind == "truefalse":
+        body = f"{stem}\n\n- [x] True\n- [ ] False\n    > {_sentence(rng)}\n"
+    elif kind == "numeric":
+        body = f"{stem}\n\n= {rng.randint(1, 90)}.5 +- 0.5\n"
+    else:
+        body = f"{stem}\n\n= {rng.choice(WORDS)}\n= {rng.choice(WORDS)} {rng.choice(WORDS)}\n"
+    return (f"/// question | {qid}\n    points: {rng.randint(1, 3)}\n\n{body}\n"
+            f"Hint: {_sentence(rng)}\nExplanation: {_paragraph(rng)}\n///\n")
+
+
+def lesson_text(rng: random.Random, lesson: int) -> str:
+    """One realistic lesson: front matter, prose, lists, a table, track blocks, a quiz."""
+    parts = [
+        "---",
+        f"id: lesson-{lesson:04d}",
+        f'title: "Lesson {lesson}: {rng.choice(WORDS)} and {rng.choice(WORDS)}"',
+        "estimated_minutes: {default: 15, postgraduate: 25}",
+        "outcomes: [lo-one]",
+        "---",
+        "",
+        f"## {rng.choice(WORDS).capitalize()} in practice",
+        "",
+        _paragraph(rng), "", _paragraph(rng), "",
+        "- " + _sentence(rng), "- " + _sentence(rng), "- " + _sentence(rng), "",
+        f"### {rng.choice(WORDS).capitalize()}", "",
+        _paragraph(rng), "",
+        "| Measure | Type | Example |", "|---|---|---|",
+        *[f"| {rng.choice(WORDS)} | {rng.choice(WORDS)} | {_sentence(rng)} |" for _ in range(4)],
+        "",
+        "1. " + _sentence(rng), "2. " + _sentence(rng), "",
+        '!!! note "Reflect"', "    " + _sentence(rng), "",
+        "/// track | postgraduate", "### Going deeper", "", _paragraph(rng), "",
+        _paragraph(rng), "///", "",
+        "/// track | ahp junior", _paragraph(rng), "///", "",
+        _paragraph(rng), "",
+    ]
+    if rng.random() < 0.5:
+        parts += ["/// track | junior", _paragraph(rng), "///", ""]
+    parts += [_question(rng, lesson, n) for n in range(rng.randint(2, 3))]
+    parts += [f"/// reflection | r-{lesson:04d}", _sentence(rng), "///", ""]
+    return "\n".join(parts)
+
+
+def generate(root: Path, lessons: int, per_module: int = 20, seed: int = 7) -> Path:
+    """Write a course of ``lessons`` lessons under ``root`` and return its folder."""
+    rng = random.Random(seed)
+    course = root / "bench-course"
+    course.mkdir()
+    (course / "course.md").write_text(
+        "---\nid: bench-course\ntitle: Benchmark course\ntracks: [postgraduate, ahp, junior]\n"
+        "learning_outcomes:\n  - id: lo-one\n    text: Do the thing.\n---\n\n# Benchmark\n\n"
+        + _paragraph(rng) + "\n", encoding="utf-8")
+    for index in range(lessons):
+        module_number = index // per_module + 1
+        module = course / f"{module_number:02d}-module"
+        if not module.exists():
+            module.mkdir()
+            (module / "module.md").write_text(
+                f"---\nid: module-{module_number:03d}\ntitle: Module {module_number}\n---\n\n"
+                + _paragraph(rng) + "\n", encoding="utf-8")
+        (module / f"{index % per_module + 1:02d}-lesson.md").write_text(
+            lesson_text(rng, index + 1), encoding="utf-8")
+    return course
+
+
+def _bodies(course: Path) -> list[str]:
+    bodies = []
+    for path in sorted(course.rglob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        bodies.append(text.split("\n---\n", 1)[1])
+    return bodies
+
+
+def _best(fn: Callable[[], object], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+# -- publishing stages: filled in once lms.publishing exists ---------------------------------
+
+def full_build_into_sqlite(course_dir: Path) -> object:
+    """PLACEHOLDER: compile and publish into a fresh SQLite database."""
+    raise NotImplementedError
+
+
+def no_change_rebuild(course_dir: Path) -> object:
+    """PLACEHOLDER: publish again with nothing changed (should touch no rows)."""
+    raise NotImplementedError
+
+
+def one_lesson_changed_rebuild(course_dir: Path) -> object:
+    """PLACEHOLDER: change one lesson's text, then publish again."""
+    raise NotImplementedError
+
+
+PUBLISH_STAGES: dict[str, Callable[[Path], object] | None] = {
+    "full build into SQLite": None,  # full_build_into_sqlite
+    "no-change rebuild": None,  # no_change_rebuild
+    "one-lesson-changed rebuild": None,  # one_lesson_changed_rebuild
+}
+
+
+def main(argv: list[str] | None = None,
+         build_fn: dict[str, Callable[[Path], object]] | None = None) -> float:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lessons", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--profile", action="store_true", help="print a cProfile of a compile")
+    args = parser.parse_args(argv)
+    print(f"# reproduce: .venv/bin/python bench/content_build.py --lessons {args.lessons} "
+          f"--repeat {args.repeat}")
+    stages = dict(PUBLISH_STAGES)
+    stages.update(build_fn or {})
+    with tempfile.TemporaryDirectory() as tmp:
+        course = generate(Path(tmp), args.lessons)
+        bodies = _bodies(course)
+        size = sum(len(b) for b in bodies)
+        print(f"generated {args.lessons} lessons, {len(bodies)} Markdown files, "
+              f"{size / 1e6:.2f} MB of body text")
+
+        md = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS)
+
+        def floor() -> None:
+            for body in bodies:
+                md.reset()
+                md.convert(body)
+
+        def plain() -> None:
+            for body in bodies:
+                markdown.markdown(body)
+
+        result = compile_folder(course)
+        assert result.exit_code == 0, [str(f) for f in result.findings[:5]]
+
+        floor_s = _best(floor, args.repeat)
+        plain_s = _best(plain, args.repeat)
+        compile_s = _best(lambda: compile_folder(course), args.repeat)
+        print(f"{'markdown floor (same extensions)':40s} {floor_s:8.3f} s   1.00x")
+        print(f"{'plain markdown.markdown (reference)':40s} {plain_s:8.3f} s   "
+              f"{plain_s / floor_s:.2f}x")
+        print(f"{'full compile (compile_folder)':40s} {compile_s:8.3f} s   "
+              f"{compile_s / floor_s:.2f}x")
+        for name, stage in stages.items():
+            if stage is None:
+                print(f"{name:40s} (pending: needs lms.publishing)")
+            else:
+                seconds = _best(lambda stage=stage: stage(course), args.repeat)
+                print(f"{name:40s} {seconds:8.3f} s   {seconds / floor_s:.2f}x")
+        if args.profile:
+            profiler = cProfile.Profile()
+            profiler.enable()
+            compile_folder(course)
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+        ratio = compile_s / floor_s
+        print(f"compile_vs_markdown_floor: {ratio:.2f}")
+        return ratio
+
+
+if __name__ == "__main__":
+    main()

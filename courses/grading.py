@@ -1,0 +1,41 @@
+"""Grading a quiz attempt: pure, so the app can call it from any service or test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .model import QuestionSpec
+from .questions import QuestionResult, score
+
+
+@dataclass(frozen=True, slots=True)
+class GradeResult:
+    """The outcome of one attempt at a quiz."""
+
+    score: float
+    max_score: float
+    percent: float  # 0-100, rounded to two places; 0 when the quiz has no points
+    passed: bool | None  # None when no pass mark was given
+    results: tuple[QuestionResult, ...]
+
+    def result_for(self, question_id: str) -> QuestionResult | None:
+        return next((r for r in self.results if r.question_id == question_id), None)
+
+
+def grade(specs: Iterable[QuestionSpec], answers: Mapping[str, Any] | None, *,
+          pass_mark: float | None = None) -> GradeResult:
+    """Score every question in ``specs`` (in order) against ``answers``
+    (question id -> answer). Missing or malformed answers score 0; nothing raises.
+
+    ``passed`` is ``percent >= pass_mark`` when a pass mark is given.
+    """
+    if not isinstance(answers, Mapping):
+        answers = {}
+    results = tuple(score(spec, answers.get(spec.id)) for spec in specs)
+    total = round(sum(r.points_awarded for r in results), 6)
+    possible = round(sum(r.points_possible for r in results), 6)
+    percent = round(100.0 * total / possible, 2) if possible > 0 else 0.0
+    passed = None if pass_mark is None else percent >= pass_mark
+    return GradeResult(total, possible, percent, passed, results)

@@ -1,0 +1,450 @@
+"""The one Markdown renderer and HTML sanitiser.
+
+A file is rendered once, whatever its number of tracks: the scanner leaves sentinel
+paragraphs where track blocks start and end, Markdown renders everything together, the
+sanitiser cleans it, and each track's HTML is cut out afterwards. Question stems and choices
+ride along in the same Markdown run, after the lesson body; feedback, hints and explanations
+go through a second run of their own, so nothing that reveals an answer can ever share a
+Markdown document (abbreviations, footnotes, a table of contents) with the lesson text.
+
+If a sentinel does not come out as its own paragraph (say, raw HTML swallowed it), the file
+falls back to one Markdown run per track and per piece, which is slower but always right.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html as html_lib
+import mimetypes
+import os
+import re
+import secrets
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+import markdown
+import nh3
+
+from .findings import Collector
+from .model import Asset, TrackMap
+from .scanner import Item, Marker
+
+# a random part makes the sentinels impossible to type by accident
+_NONCE = secrets.token_hex(4)
+_RE_P_TOKEN = re.compile(rf"<p>zq{_NONCE}([a-z])(\d+)qz</p>\n?")
+_RE_ANY_TOKEN = re.compile(rf"zq{_NONCE}([a-z])(\d+)qz")
+_KIND_LETTER = {"open": "o", "close": "c", "reflection": "r"}
+
+
+def _token(kind: str, number: int) -> str:
+    return f"zq{_NONCE}{kind}{number}qz"
+
+
+_FOOTNOTES_HERE = _token("n", 0)
+
+EXTENSIONS = [
+    "tables", "fenced_code", "footnotes", "attr_list", "def_list", "abbr", "admonition", "toc",
+    "pymdownx.details", "pymdownx.tabbed",
+    "pymdownx.blocks.admonition", "pymdownx.blocks.details", "pymdownx.blocks.tab",
+]
+EXTENSION_CONFIGS = {
+    "tables": {"use_align_attribute": True},  # 'align', because style attributes are removed
+    "footnotes": {"PLACE_MARKER": _FOOTNOTES_HERE},
+    "pymdownx.tabbed": {"alternate_style": True},
+    "pymdownx.blocks.tab": {"alternate_style": True},
+}
+
+ADMONITION_TYPES = {
+    "note", "attention", "caution", "danger", "error", "tip", "hint", "warning", "important",
+    "info", "example", "quote", "success", "failure", "question", "abstract", "bug", "summary",
+    "todo", "seealso",
+}
+CODE_LANGUAGES = {
+    "python", "r", "sql", "json", "yaml", "text", "bash", "shell", "html", "css", "javascript",
+    "csv", "xml", "markdown", "stata", "spss",
+}
+TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del",
+    "details", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5",
+    "h6", "hr", "i", "img", "input", "ins", "kbd", "label", "li", "mark", "ol", "p", "pre", "q",
+    "s", "samp", "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td",
+    "tfoot", "th", "thead", "tr", "u", "ul", "var",
+}
+# removed together with everything inside them
+CLEAN_CONTENT_TAGS = {
+    "script", "style", "svg", "math", "iframe", "object", "embed", "template", "noscript",
+    "textarea", "select", "title", "xmp", "noembed", "noframes", "frameset", "frame", "applet",
+    "form", "button", "audio", "video", "canvas", "link", "meta", "base",
+}
+ATTRIBUTES = {
+    "*": {"id", "title", "lang", "dir"},
+    "a": {"href"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"align", "colspan", "rowspan"},
+    "th": {"align", "colspan", "rowspan", "scope"},
+    "ol": {"start", "type"},
+    "li": {"value"},
+    "details": {"open"},
+    "input": {"id", "name", "checked"},  # only the radio buttons of tabbed content
+    "label": {"for"},
+    "col": {"span"},
+    "colgroup": {"span"},
+}
+ALLOWED_CLASSES = {
+    "div": ADMONITION_TYPES | {"admonition", "footnote", "tabbed-set", "tabbed-alternate",
+                               "tabbed-labels", "tabbed-content", "tabbed-block", "toc"},
+    "details": ADMONITION_TYPES,
+    "p": {"admonition-title"},
+    "a": {"footnote-ref", "footnote-backref"},
+    "code": {f"language-{name}" for name in CODE_LANGUAGES},
+}
+# schemes let through to the attribute filter so it can name them in an error;
+# the filter itself lets only http, https, mailto and tel out
+_URL_SCHEMES = {"http", "https", "mailto", "tel", "javascript", "data", "vbscript", "file",
+                "ftp"}
+_RE_URL_JUNK = re.compile(r"[\t\n\r]")
+_RE_URL_EDGES = re.compile(r"^[\x00-\x20]+|[\x00-\x20]+$")
+_RE_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*):")
+_RE_A_TAG = re.compile(r"<a\b([^>]*)>")
+_RE_EXTERNAL_HREF = re.compile(r'\shref="(?:https?:|//)', re.I)
+_MEDIA_TYPES = {".svg": "image/svg+xml", ".webp": "image/webp", ".png": "image/png",
+                ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+                ".pdf": "application/pdf", ".csv": "text/csv"}
+_RE_SVG_ACTIVE = re.compile(rb"<script|<foreignobject|javascript:|\bon[a-z]+\s*=", re.I)
+
+
+@dataclass(slots=True)
+class LinkContext:
+    """Where a file sits, so its relative links and images can be checked and rewritten."""
+
+    path: Path  # the source file, absolute
+    course_dir: Path  # absolute
+    slug: str
+    asset_url: str  # formatted with slug, path and sha256
+    lesson_url: str  # formatted with slug, module and lesson
+    lesson_files: Mapping[str, tuple[str, str]]  # normalised path -> (module id, lesson id)
+    assets: dict[str, Asset]  # shared by the whole course
+    url_lines: Mapping[str, int]
+    default_line: int
+    collector: Collector
+    reported: set[tuple[str, int, str]] = field(default_factory=set)
+    used_assets: set[str] = field(default_factory=set)  # asset paths this file shows
+
+    def report(self, code: str, url: str, message: str) -> None:
+        line = self.url_lines.get(url, self.default_line)
+        key = (code, line, url)
+        if key not in self.reported:
+            self.reported.add(key)
+            self.collector.add(self.path, line, code, message)
+
+
+@dataclass(slots=True)
+class RenderedFile:
+    """A file's HTML: the body per track, then the public and private pieces in order."""
+
+    html: TrackMap[str]
+    public: list[str]
+    private: list[str]
+
+
+def reflection_slot(reflection_id: str) -> str:
+    """The empty element left in lesson HTML where a reflection prompt was written."""
+    return f'<div class="lms-reflection" data-reflection-id="{html_lib.escape(reflection_id)}"></div>'
+
+
+def _add_rel(html: str) -> str:
+    if "<a " not in html:
+        return html
+
+    def add(match: re.Match[str]) -> str:
+        if _RE_EXTERNAL_HREF.search(match.group(1)):
+            return f'<a{match.group(1)} rel="noopener noreferrer">'
+        return match.group(0)
+
+    return _RE_A_TAG.sub(add, html)
+
+
+class Renderer:
+    """One Markdown instance and one sanitiser, reused for every file (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._md = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS)
+        self._cleaner = nh3.Cleaner(
+            tags=TAGS, clean_content_tags=CLEAN_CONTENT_TAGS, attributes=ATTRIBUTES,
+            attribute_filter=self._filter_attribute, strip_comments=True, link_rel=None,
+            set_tag_attribute_values={"input": {"type": "radio"}},
+            url_schemes=_URL_SCHEMES, allowed_classes=ALLOWED_CLASSES)
+        self._lock = threading.Lock()
+        self._ctx: LinkContext | None = None
+
+    # -- public --------------------------------------------------------------------------
+
+    def render_markdown(self, text: str, ctx: LinkContext | None = None) -> str:
+        """Render and sanitise one piece of Markdown."""
+        with self._lock:
+            self._ctx = ctx
+            try:
+                return self._convert(text)
+            finally:
+                self._ctx = None
+
+    def render_file(self, items: Sequence[Item], tracks: tuple[str, ...],
+                    reflection_ids: Sequence[str], public: Sequence[str],
+                    private: Sequence[str], ctx: LinkContext | None) -> RenderedFile:
+        """Render a scanned body for each of ``tracks``, plus the question pieces.
+
+        ``public`` pieces (stems, choices, reflection prompts) and ``private`` pieces
+        (feedback, hints, explanations) come back rendered, in the same order."""
+        with self._lock:
+            self._ctx = ctx
+            try:
+                html, public_html = self._render_public(items, tracks, reflection_ids, public)
+                private_html = self._render_pieces(private)
+                return RenderedFile(html, public_html, private_html)
+            finally:
+                self._ctx = None
+
+    # -- rendering -----------------------------------------------------------------------
+
+    def _convert(self, text: str) -> str:
+        self._md.reset()
+        return _add_rel(self._cleaner.clean(self._md.convert(text)))
+
+    def _render_public(self, items: Sequence[Item], tracks: tuple[str, ...],
+                       reflection_ids: Sequence[str],
+                       public: Sequence[str]) -> tuple[TrackMap[str], list[str]]:
+        markers = [item.marker for item in items if item.marker is not None]
+        body = _body_text(items, None)
+        has_tracks = any(m.kind == "open" for m in markers)
+        # footnotes and [TOC] gather from the whole document, so they cannot be cut by track
+        whole = has_tracks and ("[^" in body or "[TOC]" in body)
+        if whole or any("[^" in piece for piece in public):
+            return (self._body_per_track(items, tracks, reflection_ids),
+                    self._render_pieces(public))
+        document = [body, "", _FOOTNOTES_HERE, ""]
+        for index, piece in enumerate(public):
+            document += [_token("f", index), "", piece, ""]
+        clean = self._convert("\n".join(document))
+        found = _find_tokens(clean, markers, len(public))
+        if found is None:
+            return (self._body_per_track(items, tracks, reflection_ids),
+                    self._render_pieces(public))
+        body_matches, piece_matches = found
+        end = piece_matches[0].start() if piece_matches else len(clean)
+        html = _cut_tracks(clean, body_matches, end, markers, tracks, reflection_ids)
+        return html, _cut_pieces(clean, piece_matches)
+
+    def _render_pieces(self, pieces: Sequence[str]) -> list[str]:
+        if not pieces:
+            return []
+        if not any("[^" in piece for piece in pieces):
+            document: list[str] = []
+            for index, piece in enumerate(pieces):
+                document += [_token("f", index), "", piece, ""]
+            clean = self._convert("\n".join(document))
+            found = _find_tokens(clean, [], len(pieces))
+            if found is not None:
+                return _cut_pieces(clean, found[1])
+        return [self._convert(piece).strip() if piece.strip() else "" for piece in pieces]
+
+    def _body_per_track(self, items: Sequence[Item], tracks: tuple[str, ...],
+                        reflection_ids: Sequence[str]) -> TrackMap[str]:
+        rendered: dict[str, str] = {}
+        result: list[tuple[str, str]] = []
+        for track in tracks:
+            text = _body_text(items, track)
+            if text not in rendered:
+                html = self._convert(text)
+                html = _RE_P_TOKEN.sub(
+                    lambda m: reflection_slot(reflection_ids[int(m.group(2))])
+                    if m.group(1) == "r" else "", html)
+                rendered[text] = _RE_ANY_TOKEN.sub("", html).strip()
+            result.append((track, rendered[text]))
+        return TrackMap(result)
+
+    # -- links and images ----------------------------------------------------------------
+
+    def _filter_attribute(self, tag: str, attribute: str, value: str) -> str | None:
+        if attribute not in ("href", "src"):
+            return value
+        ctx = self._ctx
+        url = _RE_URL_EDGES.sub("", _RE_URL_JUNK.sub("", value))
+        if url.startswith("#"):
+            return url if tag == "a" else None
+        scheme = _RE_SCHEME.match(url)
+        if scheme:
+            name = scheme.group(1).lower()
+            if name in ("http", "https") or (tag == "a" and name in ("mailto", "tel")):
+                return url
+            if ctx is not None:
+                ctx.report("E062", value,
+                           f"'{_short(value)}' uses '{name}:', which is not allowed; link to "
+                           "web pages with https:// or to files in the course folder")
+            return None
+        if url.startswith("//"):
+            return url
+        if ctx is None:
+            return url
+        return _resolve(ctx, tag, url, value)
+
+
+def _short(url: str) -> str:
+    return url if len(url) <= 60 else url[:57] + "..."
+
+
+def _resolve(ctx: LinkContext, tag: str, url: str, original: str) -> str | None:
+    """Check a relative link or image and rewrite it to its published address."""
+    before_fragment, has_fragment, fragment = url.partition("#")
+    path_part = before_fragment.split("?", 1)[0]
+    if not path_part:
+        return url
+    what = "image" if tag == "img" else "link"
+    decoded = unquote(path_part)
+    if decoded.startswith(("/", "\\")) or "\\" in decoded or "\x00" in decoded:
+        ctx.report("E061", original,
+                   f"the {what} '{_short(original)}' is not a relative path inside the course "
+                   "folder; write it relative to this file, with '/' between folders, such as "
+                   "'images/chart.png'")
+        return None
+    target = os.path.normpath(os.path.join(os.path.dirname(ctx.path), decoded))
+    relative = os.path.relpath(target, ctx.course_dir)
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        ctx.report("E061", original,
+                   f"the {what} '{_short(original)}' points outside the course folder; copy the "
+                   "file into the course folder and link to it there")
+        return None
+    if not os.path.isfile(target):
+        kind = "a folder" if os.path.isdir(target) else "a file that does not exist"
+        ctx.report("E060", original,
+                   f"the {what} '{_short(original)}' points to {kind}; check the spelling and "
+                   "the folder (paths are relative to this file and case-sensitive)")
+        return None
+    real_course = os.path.realpath(ctx.course_dir)
+    real_target = os.path.realpath(target)
+    if os.path.commonpath([real_course, real_target]) != real_course:
+        ctx.report("E061", original,
+                   f"the {what} '{_short(original)}' is a link to a file outside the course "
+                   "folder; copy the file into the course folder instead")
+        return None
+    relative = relative.replace(os.sep, "/")
+    suffix = "#" + fragment if has_fragment and tag == "a" else ""
+    if relative.endswith(".md"):
+        lesson = ctx.lesson_files.get(os.path.normcase(target))
+        if lesson is None:
+            ctx.report("E063", original,
+                       f"the link '{_short(original)}' points to a Markdown file that is not a "
+                       "lesson; link to a lesson file, or to a web page")
+            return None
+        return ctx.lesson_url.format(slug=ctx.slug, module=lesson[0], lesson=lesson[1]) + suffix
+    asset = ctx.assets.get(relative)
+    if asset is None:
+        data = Path(target).read_bytes()
+        extension = os.path.splitext(relative)[1].lower()
+        media_type = _MEDIA_TYPES.get(extension) or mimetypes.guess_type(relative)[0] \
+            or "application/octet-stream"
+        if media_type == "image/svg+xml" and _RE_SVG_ACTIVE.search(data):
+            ctx.report("E064", original,
+                       f"the SVG image '{_short(original)}' contains scripts or event handlers; "
+                       "export it again as a plain picture (or as PNG)")
+            return None
+        asset = Asset(relative, media_type, hashlib.sha256(data).hexdigest(), Path(target))
+        ctx.assets[relative] = asset
+    ctx.used_assets.add(relative)
+    return ctx.asset_url.format(slug=ctx.slug, path=quote(relative), sha256=asset.sha256) + suffix
+
+
+# -- sentinels -----------------------------------------------------------------------------
+
+def _body_text(items: Sequence[Item], track: str | None) -> str:
+    """The body as Markdown: with sentinels (``track`` None) or for one track only."""
+    parts: list[str] = []
+    for item in items:
+        marker = item.marker
+        if marker is None:
+            if track is None or item.tracks is None or track in item.tracks:
+                parts.append(item.text)
+        elif track is None:
+            parts.append(f"\n{_token(_KIND_LETTER[marker.kind], marker.index)}\n")
+        elif marker.kind == "reflection" and (item.tracks is None or track in item.tracks):
+            parts.append(f"\n{_token('r', marker.index)}\n")
+        else:
+            parts.append("")
+    return "\n".join(parts)
+
+
+def _find_tokens(clean: str, markers: Sequence[Marker], pieces: int):
+    """Find every sentinel as a paragraph of its own, in the expected order; else None."""
+    matches = list(_RE_P_TOKEN.finditer(clean))
+    if len(matches) != len(_RE_ANY_TOKEN.findall(clean)):
+        return None
+    expected = [(_KIND_LETTER[m.kind], m.index) for m in markers]
+    expected += [("f", index) for index in range(pieces)]
+    found = [(m.group(1), int(m.group(2))) for m in matches if m.group(1) != "n"]
+    if found != expected:
+        return None
+    body = [m for m in matches if m.group(1) != "f"]
+    return body, [m for m in matches if m.group(1) == "f"]
+
+
+def _cut_pieces(clean: str, matches: list[re.Match[str]]) -> list[str]:
+    if not matches:
+        return []
+    ends = [m.start() for m in matches[1:]] + [len(clean)]
+    return [clean[m.end():end].strip() for m, end in zip(matches, ends, strict=True)]
+
+
+def _cut_tracks(clean: str, matches: list[re.Match[str]], end: int, markers: Sequence[Marker],
+                tracks: tuple[str, ...], reflection_ids: Sequence[str]) -> TrackMap[str]:
+    if not markers:
+        html = clean[:end]
+        if matches:  # only the unused footnotes sentinel
+            html = _RE_P_TOKEN.sub("", html)
+        html = html.strip()
+        return TrackMap((track, html) for track in tracks)
+    opened = {m.index: m.tracks for m in markers if m.kind == "open"}
+    pieces: dict[str, list[str]] = {track: [] for track in tracks}
+    stack: list[frozenset[str] | None] = []
+    position = 0
+
+    def add(text: str) -> None:
+        visible = stack[-1] if stack else None
+        for track in tracks:
+            if visible is None or track in visible:
+                pieces[track].append(text)
+
+    for match in matches:
+        add(clean[position:match.start()])
+        kind, number = match.group(1), int(match.group(2))
+        if kind == "o":
+            stack.append(opened.get(number))
+        elif kind == "c" and stack:
+            stack.pop()
+        elif kind == "r":
+            add(reflection_slot(reflection_ids[number]) + "\n")
+        position = match.end()
+    add(clean[position:end])
+    shared: dict[str, str] = {}
+    return TrackMap((track, shared.setdefault(text, text)) for track in tracks
+                    for text in ["".join(pieces[track]).strip()])
+
+
+_renderer: Renderer | None = None
+_renderer_lock = threading.Lock()
+
+
+def get_renderer() -> Renderer:
+    """The process-wide renderer (Markdown set-up is costly, so it is made once)."""
+    global _renderer
+    with _renderer_lock:
+        if _renderer is None:
+            _renderer = Renderer()
+        return _renderer
+
+
+def render_markdown(text: str) -> str:
+    """Render and sanitise a piece of Markdown with the course rules (no relative links
+    are resolved: there is no file to resolve them against)."""
+    return get_renderer().render_markdown(text)

@@ -1,0 +1,65 @@
+"""`flask courses staff add|remove|list`."""
+
+from __future__ import annotations
+
+import click
+
+from lms.accounts.services import find_user_by_email
+from lms.catalog import queries, services
+from lms.catalog.models import STAFF_ROLES
+from lms.extensions import db
+
+courses_cli = click.Group("courses", help="Published courses and their staff.")
+staff_cli = click.Group("staff", help="Educators and university partners of a course.")
+courses_cli.add_command(staff_cli)
+
+
+def _course_and_user(course_key: str, email: str | None = None):
+    course = queries.find_course(course_key)
+    if course is None:
+        raise click.ClickException(f"No published course '{course_key}'. Publish it with `flask content build`.")
+    if email is None:
+        return course, None
+    user = find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No account with the email {email}.")
+    return course, user
+
+
+@staff_cli.command("add")
+@click.argument("course")
+@click.argument("email")
+@click.option("--role", type=click.Choice(STAFF_ROLES), required=True)
+def add_command(course, email, role):
+    """Make EMAIL an educator or partner of COURSE."""
+    course_row, user = _course_and_user(course, email)
+    try:
+        services.add_course_staff(course_row, user, role)
+    except services.StaffError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"{user.email} is now {role} of {course_row.key}.")
+
+
+@staff_cli.command("remove")
+@click.argument("course")
+@click.argument("email")
+def remove_command(course, email):
+    """Remove EMAIL from COURSE's staff."""
+    course_row, user = _course_and_user(course, email)
+    if not services.remove_course_staff(course_row, user):
+        raise click.ClickException(f"{user.email} is not staff of {course_row.key}.")
+    db.session.commit()
+    click.echo(f"{user.email} removed from {course_row.key}.")
+
+
+@staff_cli.command("list")
+@click.argument("course")
+def list_command(course):
+    """List COURSE's educators and partners."""
+    course_row, _ = _course_and_user(course)
+    rows = queries.course_staff(course_row)
+    if not rows:
+        click.echo(f"{course_row.key} has no staff yet.")
+    for staff in rows:
+        click.echo(f"{staff.role:<9} {staff.user.email}  {staff.user.full_name}")

@@ -1,0 +1,1 @@
+"""Learning: enrolments, lesson progress, quiz attempts, reflection notes; the dashboard."""

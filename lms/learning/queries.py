@@ -1,0 +1,87 @@
+"""Read-only helpers for learners' pages; each runs a fixed number of queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
+
+from lms.accounts.models import User
+from lms.catalog.models import Course, Lesson, Module, ReflectionPrompt
+from lms.extensions import db
+from lms.learning.models import Enrolment, LessonProgress, QuizAttempt, ReflectionNote
+from lms.learning.progress import CourseProgress, OutlineLesson, compute_progress, course_outlines
+
+
+def enrolment_for(user: User, course: Course) -> Enrolment | None:
+    if not user.is_authenticated:
+        return None
+    return db.session.scalar(select(Enrolment).where(Enrolment.user_id == user.id, Enrolment.course_id == course.id))
+
+
+def completed_lessons(enrolment_ids: Iterable[int]) -> dict[int, set[int]]:
+    """{enrolment id: ids of completed lessons}, in one query."""
+    ids = list(enrolment_ids)
+    done: dict[int, set[int]] = defaultdict(set)
+    if ids:
+        for enrolment_id, lesson_id in db.session.execute(
+            select(LessonProgress.enrolment_id, LessonProgress.lesson_id)
+            .where(LessonProgress.enrolment_id.in_(ids), LessonProgress.completed_at.is_not(None))
+        ):
+            done[enrolment_id].add(lesson_id)
+    return done
+
+
+def progress_for(enrolment: Enrolment, outline: list[OutlineLesson]) -> CourseProgress:
+    done = completed_lessons([enrolment.id])[enrolment.id]
+    return compute_progress(outline, enrolment.track, done, enrolment.last_lesson_id)
+
+
+def live_modules(course: Course) -> list[Module]:
+    return list(db.session.scalars(select(Module).where(Module.course_id == course.id, Module.retired.is_(False))
+                                   .order_by(Module.position)))
+
+
+def outline_of(course: Course) -> list[OutlineLesson]:
+    return course_outlines([course.id])[course.id]
+
+
+def my_enrolments(user: User) -> list[Enrolment]:
+    return list(db.session.scalars(
+        select(Enrolment).join(Course, Course.id == Enrolment.course_id)
+        .where(Enrolment.user_id == user.id)
+        .order_by(Enrolment.last_activity_at.desc().nulls_last(), Enrolment.id.desc())
+        .options(contains_eager(Enrolment.course))
+    ))
+
+
+def attempts_for(enrolment: Enrolment, lesson: Lesson) -> list[QuizAttempt]:
+    return list(db.session.scalars(
+        select(QuizAttempt).where(QuizAttempt.enrolment_id == enrolment.id, QuizAttempt.lesson_id == lesson.id)
+        .order_by(QuizAttempt.submitted_at, QuizAttempt.id)))
+
+
+def prompts_and_notes(
+    lesson: Lesson, track: str, user: User | None
+) -> list[tuple[ReflectionPrompt, ReflectionNote | None]]:
+    prompts = [p for p in db.session.scalars(
+        select(ReflectionPrompt).where(ReflectionPrompt.lesson_id == lesson.id, ReflectionPrompt.retired.is_(False))
+        .order_by(ReflectionPrompt.position)) if track in p.tracks]
+    notes = {}
+    if user is not None and user.is_authenticated and prompts:
+        notes = {n.prompt_id: n for n in db.session.scalars(select(ReflectionNote).where(
+            ReflectionNote.user_id == user.id, ReflectionNote.prompt_id.in_([p.id for p in prompts])))}
+    return [(p, notes.get(p.id)) for p in prompts]
+
+
+def my_notes(user: User) -> list[tuple[ReflectionNote, ReflectionPrompt, Lesson, Course]]:
+    return list(db.session.execute(
+        select(ReflectionNote, ReflectionPrompt, Lesson, Course)
+        .join(ReflectionPrompt, ReflectionPrompt.id == ReflectionNote.prompt_id)
+        .join(Lesson, Lesson.id == ReflectionPrompt.lesson_id)
+        .join(Course, Course.id == Lesson.course_id)
+        .where(ReflectionNote.user_id == user.id)
+        .order_by(Course.title, ReflectionNote.updated_at)
+    ).tuples())

@@ -1,0 +1,253 @@
+"""Functions that change a learner's state. They flush, never commit; the view commits once."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from courses import QuestionSpec, grade
+from lms.accounts.models import User
+from lms.catalog.models import Course, Lesson, Question, ReflectionPrompt
+from lms.extensions import db
+from lms.learning import events
+from lms.learning.models import (
+    Enrolment,
+    LessonProgress,
+    QuestionResponse,
+    QuizAttempt,
+    QuizDraft,
+    ReflectionNote,
+)
+from lms.learning.progress import compute_progress, course_outlines
+
+log = logging.getLogger(__name__)
+_random = secrets.SystemRandom()
+
+
+class LearningError(ValueError):
+    """Something the learner asked for that cannot be done; the message says why."""
+
+
+def enrol(user: User, course: Course, track: str, now: datetime) -> Enrolment:
+    """Enrol `user` on `course` on `track`, or return the enrolment they already have."""
+    if track not in course.tracks:
+        raise LearningError(f"Choose one of this course's tracks: {', '.join(course.tracks)}.")
+    existing = find_enrolment(user, course)
+    if existing:
+        return existing
+    enrolment = Enrolment(user_id=user.id, course_id=course.id, track=track, enrolled_at=now,
+                          last_activity_at=now)
+    try:
+        with db.session.begin_nested():
+            db.session.add(enrolment)
+    except IntegrityError:  # enrolled twice at once: keep the first
+        return find_enrolment(user, course)
+    log.info("user %s enrolled on %s (%s)", user.id, course.key, track)
+    return enrolment
+
+
+def find_enrolment(user: User, course: Course) -> Enrolment | None:
+    return db.session.scalar(select(Enrolment).where(Enrolment.user_id == user.id,
+                                                     Enrolment.course_id == course.id))
+
+
+def switch_track(enrolment: Enrolment, track: str, now: datetime) -> None:
+    """Move to another track; completed lessons the tracks share stay complete."""
+    course = enrolment.course
+    if track not in course.tracks:
+        raise LearningError(f"Choose one of this course's tracks: {', '.join(course.tracks)}.")
+    if track == enrolment.track:
+        return
+    enrolment.track = track
+    enrolment.last_activity_at = now
+    db.session.flush()
+    update_progress(enrolment, now)
+
+
+def record_visit(enrolment: Enrolment, lesson: Lesson, now: datetime) -> None:
+    """Remember where the learner is, for "Continue"."""
+    if enrolment.last_lesson_id != lesson.id:
+        enrolment.last_lesson_id = lesson.id
+    enrolment.last_activity_at = now
+    db.session.flush()
+
+
+def questions_for(lesson: Lesson, track: str) -> list[Question]:
+    rows = db.session.scalars(select(Question).where(Question.lesson_id == lesson.id,
+                                                     Question.retired.is_(False)).order_by(Question.position))
+    return [q for q in rows if track in q.tracks]
+
+
+def mark_lesson_complete(enrolment: Enrolment, lesson: Lesson, now: datetime) -> None:
+    """Complete a lesson that has no questions for the learner's track."""
+    if questions_for(lesson, enrolment.track):
+        raise LearningError("This lesson is completed by passing its knowledge check.")
+    _complete_lesson(enrolment, lesson, now, percent=None, passed=True)
+    update_progress(enrolment, now)
+
+
+def open_quiz(enrolment: Enrolment, lesson: Lesson, now: datetime) -> QuizDraft:
+    """The learner's current attempt at this quiz: its token, choice order and saved answers."""
+    draft = find_draft(enrolment, lesson)
+    if draft is not None:
+        return draft
+    order = {}
+    for question in questions_for(lesson, enrolment.track):
+        keys = [c["key"] for c in question.spec.get("choices", [])]
+        if lesson.shuffle and question.spec["type"] in ("single", "multiple"):
+            _random.shuffle(keys)
+        order[question.key] = keys
+    draft = QuizDraft(enrolment_id=enrolment.id, lesson_id=lesson.id, token=secrets.token_urlsafe(24),
+                      choice_order=order, answers={}, hints_shown={}, started_at=now, updated_at=now)
+    try:
+        with db.session.begin_nested():
+            db.session.add(draft)
+    except IntegrityError:  # opened in two tabs at once: both use the first
+        return find_draft(enrolment, lesson)
+    return draft
+
+
+def find_draft(enrolment: Enrolment, lesson: Lesson) -> QuizDraft | None:
+    return db.session.scalar(select(QuizDraft).where(QuizDraft.enrolment_id == enrolment.id,
+                                                     QuizDraft.lesson_id == lesson.id))
+
+
+def save_draft(draft: QuizDraft, answers: dict[str, Any], now: datetime) -> None:
+    """Keep unfinished answers on the server, to finish later on any device."""
+    draft.answers = answers
+    draft.updated_at = now
+    db.session.flush()
+
+
+def reveal_hint(draft: QuizDraft, question: Question, now: datetime) -> int:
+    """Show one more hint for `question`; returns how many are now shown."""
+    available = len(question.spec.get("hints_html", []))
+    shown = min(draft.hints_shown.get(question.key, 0) + 1, available)
+    draft.hints_shown = {**draft.hints_shown, question.key: shown}
+    draft.updated_at = now
+    db.session.flush()
+    return shown
+
+
+def attempts_used(enrolment: Enrolment, lesson: Lesson) -> int:
+    return len(db.session.scalars(select(QuizAttempt.id).where(
+        QuizAttempt.enrolment_id == enrolment.id, QuizAttempt.lesson_id == lesson.id)).all())
+
+
+def submit_attempt(enrolment: Enrolment, lesson: Lesson, answers: dict[str, Any], attempt_token: str,
+                   now: datetime) -> QuizAttempt:
+    """Grade and record one attempt. Posting the same token again returns the same attempt."""
+    existing = _attempt_by_token(enrolment, attempt_token)
+    if existing is not None:
+        return existing
+    draft = find_draft(enrolment, lesson)
+    if draft is None or not secrets.compare_digest(draft.token, attempt_token):
+        raise LearningError("This knowledge check was restarted somewhere else. Your answers are below: "
+                            "check them and submit again.")
+    if lesson.attempts is not None and attempts_used(enrolment, lesson) >= lesson.attempts:
+        raise LearningError(f"You have used all {lesson.attempts} attempts at this knowledge check.")
+    questions = questions_for(lesson, enrolment.track)
+    specs = [QuestionSpec.from_dict(q.spec) for q in questions]
+    result = grade(specs, answers, pass_mark=lesson.pass_mark)
+    attempt = QuizAttempt(
+        enrolment_id=enrolment.id, lesson_id=lesson.id, token=attempt_token, track=enrolment.track,
+        choice_order=draft.choice_order, score=result.score, max_score=result.max_score,
+        percent=result.percent, pass_mark=lesson.pass_mark, passed=bool(result.passed),
+        started_at=draft.started_at, submitted_at=now,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+            db.session.flush()
+            for position, (question, graded) in enumerate(zip(questions, result.results, strict=True), start=1):
+                db.session.add(QuestionResponse(
+                    attempt_id=attempt.id, question_id=question.id, position=position,
+                    answer=answers.get(question.key), points_awarded=graded.points_awarded,
+                    points_possible=graded.points_possible, correct=graded.correct,
+                    content_hash=question.content_hash,
+                ))
+            db.session.delete(draft)
+    except IntegrityError:  # the same attempt posted twice at once: the first one stands
+        found = _attempt_by_token(enrolment, attempt_token)
+        if found is None:
+            raise
+        return found
+    _complete_lesson(enrolment, lesson, now, percent=result.percent, passed=attempt.passed)
+    update_progress(enrolment, now)
+    log.info("attempt %s: enrolment %s lesson %s scored %s%%", attempt.id, enrolment.id, lesson.key, result.percent)
+    return attempt
+
+
+def _attempt_by_token(enrolment: Enrolment, token: str) -> QuizAttempt | None:
+    return db.session.scalar(select(QuizAttempt).where(QuizAttempt.enrolment_id == enrolment.id,
+                                                       QuizAttempt.token == token))
+
+
+def _complete_lesson(enrolment: Enrolment, lesson: Lesson, now: datetime, *, percent: float | None,
+                     passed: bool) -> None:
+    """Record the lesson's progress: completed when passed, best score kept."""
+    progress = db.session.scalar(select(LessonProgress).where(LessonProgress.enrolment_id == enrolment.id,
+                                                              LessonProgress.lesson_id == lesson.id))
+    if progress is None:
+        progress = LessonProgress(enrolment_id=enrolment.id, lesson_id=lesson.id, updated_at=now)
+        try:
+            with db.session.begin_nested():
+                db.session.add(progress)
+        except IntegrityError:  # a concurrent request made it first
+            progress = db.session.scalar(select(LessonProgress).where(
+                LessonProgress.enrolment_id == enrolment.id, LessonProgress.lesson_id == lesson.id))
+    if percent is not None and (progress.best_percent is None or percent > progress.best_percent):
+        progress.best_percent = percent
+    if passed and progress.completed_at is None:
+        progress.completed_at = now
+    progress.updated_at = now
+    enrolment.last_activity_at = now
+    db.session.flush()
+
+
+def update_progress(enrolment: Enrolment, now: datetime) -> bool:
+    """Check whether the course is now complete; the first time it is, send `course_completed`.
+
+    Returns True when this call completed the course.
+    """
+    outline = course_outlines([enrolment.course_id])[enrolment.course_id]
+    completed = db.session.scalars(select(LessonProgress.lesson_id).where(
+        LessonProgress.enrolment_id == enrolment.id, LessonProgress.completed_at.is_not(None)))
+    progress = compute_progress(outline, enrolment.track, completed)
+    if not progress.complete or enrolment.completed_at is not None:
+        return False
+    # Only one of two racing requests sets it, so completion is announced exactly once.
+    claimed = db.session.execute(
+        update(Enrolment).where(Enrolment.id == enrolment.id, Enrolment.completed_at.is_(None))
+        .values(completed_at=now).execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(enrolment, ["completed_at"])
+    if claimed != 1:
+        return False
+    log.info("enrolment %s completed course %s", enrolment.id, enrolment.course_id)
+    events.course_completed.send(enrolment, enrolment=enrolment, now=now)
+    return True
+
+
+def save_reflection(user: User, prompt: ReflectionPrompt, text: str, now: datetime) -> ReflectionNote | None:
+    """Keep the learner's private note (an empty text deletes it)."""
+    note = db.session.scalar(select(ReflectionNote).where(ReflectionNote.user_id == user.id,
+                                                          ReflectionNote.prompt_id == prompt.id))
+    text = text.strip()
+    if not text:
+        if note is not None:
+            db.session.delete(note)
+            db.session.flush()
+        return None
+    if note is None:
+        note = ReflectionNote(user_id=user.id, prompt_id=prompt.id, text=text, created_at=now, updated_at=now)
+        db.session.add(note)
+    else:
+        note.text, note.updated_at = text, now
+    db.session.flush()
+    return note

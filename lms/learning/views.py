@@ -1,0 +1,396 @@
+"""Learners' pages: course page and enrolment, lessons, quizzes, reflections, dashboard, record."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from html import unescape
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from courses import QuestionSpec
+from lms.catalog import queries as catalog_queries
+from lms.catalog.models import Course, Lesson, Module, Question, ReflectionPrompt
+from lms.catalog.tracks import default_track, track_label
+from lms.catalog.views import course_or_404
+from lms.clock import utcnow
+from lms.exports import csv_response
+from lms.extensions import db, login_manager
+from lms.learning import queries, services
+from lms.learning.forms import ActionForm, QuizForm, ReflectionForm, TrackForm
+from lms.learning.models import Enrolment, QuizAttempt
+from lms.learning.progress import CourseProgress, OutlineLesson, compute_progress, course_outlines
+
+bp = Blueprint("learning", __name__)
+
+
+# --- course page and enrolment -------------------------------------------------------------
+
+
+@bp.get("/courses/<slug>/")
+def course_page(slug: str):
+    course = course_or_404(slug)
+    enrolment = queries.enrolment_for(current_user, course)
+    outline = queries.outline_of(course)
+    track = _shown_track(course, enrolment)
+    progress = queries.progress_for(enrolment, outline) if enrolment else None
+    form = TrackForm(track=enrolment.track if enrolment else _suggested_track(course))
+    form.set_tracks(course.tracks)
+    return render_template(
+        "learning/course.html", course=course, enrolment=enrolment, track=track, form=form,
+        modules=queries.live_modules(course), outline=[ol for ol in outline if track in ol.tracks],
+        progress=progress, minutes=catalog_queries.estimated_minutes([course.id])[course.id].get(track, 0),
+        staff_role=catalog_queries.staff_role(current_user, course),
+    )
+
+
+@bp.post("/courses/<slug>/enrol")
+@login_required
+def enrol(slug: str):
+    course = course_or_404(slug)
+    form = TrackForm()
+    form.set_tracks(course.tracks)
+    if not form.validate_on_submit():
+        flash("Choose a track to enrol.", "error")
+        return redirect(url_for("learning.course_page", slug=slug))
+    services.enrol(current_user, course, form.track.data, utcnow())
+    db.session.commit()
+    flash(f"You are enrolled on {course.title} ({track_label(form.track.data)} track).", "success")
+    return redirect(url_for("learning.course_page", slug=slug))
+
+
+@bp.post("/courses/<slug>/track")
+@login_required
+def switch_track(slug: str):
+    course = course_or_404(slug)
+    enrolment = queries.enrolment_for(current_user, course) or abort(404)
+    form = TrackForm()
+    form.set_tracks(course.tracks)
+    if form.validate_on_submit():
+        services.switch_track(enrolment, form.track.data, utcnow())
+        db.session.commit()
+        flash(f"You are now on the {track_label(form.track.data)} track. Lessons the tracks share stay complete.",
+              "success")
+    return redirect(url_for("learning.course_page", slug=slug))
+
+
+def _suggested_track(course: Course) -> str:
+    group = current_user.professional_group if current_user.is_authenticated else None
+    return default_track(group, course.tracks)
+
+
+def _shown_track(course: Course, enrolment: Enrolment | None) -> str:
+    """The enrolled track; otherwise the one asked for (staff preview, browsing), or the suggestion."""
+    if enrolment is not None:
+        return enrolment.track
+    asked = request.args.get("track")
+    return asked if asked in course.tracks else _suggested_track(course)
+
+
+# --- lessons ---------------------------------------------------------------------------------
+
+
+@dataclass
+class LessonView:
+    """Everything a lesson URL resolves to, after the access check."""
+
+    course: Course
+    module: Module
+    lesson: Lesson
+    enrolment: Enrolment | None
+    staff_role: str | None
+    track: str
+    outline: list[OutlineLesson]
+
+
+def open_lesson(slug: str, module_key: str, lesson_key: str) -> LessonView:
+    """Resolve a lesson URL. Only enrolled learners and the course's staff get in; others 404 or log in."""
+    course = course_or_404(slug)
+    if not current_user.is_authenticated:
+        abort(login_manager.unauthorized())
+    row = db.session.execute(
+        select(Lesson, Module).join(Module, Module.id == Lesson.module_id)
+        .where(Lesson.course_id == course.id, Lesson.key == lesson_key, Module.key == module_key,
+               Lesson.retired.is_(False))
+    ).first()
+    if row is None:
+        abort(404)
+    lesson, module = row
+    enrolment = queries.enrolment_for(current_user, course)
+    staff_role = catalog_queries.staff_role(current_user, course)
+    if enrolment is None and staff_role is None:
+        abort(403)
+    track = enrolment.track if enrolment else _shown_track(course, None)
+    if staff_role and request.args.get("track") in course.tracks:
+        track = request.args["track"]
+    if track not in lesson.tracks:
+        abort(404)
+    return LessonView(course, module, lesson, enrolment, staff_role, track, queries.outline_of(course))
+
+
+def lesson_url(view_or_course, module_key: str | None = None, lesson_key: str | None = None, **kwargs) -> str:
+    if isinstance(view_or_course, LessonView):
+        v = view_or_course
+        return url_for("learning.lesson", slug=v.course.slug, module_key=v.module.key, lesson_key=v.lesson.key,
+                       **kwargs)
+    return url_for("learning.lesson", slug=view_or_course.slug, module_key=module_key, lesson_key=lesson_key,
+                   **kwargs)
+
+
+@bp.get("/courses/<slug>/<module_key>/<lesson_key>/")
+def lesson(slug: str, module_key: str, lesson_key: str):
+    view = open_lesson(slug, module_key, lesson_key)
+    if view.enrolment is not None:
+        services.record_visit(view.enrolment, view.lesson, utcnow())
+        db.session.commit()
+    return render_lesson(view)
+
+
+def render_lesson(view: LessonView, answers: dict | None = None, errors: dict | None = None,
+                  reflection_errors: dict | None = None, status: int = 200):
+    """The lesson page: content, reflections, and the quiz (answers never included before submission)."""
+    questions = services.questions_for(view.lesson, view.track)
+    draft = None
+    attempts: list[QuizAttempt] = []
+    progress: CourseProgress | None = None
+    if view.enrolment is not None:
+        progress = queries.progress_for(view.enrolment, view.outline)
+        attempts = queries.attempts_for(view.enrolment, view.lesson)
+        if questions and not _attempts_exhausted(view.lesson, attempts):
+            draft = services.open_quiz(view.enrolment, view.lesson, utcnow())
+            db.session.commit()
+    quiz = _quiz_items(questions, draft, answers if answers is not None else (draft.answers if draft else {}))
+    track_lessons = [ol for ol in view.outline if view.track in ol.tracks]
+    index = next((i for i, ol in enumerate(track_lessons) if ol.id == view.lesson.id), 0)
+    return render_template(
+        "learning/lesson.html", v=view, quiz=quiz, draft=draft, attempts=attempts,
+        best=max((a.percent for a in attempts), default=None), progress=progress,
+        track_lessons=track_lessons, modules=queries.live_modules(view.course),
+        previous=track_lessons[index - 1] if index > 0 else None,
+        next=track_lessons[index + 1] if index + 1 < len(track_lessons) else None,
+        reflections=[(p, n, _reflection_form(p, n, reflection_errors))
+                     for p, n in queries.prompts_and_notes(view.lesson, view.track, current_user)],
+        reflection_errors=reflection_errors or {}, errors=errors or {}, action_form=ActionForm(),
+        quiz_form=QuizForm(token=draft.token if draft else ""),
+        attempts_left=None if view.lesson.attempts is None else max(view.lesson.attempts - len(attempts), 0),
+    ), status
+
+
+def _reflection_form(prompt: ReflectionPrompt, note, errors: dict | None) -> ReflectionForm:
+    if errors and prompt.key in errors:
+        form = ReflectionForm(prefix=prompt.key)  # what was typed, with its error
+        form.text.errors = [errors[prompt.key]]
+        return form
+    return ReflectionForm(prefix=prompt.key, formdata=None, text=note.text if note else "")
+
+
+def _attempts_exhausted(lesson: Lesson, attempts: list[QuizAttempt]) -> bool:
+    return lesson.attempts is not None and len(attempts) >= lesson.attempts
+
+
+def _quiz_items(questions: list[Question], draft, answers: dict) -> list[dict]:
+    """The quiz as the form shows it: public views only, in this attempt's choice order."""
+    items = []
+    for number, question in enumerate(questions, start=1):
+        spec = QuestionSpec.from_dict(question.spec)
+        shown = draft.hints_shown.get(question.key, 0) if draft else 0
+        public = spec.public_view(hints_shown=shown)
+        order = draft.choice_order.get(question.key) if draft else None
+        if order:
+            by_key = {c["key"]: c for c in public["choices"]}
+            public["choices"] = [by_key[k] for k in order if k in by_key]
+        items.append({"number": number, "key": question.key, "q": public, "answer": answers.get(question.key)})
+    return items
+
+
+def read_answers(questions: list[Question]) -> dict:
+    """The learner's answers from the form: a key, a list of keys, or text, per question."""
+    answers = {}
+    for question in questions:
+        field = f"answer-{question.key}"
+        if question.spec["type"] == "multiple":
+            value = request.form.getlist(field)
+        else:
+            value = request.form.get(field, "").strip()
+        if value:
+            answers[question.key] = value
+    return answers
+
+
+@bp.post("/courses/<slug>/<module_key>/<lesson_key>/quiz")
+def quiz(slug: str, module_key: str, lesson_key: str):
+    view = open_lesson(slug, module_key, lesson_key)
+    if view.enrolment is None:
+        abort(403)  # staff preview the quiz but do not take it
+    form = QuizForm()
+    if not form.validate_on_submit():
+        abort(400)
+    questions = services.questions_for(view.lesson, view.track)
+    answers = read_answers(questions)
+    now = utcnow()
+    draft = services.find_draft(view.enrolment, view.lesson)
+    hint_for = request.form.get("hint")
+    if request.form.get("action") == "save" or hint_for:
+        if draft is None:
+            return redirect(lesson_url(view))
+        services.save_draft(draft, answers, now)
+        anchor = "quiz"
+        if hint_for:
+            question = next((q for q in questions if q.key == hint_for), None) or abort(400)
+            services.reveal_hint(draft, question, now)
+            anchor = f"question-{question.key}"
+        else:
+            flash("Your answers are saved. You can finish this knowledge check later, on any device.", "success")
+        db.session.commit()
+        return redirect(lesson_url(view, _anchor=anchor))
+
+    missing = {q.key: f"Answer question {n}" for n, q in enumerate(questions, start=1) if q.key not in answers}
+    if missing:
+        if draft is not None:
+            services.save_draft(draft, answers, now)
+            db.session.commit()
+        return render_lesson(view, answers=answers, errors=missing, status=200)
+    try:
+        attempt = services.submit_attempt(view.enrolment, view.lesson, answers, form.token.data or "", now)
+    except services.LearningError as error:
+        db.session.rollback()
+        return render_lesson(view, answers=answers, errors={"quiz": str(error)}, status=200)
+    db.session.commit()
+    return redirect(url_for("learning.attempt", slug=slug, module_key=module_key, lesson_key=lesson_key,
+                            attempt_id=attempt.id))
+
+
+@bp.get("/courses/<slug>/<module_key>/<lesson_key>/attempts/<int:attempt_id>")
+def attempt(slug: str, module_key: str, lesson_key: str, attempt_id: int):
+    view = open_lesson(slug, module_key, lesson_key)
+    row = db.session.get(QuizAttempt, attempt_id)
+    # Only the learner who made it; anyone else gets the same 404 as a missing attempt.
+    mine = row is not None and view.enrolment is not None and row.enrolment_id == view.enrolment.id
+    if not mine or row.lesson_id != view.lesson.id:
+        abort(404)
+    questions = {q.id: q for q in db.session.scalars(select(Question).where(
+        Question.id.in_([r.question_id for r in row.responses])))}
+    results = []
+    for response in row.responses:
+        question = questions[response.question_id]
+        spec = QuestionSpec.from_dict(question.spec)
+        order = row.choice_order.get(question.key) or [c.key for c in spec.choices]
+        by_key = {c.key: c for c in spec.choices}
+        chosen = response.answer if isinstance(response.answer, list) else [response.answer]
+        results.append({"spec": spec, "response": response, "choices": [by_key[k] for k in order if k in by_key],
+                        "chosen": set(c for c in chosen if c)})
+    attempts = queries.attempts_for(view.enrolment, view.lesson)
+    return render_template("learning/attempt.html", v=view, attempt=row, results=results,
+                           attempt_number=next(i for i, a in enumerate(attempts, 1) if a.id == row.id),
+                           can_retry=not _attempts_exhausted(view.lesson, attempts))
+
+
+@bp.post("/courses/<slug>/<module_key>/<lesson_key>/complete")
+def complete(slug: str, module_key: str, lesson_key: str):
+    view = open_lesson(slug, module_key, lesson_key)
+    if view.enrolment is None or not ActionForm().validate_on_submit():
+        abort(403 if view.enrolment is None else 400)
+    try:
+        services.mark_lesson_complete(view.enrolment, view.lesson, utcnow())
+    except services.LearningError as error:
+        flash(str(error), "error")
+        return redirect(lesson_url(view))
+    db.session.commit()
+    track_lessons = [ol for ol in view.outline if view.track in ol.tracks]
+    ids = [ol.id for ol in track_lessons]
+    following = track_lessons[ids.index(view.lesson.id) + 1] if view.lesson.id in ids[:-1] else None
+    flash(f"‘{view.lesson.title}’ is complete.", "success")
+    if following:
+        return redirect(lesson_url(view.course, following.module_key, following.key))
+    return redirect(url_for("learning.course_page", slug=slug))
+
+
+@bp.post("/courses/<slug>/<module_key>/<lesson_key>/reflections/<prompt_key>")
+def reflection(slug: str, module_key: str, lesson_key: str, prompt_key: str):
+    view = open_lesson(slug, module_key, lesson_key)
+    if view.enrolment is None:
+        abort(403)
+    prompt = db.session.scalar(select(ReflectionPrompt).where(
+        ReflectionPrompt.lesson_id == view.lesson.id, ReflectionPrompt.key == prompt_key,
+        ReflectionPrompt.retired.is_(False))) or abort(404)
+    form = ReflectionForm(prefix=prompt.key)
+    if not form.validate_on_submit():
+        if form.errors.get("csrf_token"):
+            abort(400)
+        return render_lesson(view, reflection_errors={prompt.key: form.text.errors[0]})
+    services.save_reflection(current_user, prompt, form.text.data or "", utcnow())
+    db.session.commit()
+    flash("Your reflection is saved. Only you can read it.", "success")
+    return redirect(lesson_url(view, _anchor=f"reflection-{prompt.key}"))
+
+
+# --- dashboard and learning record --------------------------------------------------------------
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard():
+    rows = _my_courses()
+    earned = sum(r["hours"] for r in rows if r["progress"].complete)
+    in_progress = sum(r["hours"] for r in rows if not r["progress"].complete)
+    return render_template("learning/dashboard.html", rows=rows, earned=earned, in_progress=in_progress)
+
+
+def _my_courses() -> list[dict]:
+    """Each enrolment with its progress and where "Continue" goes, in a fixed number of queries."""
+    enrolments = queries.my_enrolments(current_user)
+    outlines = course_outlines(e.course_id for e in enrolments)
+    done = queries.completed_lessons(e.id for e in enrolments)
+    rows = []
+    for enrolment in enrolments:
+        outline = outlines[enrolment.course_id]
+        progress = compute_progress(outline, enrolment.track, done[enrolment.id], enrolment.last_lesson_id)
+        following = next((ol for ol in outline if ol.id == progress.next_lesson_id), None)
+        rows.append({
+            "enrolment": enrolment, "course": enrolment.course, "progress": progress,
+            "hours": enrolment.course.hours_for(enrolment.track),
+            "continue_url": lesson_url(enrolment.course, following.module_key, following.key) if following else None,
+        })
+    return rows
+
+
+@bp.get("/record")
+@login_required
+def record():
+    return render_template("learning/record.html", **_record_data())
+
+
+@bp.get("/record/print")
+@login_required
+def record_print():
+    return render_template("learning/record_print.html", printed_on=utcnow().date(), **_record_data())
+
+
+@bp.get("/record.csv")
+@login_required
+def record_csv():
+    data = _record_data()
+    rows = [["Course", "Track", "Enrolled", "Completed", "CPD hours", "Status"]]
+    for r in data["rows"]:
+        enrolment, completed = r["enrolment"], r["enrolment"].completed_at
+        rows.append([r["course"].title, track_label(enrolment.track), enrolment.enrolled_at.date().isoformat(),
+                     completed.date().isoformat() if completed else "", f"{r['hours']:g}" if completed else "0",
+                     "Completed" if completed else f"In progress ({r['progress'].percent}%)"])
+    rows.append([])
+    rows.append(["Reflection prompt", "Course", "Lesson", "Last edited", "My note"])
+    for note, prompt, lesson_row, course in data["notes"]:
+        rows.append([_plain(prompt.prompt_html), course.title, lesson_row.title, note.updated_at.date().isoformat(),
+                     note.text])
+    return csv_response(rows, "my-learning-record.csv")
+
+
+def _record_data() -> dict:
+    rows = _my_courses()
+    return {"rows": rows, "notes": queries.my_notes(current_user),
+            "earned": sum(r["hours"] for r in rows if r["enrolment"].completed_at)}
+
+
+def _plain(html: str) -> str:
+    return unescape(re.sub(r"<[^>]+>", "", html)).strip()

@@ -1,0 +1,1 @@
+"""Publishing: compiled Markdown courses into the database, all or nothing; `flask content ...`."""

@@ -1,0 +1,92 @@
+"""`flask content check|build|preview`: educators' Markdown into the database."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+
+from courses import compile_folder
+from courses.report import json_report, summary_line
+from lms.clock import utcnow
+from lms.extensions import db
+from lms.publishing.queries import learner_data_by_course
+from lms.publishing.services import PublishError, publish_course
+
+content_cli = click.Group("content", help="Check, publish and preview Markdown courses.")
+
+
+def _folder(path: str | None) -> Path:
+    return Path(path or current_app.config["CONTENT_DIR"])
+
+
+def _print_findings(result) -> None:
+    for finding in result.findings:
+        click.echo(str(finding), err=finding.severity == "error")
+    click.echo(summary_line(result))
+
+
+@content_cli.command("check")
+@click.argument("path", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Findings and per-course counts as JSON.")
+def check_command(path, as_json):
+    """Validate courses without publishing. Exit 0 clean, 1 content errors, 2 unreadable folder."""
+    result = compile_folder(_folder(path), ids_with_learner_data=learner_data_by_course())
+    if as_json:
+        click.echo(json.dumps(json_report(result), indent=2))
+    else:
+        _print_findings(result)
+    sys.exit(result.exit_code)
+
+
+@content_cli.command("build")
+@click.argument("path", required=False)
+def build_command(path):
+    """Compile courses, then publish them in one transaction (all or nothing)."""
+    folder = _folder(path)
+    click.echo(f"Compiling {folder} ...")
+    result = compile_folder(folder, ids_with_learner_data=learner_data_by_course())
+    _print_findings(result)
+    if result.exit_code != 0:
+        click.echo("Nothing was published: fix the errors above and build again.", err=True)
+        sys.exit(result.exit_code)
+    now = utcnow()
+    total = sum(1 for course in result.courses for _ in course.lessons())
+    summaries = []
+    try:
+        with click.progressbar(length=total, label="Publishing", show_pos=True) as bar:
+            for course in result.courses:
+                summaries.append(publish_course(course, now, on_lesson=lambda: bar.update(1)))
+        db.session.commit()
+    except PublishError as error:
+        db.session.rollback()
+        click.echo(f"error: {error}", err=True)
+        click.echo("Nothing was published.", err=True)
+        sys.exit(1)
+    for summary in summaries:
+        click.echo(str(summary))
+
+
+@content_cli.command("preview")
+@click.argument("path")
+@click.option("--lesson", "lesson_id", required=True, help="The lesson's id.")
+@click.option("--track", required=True, help="postgraduate, ahp or junior.")
+def preview_command(path, lesson_id, track):
+    """Print one lesson's HTML as learners on TRACK see it."""
+    result = compile_folder(Path(path))
+    if result.exit_code != 0:
+        _print_findings(result)
+        sys.exit(result.exit_code)
+    for course in result.courses:
+        lesson = course.find_lesson(lesson_id)
+        if lesson is None:
+            continue
+        if track not in lesson.html:
+            raise click.ClickException(
+                f"lesson '{lesson_id}' is not on the '{track}' track; its tracks: {', '.join(lesson.tracks)}")
+        click.echo(lesson.html[track])
+        return
+    raise click.ClickException(f"no lesson with the id '{lesson_id}' in {path}")

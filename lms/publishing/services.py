@@ -1,0 +1,230 @@
+"""Publish a compiled course: upsert every item by its stable id, in the caller's transaction.
+
+Nothing that did not change is written. An item that left the content is deleted when no
+learner has data on it, kept as `retired` when the course lists it in `retired`, and
+refused otherwise. The caller commits once, so a build is all or nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from courses import CompiledCourse
+from lms.accounts.models import Organisation
+from lms.catalog.models import Course, CourseAsset, Lesson, Module, Question, ReflectionPrompt
+from lms.extensions import db
+from lms.publishing.queries import ids_with_learner_data
+
+log = logging.getLogger(__name__)
+
+
+class PublishError(Exception):
+    """The course cannot be published as it stands; the message says why and how to fix it."""
+
+
+@dataclass
+class PublishSummary:
+    course: str
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    retired: int = 0
+    removed: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.retired or self.removed)
+
+    def __str__(self) -> str:
+        return (f"{self.course}: {self.created} created, {self.updated} updated, "
+                f"{self.unchanged} unchanged, {self.retired} retired, {self.removed} removed")
+
+
+def count_items(compiled: CompiledCourse) -> int:
+    """Modules, lessons, questions and prompts: what a summary counts."""
+    return sum(1 + sum(1 + len(lesson.questions) + len(lesson.reflections) for lesson in module.lessons)
+               for module in compiled.modules)
+
+
+def publish_course(
+    compiled: CompiledCourse, now: datetime, on_lesson: Callable[[], None] | None = None
+) -> PublishSummary:
+    """Bring the database in line with `compiled`; flushes, never commits."""
+    summary = PublishSummary(compiled.id)
+    course = db.session.scalar(select(Course).where(Course.key == compiled.id))
+    if course is not None and course.revision == compiled.revision:
+        summary.unchanged = count_items(compiled)
+        return summary  # the same source files: nothing to write
+    _check_references(compiled, course)
+
+    course_values = _course_values(compiled)
+    if course is None:
+        course = Course(key=compiled.id, published_at=now, **course_values)
+        db.session.add(course)
+        db.session.flush()
+    else:
+        _apply(course, course_values)
+    course.updated_at = now
+    upsert = _Upserter(course.id, summary)
+
+    for module in compiled.modules:
+        module_row = upsert(Module, module.id, {
+            "title": module.title, "tracks": list(module.tracks), "position": module.position,
+            "intro_html": dict(module.intro_html), "content_hash": module.content_hash,
+        })
+        for lesson in module.lessons:
+            lesson_row = upsert(Lesson, lesson.id, {
+                "module_id": module_row.id, "title": lesson.title, "tracks": list(lesson.tracks),
+                "position": lesson.position, "estimated_minutes": dict(lesson.estimated_minutes),
+                "outcomes": list(lesson.outcomes), "pass_mark": lesson.pass_mark,
+                "attempts": lesson.attempts, "required": lesson.required, "shuffle": lesson.shuffle,
+                "html": dict(lesson.html), "content_hash": lesson.content_hash,
+                "source_path": _relative(lesson.source_path, compiled),
+            })
+            for position, question in enumerate(lesson.questions, start=1):
+                upsert(Question, question.id, {
+                    "lesson_id": lesson_row.id, "position": position, "tracks": list(question.tracks),
+                    "spec": question.to_dict(), "content_hash": question.content_hash,
+                })
+            for position, prompt in enumerate(lesson.reflections, start=1):
+                upsert(ReflectionPrompt, prompt.id, {
+                    "lesson_id": lesson_row.id, "position": position, "tracks": list(prompt.tracks),
+                    "prompt_html": prompt.prompt_html,
+                })
+            if on_lesson:
+                on_lesson()
+
+    _remove_leftovers(course, compiled, upsert.seen, summary)
+    _publish_assets(course, compiled)
+    db.session.flush()
+    log.info("published %s", summary)
+    return summary
+
+
+def _course_values(compiled: CompiledCourse) -> dict[str, Any]:
+    return {
+        "slug": compiled.slug, "title": compiled.title, "summary": compiled.summary,
+        "tracks": list(compiled.tracks), "cpd_hours": dict(compiled.cpd_hours),
+        "outcomes": [{"id": o.id, "text": o.text, "tracks": list(o.tracks)} for o in compiled.outcomes],
+        "pass_mark": compiled.pass_mark, "partner_id": compiled.partner,
+        "certificate_issue": compiled.certificate.issue,
+        "certificate_valid_months": compiled.certificate.valid_for_months,
+        "status": compiled.status, "overview_html": dict(compiled.overview_html),
+        "retired_keys": list(compiled.retired), "revision": compiled.revision,
+        "content_hash": compiled.content_hash,
+    }
+
+
+def _check_references(compiled: CompiledCourse, course: Course | None) -> None:
+    clash = db.session.scalar(select(Course).where(Course.slug == compiled.slug, Course.key != compiled.id))
+    if clash is not None:
+        raise PublishError(f"{compiled.id}: the slug '{compiled.slug}' is already used by the course "
+                           f"'{clash.key}'; give this course another `slug` in course.md")
+    if compiled.partner and db.session.get(Organisation, compiled.partner) is None:
+        raise PublishError(f"{compiled.id}: partner '{compiled.partner}' is not a known organisation; "
+                           "use an organisation id from `flask orgs sync`, e.g. imperial-college-london")
+
+
+def _apply(row, values: dict[str, Any]) -> bool:
+    """Set only the values that differ; True if anything changed."""
+    changed = False
+    for name, value in values.items():
+        if getattr(row, name) != value:
+            setattr(row, name, value)
+            changed = True
+    return changed
+
+
+class _Upserter:
+    """Creates or updates content rows by stable id, counting what it did."""
+
+    def __init__(self, course_id: int, summary: PublishSummary):
+        self.course_id = course_id
+        self.summary = summary
+        self.rows: dict[type, dict[str, Any]] = {}
+        self.seen: dict[type, set[str]] = {}
+
+    def existing(self, model) -> dict[str, Any]:
+        if model not in self.rows:
+            self.rows[model] = {row.key: row for row in db.session.scalars(
+                select(model).where(model.course_id == self.course_id))}
+            self.seen[model] = set()
+        return self.rows[model]
+
+    def __call__(self, model, key: str, values: dict[str, Any]):
+        rows = self.existing(model)
+        self.seen[model].add(key)
+        values = {**values, "retired": False}
+        row = rows.get(key)
+        if row is None:
+            row = model(course_id=self.course_id, key=key, **values)
+            db.session.add(row)
+            db.session.flush()  # children need its id
+            rows[key] = row
+            self.summary.created += 1
+        elif _apply(row, values):
+            self.summary.updated += 1
+        else:
+            self.summary.unchanged += 1
+        return row
+
+
+def _remove_leftovers(course: Course, compiled: CompiledCourse, seen: dict[type, set[str]],
+                      summary: PublishSummary) -> None:
+    with_data = ids_with_learner_data(course.id)
+    retired_ok = set(compiled.retired)
+    # Children first, so nothing is deleted while something still refers to it.
+    for model in (Question, ReflectionPrompt, Lesson, Module):
+        leftovers = db.session.scalars(select(model).where(
+            model.course_id == course.id, model.retired.is_(False), model.key.not_in(seen.get(model, set()))
+        )).all()
+        for row in leftovers:
+            kept_by_children = model is Module and db.session.scalar(
+                select(Lesson.id).where(Lesson.module_id == row.id).limit(1)) is not None
+            kept_by_children = kept_by_children or (model is Lesson and db.session.scalar(
+                select(Question.id).where(Question.lesson_id == row.id).union(
+                    select(ReflectionPrompt.id).where(ReflectionPrompt.lesson_id == row.id)).limit(1)
+            ) is not None)
+            if row.key in with_data or kept_by_children:
+                if row.key not in retired_ok and not kept_by_children:
+                    raise PublishError(
+                        f"{compiled.id}: '{row.key}' was removed but learners have data on it; put it "
+                        "back, or list it under `retired` in course.md to keep their data and hide it")
+                row.retired = True
+                summary.retired += 1
+            else:
+                db.session.delete(row)
+                summary.removed += 1
+        db.session.flush()
+
+
+def _publish_assets(course: Course, compiled: CompiledCourse) -> None:
+    existing = {a.path: a for a in db.session.scalars(select(CourseAsset).where(CourseAsset.course_id == course.id))}
+    wanted = {asset.path for asset in compiled.assets}
+    for asset in compiled.assets:
+        row = existing.get(asset.path)
+        if row is not None and row.sha256 == asset.sha256:
+            continue
+        data = asset.source_path.read_bytes()
+        if row is None:
+            db.session.add(CourseAsset(course_id=course.id, path=asset.path, media_type=asset.media_type,
+                                       sha256=asset.sha256, data=data))
+        else:
+            row.media_type, row.sha256, row.data = asset.media_type, asset.sha256, data
+    gone = set(existing) - wanted
+    if gone:
+        db.session.execute(delete(CourseAsset).where(CourseAsset.course_id == course.id,
+                                                     CourseAsset.path.in_(gone)))
+
+
+def _relative(path, compiled: CompiledCourse) -> str:
+    try:
+        return str(path.relative_to(compiled.source_dir.parent))
+    except ValueError:
+        return str(path)
