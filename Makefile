@@ -31,6 +31,7 @@ run: setup
 setup: $(VENV)/.installed node_modules/.installed
 	$(BIN)/flask db upgrade
 	$(BIN)/flask orgs sync
+	$(BIN)/flask content build
 	$(BIN)/flask demo accounts
 
 ## The whole suite on SQLite, then every database test again on PostgreSQL
