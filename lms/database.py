@@ -34,3 +34,15 @@ def init_app(app: Flask) -> None:
     if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     db.init_app(app)
+
+
+def insert_or_ignore(model, values: dict) -> None:
+    """INSERT that does nothing when a unique key already holds a row (SQLite and PostgreSQL).
+
+    For rows two requests may create at once, without a savepoint (pysqlite's are unreliable).
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    db.session.execute(insert(model).values(**values).on_conflict_do_nothing())

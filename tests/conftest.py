@@ -193,3 +193,31 @@ def login(client):
         return response
 
     return do_login
+
+
+class QueryCounter:
+    def __init__(self):
+        self.statements: list[str] = []
+
+    def __call__(self, conn, cursor, statement, *args):
+        self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app):
+    """count_queries(fn) -> how many SQL statements fn ran (to keep pages free of N+1 queries)."""
+
+    def run(fn):
+        counter = QueryCounter()
+        sa.event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            fn()
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", counter)
+        return counter
+
+    return run

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import User
 from lms.catalog.models import PUBLISHED, Course, CourseStaff, Lesson, Module
@@ -30,7 +31,7 @@ def staff_role(user: User | None, course: Course) -> str | None:
 
 def visible_courses(user: User | None) -> list[Course]:
     """Published courses for everyone, plus the drafts this person teaches or certifies."""
-    query = select(Course).order_by(Course.title)
+    query = select(Course).options(selectinload(Course.partner)).order_by(Course.title)
     if user is None or not user.is_authenticated:
         query = query.where(Course.status == PUBLISHED)
     elif not user.has_role("admin"):

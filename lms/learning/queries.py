@@ -84,4 +84,4 @@ def my_notes(user: User) -> list[tuple[ReflectionNote, ReflectionPrompt, Lesson,
         .join(Course, Course.id == Lesson.course_id)
         .where(ReflectionNote.user_id == user.id)
         .order_by(Course.title, ReflectionNote.updated_at)
-    ).tuples())
+    ).all())

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from courses import QuestionSpec, grade
 from lms.accounts.models import User
 from lms.catalog.models import Course, Lesson, Question, ReflectionPrompt
+from lms.database import insert_or_ignore
 from lms.extensions import db
 from lms.learning import events
 from lms.learning.models import (
@@ -42,10 +43,11 @@ def enrol(user: User, course: Course, track: str, now: datetime) -> Enrolment:
         return existing
     enrolment = Enrolment(user_id=user.id, course_id=course.id, track=track, enrolled_at=now,
                           last_activity_at=now)
+    db.session.add(enrolment)
     try:
-        with db.session.begin_nested():
-            db.session.add(enrolment)
-    except IntegrityError:  # enrolled twice at once: keep the first
+        db.session.flush()
+    except IntegrityError:  # enrolled twice at once (nothing else written yet): keep the first
+        db.session.rollback()
         return find_enrolment(user, course)
     log.info("user %s enrolled on %s (%s)", user.id, course.key, track)
     return enrolment
@@ -102,14 +104,11 @@ def open_quiz(enrolment: Enrolment, lesson: Lesson, now: datetime) -> QuizDraft:
         if lesson.shuffle and question.spec["type"] in ("single", "multiple"):
             _random.shuffle(keys)
         order[question.key] = keys
-    draft = QuizDraft(enrolment_id=enrolment.id, lesson_id=lesson.id, token=secrets.token_urlsafe(24),
-                      choice_order=order, answers={}, hints_shown={}, started_at=now, updated_at=now)
-    try:
-        with db.session.begin_nested():
-            db.session.add(draft)
-    except IntegrityError:  # opened in two tabs at once: both use the first
-        return find_draft(enrolment, lesson)
-    return draft
+    insert_or_ignore(QuizDraft, {  # opened in two tabs at once: both use the first
+        "enrolment_id": enrolment.id, "lesson_id": lesson.id, "token": secrets.token_urlsafe(24),
+        "choice_order": order, "answers": {}, "hints_shown": {}, "started_at": now, "updated_at": now,
+    })
+    return find_draft(enrolment, lesson)
 
 
 def find_draft(enrolment: Enrolment, lesson: Lesson) -> QuizDraft | None:
@@ -160,23 +159,22 @@ def submit_attempt(enrolment: Enrolment, lesson: Lesson, answers: dict[str, Any]
         percent=result.percent, pass_mark=lesson.pass_mark, passed=bool(result.passed),
         started_at=draft.started_at, submitted_at=now,
     )
+    db.session.add(attempt)
     try:
-        with db.session.begin_nested():
-            db.session.add(attempt)
-            db.session.flush()
-            for position, (question, graded) in enumerate(zip(questions, result.results, strict=True), start=1):
-                db.session.add(QuestionResponse(
-                    attempt_id=attempt.id, question_id=question.id, position=position,
-                    answer=answers.get(question.key), points_awarded=graded.points_awarded,
-                    points_possible=graded.points_possible, correct=graded.correct,
-                    content_hash=question.content_hash,
-                ))
-            db.session.delete(draft)
+        db.session.flush()
     except IntegrityError:  # the same attempt posted twice at once: the first one stands
+        db.session.rollback()  # nothing else was written in this transaction yet
         found = _attempt_by_token(enrolment, attempt_token)
         if found is None:
             raise
         return found
+    for position, (question, graded) in enumerate(zip(questions, result.results, strict=True), start=1):
+        db.session.add(QuestionResponse(
+            attempt_id=attempt.id, question_id=question.id, position=position,
+            answer=answers.get(question.key), points_awarded=graded.points_awarded,
+            points_possible=graded.points_possible, correct=graded.correct, content_hash=question.content_hash,
+        ))
+    db.session.delete(draft)
     _complete_lesson(enrolment, lesson, now, percent=result.percent, passed=attempt.passed)
     update_progress(enrolment, now)
     log.info("attempt %s: enrolment %s lesson %s scored %s%%", attempt.id, enrolment.id, lesson.key, result.percent)
@@ -191,16 +189,12 @@ def _attempt_by_token(enrolment: Enrolment, token: str) -> QuizAttempt | None:
 def _complete_lesson(enrolment: Enrolment, lesson: Lesson, now: datetime, *, percent: float | None,
                      passed: bool) -> None:
     """Record the lesson's progress: completed when passed, best score kept."""
-    progress = db.session.scalar(select(LessonProgress).where(LessonProgress.enrolment_id == enrolment.id,
-                                                              LessonProgress.lesson_id == lesson.id))
+    find = select(LessonProgress).where(LessonProgress.enrolment_id == enrolment.id,
+                                        LessonProgress.lesson_id == lesson.id)
+    progress = db.session.scalar(find)
     if progress is None:
-        progress = LessonProgress(enrolment_id=enrolment.id, lesson_id=lesson.id, updated_at=now)
-        try:
-            with db.session.begin_nested():
-                db.session.add(progress)
-        except IntegrityError:  # a concurrent request made it first
-            progress = db.session.scalar(select(LessonProgress).where(
-                LessonProgress.enrolment_id == enrolment.id, LessonProgress.lesson_id == lesson.id))
+        insert_or_ignore(LessonProgress, {"enrolment_id": enrolment.id, "lesson_id": lesson.id, "updated_at": now})
+        progress = db.session.scalar(find)
     if percent is not None and (progress.best_percent is None or percent > progress.best_percent):
         progress.best_percent = percent
     if passed and progress.completed_at is None:

@@ -52,6 +52,8 @@ Which one is right?
 - [ ] Wrong
     > Not this one.
 
+Hint: Read the choices slowly.
+Hint: It is the first choice.
 Explanation: Right is right.
 ///
 

@@ -2,17 +2,10 @@
 
 import pytest
 
-from lms.catalog.queries import find_course
-from tests.web.publishing.course_files import write_course
-
 
 @pytest.fixture
-def draft(runner, tmp_path):
-    folder = tmp_path / "content"
-    write_course(folder, status="draft")
-    result = runner.invoke(args=["content", "build", str(folder)])
-    assert result.exit_code == 0, result.output
-    return find_course("tiny-course")
+def draft(publish):
+    return publish(status="draft")
 
 
 def test_staff_add_list_remove(runner, draft, make_user):

@@ -1,0 +1,123 @@
+"""Charts drawn on the server as inline SVG: no JavaScript, no inline styles (the CSP forbids them).
+
+Each chart is an `<svg role="img">` named by its `<title>` and `<desc>`; the page puts the
+same numbers in a table beside it, which is what screen readers and keyboard users read.
+Colours are SVG presentation attributes, so the charts look right without any stylesheet.
+Every piece is built with `Markup(...).format(...)`, which escapes labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup
+
+WIDTH = 640
+FONT_SIZE = 14
+TEXT = "#212b32"
+GRID = "#d8dde0"
+#: NHS blue, NHS dark green, NHS purple: each has at least 3:1 contrast against white.
+COLOURS = ("#005eb8", "#007f3b", "#330072")
+
+_RECT = Markup('<rect x="{}" y="{}" width="{}" height="{}" fill="{}"/>')
+_TEXT = Markup('<text x="{}" y="{}" text-anchor="{}">{}</text>')
+_LINE = Markup('<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}"/>')
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    values: Sequence[float]
+
+
+def _fmt(number: float) -> str:
+    return f"{number:.1f}".rstrip("0").rstrip(".")
+
+
+def _rect(x: float, y: float, width: float, height: float, fill: str) -> Markup:
+    return _RECT.format(_fmt(x), _fmt(y), _fmt(width), _fmt(height), fill)
+
+
+def _text(x: float, y: float, text: str, anchor: str = "start") -> Markup:
+    return _TEXT.format(_fmt(x), _fmt(y), anchor, text)
+
+
+def _line(x1: float, x2: float, y1: float, y2: float, stroke: str) -> Markup:
+    return _LINE.format(_fmt(x1), _fmt(x2), _fmt(y1), _fmt(y2), stroke)
+
+
+def _svg(chart_id: str, title: str, description: str, height: float, body: list[Markup]) -> Markup:
+    opening = Markup(
+        '<svg xmlns="http://www.w3.org/2000/svg" class="app-chart" id="{id}" role="img" '
+        'aria-labelledby="{id}-title {id}-desc" viewBox="0 0 {width} {height}" width="100%" '
+        'focusable="false" font-size="{size}" fill="{text}">'
+        '<title id="{id}-title">{title}</title><desc id="{id}-desc">{description}</desc>'
+    ).format(id=chart_id, width=WIDTH, height=_fmt(height), size=FONT_SIZE, text=TEXT, title=title,
+             description=description)
+    return opening + Markup("").join(body) + Markup("</svg>")
+
+
+def _nice_max(value: float) -> float:
+    """A round number at or above `value`, for the top of an axis."""
+    if value <= 0:
+        return 1
+    step = 10 ** (len(str(int(value))) - 1)
+    for multiple in (1, 2, 2.5, 5, 10):
+        if value <= multiple * step:
+            return multiple * step
+    return 10 * step
+
+
+def _legend(series: Sequence[Series], y: float) -> list[Markup]:
+    parts, x = [], 0.0
+    for index, one in enumerate(series):
+        parts += [_rect(x, y - 11, 14, 14, COLOURS[index % len(COLOURS)]), _text(x + 20, y, one.name)]
+        x += 40 + 8 * len(one.name)
+    return parts
+
+
+def column_chart(chart_id: str, title: str, description: str, categories: Sequence[str],
+                 series: Sequence[Series]) -> Markup:
+    """Vertical bars, one group per category (for example a week), one bar per series."""
+    left, top, bottom, plot_height = 44, 30, 40, 220
+    plot_width = WIDTH - left - 10
+    base = top + plot_height
+    top_value = _nice_max(max((v for s in series for v in s.values), default=0))
+    body = _legend(series, 16)
+    for tick in range(5):
+        y = base - plot_height * tick / 4
+        body += [_line(left, WIDTH - 10, y, y, GRID), _text(left - 6, y + 5, _fmt(top_value * tick / 4), "end")]
+    count = max(len(categories), 1)
+    group_width = plot_width / count
+    bar_width = max(group_width * 0.8 / max(len(series), 1), 1)
+    # Roughly eight labels along the axis, however many weeks there are.
+    label_every = max(1, round(count / 8))
+    for i, category in enumerate(categories):
+        x0 = left + i * group_width + group_width * 0.1
+        for j, one in enumerate(series):
+            bar = plot_height * one.values[i] / top_value
+            body.append(_rect(x0 + j * bar_width, base - bar, bar_width, bar, COLOURS[j % len(COLOURS)]))
+        if i % label_every == 0:
+            body.append(_text(left + (i + 0.5) * group_width, base + 20, category, "middle"))
+    body.append(_line(left, WIDTH - 10, base, base, TEXT))
+    return _svg(chart_id, title, description, top + plot_height + bottom, body)
+
+
+def bar_chart(chart_id: str, title: str, description: str, labels: Sequence[str], values: Sequence[float],
+              *, maximum: float | None = None, unit: str = "") -> Markup:
+    """Horizontal bars, one per label, each with its value written at its end."""
+    label_width, row, gap = 220, 26, 8
+    plot_width = WIDTH - label_width - 70
+    top_value = maximum or _nice_max(max(values, default=0))
+    body = []
+    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
+        y = gap + i * (row + gap)
+        short = label if len(label) <= 28 else label[:27] + "…"
+        body += [
+            _text(label_width - 8, y + row * 0.7, short, "end"),
+            _rect(label_width, y, plot_width, row, GRID),
+            _rect(label_width, y, plot_width * min(value, top_value) / top_value, row, COLOURS[0]),
+            _text(label_width + plot_width + 6, y + row * 0.7, f"{_fmt(value)}{unit}"),
+        ]
+    return _svg(chart_id, title, description, max(len(labels), 1) * (row + gap) + gap, body)

@@ -1,0 +1,759 @@
+"""Read-only aggregate queries behind the staff reports.
+
+Every function runs a fixed number of queries whatever the number of learners: counts and
+sums are made by the database, and per-learner detail is fetched for one page (or one
+streamed batch) at a time. Completion is always decided by `lms.learning.progress`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Date, Float, Integer, String, Text, and_, case, cast, extract, func, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from lms.accounts.models import Organisation, User
+from lms.accounts.roles import PROFESSIONAL_GROUPS
+from lms.catalog.models import Course, Lesson, Module, Question
+from lms.catalog.tracks import track_label
+from lms.extensions import db
+from lms.learning.models import Enrolment, LessonProgress, QuestionResponse, QuizAttempt
+from lms.learning.progress import CourseProgress, OutlineLesson, compute_progress, course_outlines
+from lms.learning.queries import completed_lessons
+
+PAGE_SIZE = 50
+#: Rows fetched per round trip when streaming an export.
+STREAM_BATCH = 1000
+NO_ORGANISATION = "No organisation"
+
+
+def group_label(group: str | None) -> str:
+    return PROFESSIONAL_GROUPS.get(group or "", group or "Not given")
+
+
+# --- course progress ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProgressFilters:
+    """What the progress table is narrowed to; None means no restriction."""
+
+    track: str | None = None
+    organisation_id: str | None = None
+    enrolled_from: date | None = None
+    enrolled_to: date | None = None
+
+
+#: The columns the progress table may be sorted by, and the SQL each sorts on.
+SORT_COLUMNS: dict[str, ColumnElement] = {
+    "name": User.full_name,
+    "organisation": Organisation.name,
+    "group": User.professional_group,
+    "track": Enrolment.track,
+    "enrolled": Enrolment.enrolled_at,
+    "activity": Enrolment.last_activity_at,
+    "completed": Enrolment.completed_at,
+}
+
+
+@dataclass(frozen=True)
+class Sort:
+    column: str = "name"
+    descending: bool = False
+
+    @classmethod
+    def parse(cls, value: str | None) -> Sort:
+        """`name`, `-enrolled`...; anything not whitelisted sorts by name."""
+        value = value or ""
+        descending = value.startswith("-")
+        column = value.lstrip("-")
+        if column not in SORT_COLUMNS:
+            return cls()
+        return cls(column, descending)
+
+    def __str__(self) -> str:
+        return f"{'-' if self.descending else ''}{self.column}"
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A lesson with live questions: its best score is a column of the progress table."""
+
+    lesson_id: int
+    key: str
+    title: str
+    tracks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LearnerRow:
+    enrolment_id: int
+    name: str
+    organisation: str
+    professional_group: str
+    track: str
+    enrolled_at: datetime
+    last_activity_at: datetime | None
+    completed_at: datetime | None
+    progress: CourseProgress
+    #: {lesson id: best percent} for the assessments attempted.
+    best_scores: dict[int, float]
+    #: Certificate status, or None while the credentials domain does not exist.
+    certificate: str | None = None
+
+
+@dataclass(frozen=True)
+class ProgressPage:
+    rows: list[LearnerRow]
+    total: int
+    page: int
+    pages: int
+    assessments: list[Assessment]
+
+
+def _learners_select(course: Course, filters: ProgressFilters):
+    query = (
+        select(Enrolment.id, User.full_name, Organisation.name.label("organisation"), User.professional_group,
+               Enrolment.track, Enrolment.enrolled_at, Enrolment.last_activity_at, Enrolment.completed_at,
+               Enrolment.last_lesson_id)
+        .join(User, User.id == Enrolment.user_id)
+        .outerjoin(Organisation, Organisation.id == User.organisation_id)
+        .where(Enrolment.course_id == course.id)
+    )
+    if filters.track:
+        query = query.where(Enrolment.track == filters.track)
+    if filters.organisation_id:
+        query = query.where(User.organisation_id == filters.organisation_id)
+    if filters.enrolled_from:
+        query = query.where(Enrolment.enrolled_at >= datetime.combine(filters.enrolled_from, datetime.min.time()))
+    if filters.enrolled_to:
+        # Inclusive of the whole last day.
+        until = datetime.combine(filters.enrolled_to + timedelta(days=1), datetime.min.time())
+        query = query.where(Enrolment.enrolled_at < until)
+    return query
+
+
+def _ordered(query, sort: Sort):
+    column = SORT_COLUMNS[sort.column]
+    ordering = column.desc() if sort.descending else column.asc()
+    # Empty dates go last either way; the id keeps pages stable when values tie.
+    return query.order_by(ordering.nulls_last(), Enrolment.id)
+
+
+def assessments_of(course: Course) -> list[Assessment]:
+    """Lessons with live questions, in course order, with the tracks that have questions."""
+    rows = db.session.execute(
+        select(Lesson.id, Lesson.key, Lesson.title, Lesson.tracks, Question.tracks)
+        .join(Module, Module.id == Lesson.module_id)
+        .join(Question, Question.lesson_id == Lesson.id)
+        .where(Lesson.course_id == course.id, Lesson.retired.is_(False), Module.retired.is_(False),
+               Question.retired.is_(False))
+        .order_by(Module.position, Lesson.position, Question.position)
+    )
+    found: dict[int, tuple[str, str, set[str], list[str]]] = {}
+    for lesson_id, key, title, lesson_tracks, question_tracks in rows:
+        entry = found.setdefault(lesson_id, (key, title, set(), list(lesson_tracks)))
+        entry[2].update(question_tracks)
+    return [Assessment(lesson_id, key, title, tuple(t for t in lesson_tracks if t in question_tracks))
+            for lesson_id, (key, title, question_tracks, lesson_tracks) in found.items()]
+
+
+def best_scores(enrolment_ids: Iterable[int]) -> dict[int, dict[int, float]]:
+    """{enrolment id: {lesson id: best attempt percent}}, in one query."""
+    ids = list(enrolment_ids)
+    best: dict[int, dict[int, float]] = defaultdict(dict)
+    if ids:
+        for enrolment_id, lesson_id, percent in db.session.execute(
+            select(QuizAttempt.enrolment_id, QuizAttempt.lesson_id, func.max(QuizAttempt.percent))
+            .where(QuizAttempt.enrolment_id.in_(ids))
+            .group_by(QuizAttempt.enrolment_id, QuizAttempt.lesson_id)
+        ):
+            best[enrolment_id][lesson_id] = percent
+    return best
+
+
+def certificate_statuses(enrolment_ids: Iterable[int]) -> dict[int, str]:
+    """{enrolment id: certificate status}. Empty until the credentials domain exists."""
+    return {}
+
+
+def _learner_rows(rows: list, outline: list[OutlineLesson]) -> list[LearnerRow]:
+    """Turn one batch of enrolment rows into report rows, with three queries for the batch."""
+    ids = [row.id for row in rows]
+    done = completed_lessons(ids)
+    scores = best_scores(ids)
+    certificates = certificate_statuses(ids)
+    return [
+        LearnerRow(
+            enrolment_id=row.id, name=row.full_name, organisation=row.organisation or NO_ORGANISATION,
+            professional_group=group_label(row.professional_group), track=row.track,
+            enrolled_at=row.enrolled_at, last_activity_at=row.last_activity_at, completed_at=row.completed_at,
+            progress=compute_progress(outline, row.track, done.get(row.id, ()), row.last_lesson_id),
+            best_scores=scores.get(row.id, {}), certificate=certificates.get(row.id),
+        )
+        for row in rows
+    ]
+
+
+def progress_page(course: Course, filters: ProgressFilters, sort: Sort, page: int,
+                  per_page: int = PAGE_SIZE) -> ProgressPage:
+    """One page of the progress table: six queries, whatever the number of learners."""
+    query = _learners_select(course, filters)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(page, 1), pages)
+    rows = db.session.execute(_ordered(query, sort).limit(per_page).offset((page - 1) * per_page)).all()
+    outline = course_outlines([course.id])[course.id]
+    return ProgressPage(_learner_rows(rows, outline), total, page, pages, assessments_of(course))
+
+
+def iter_progress(course: Course, filters: ProgressFilters, sort: Sort) -> Iterator[LearnerRow]:
+    """Every matching learner, streamed in batches with a server-side cursor, so memory stays flat."""
+    outline = course_outlines([course.id])[course.id]
+    result = db.session.execute(_ordered(_learners_select(course, filters), sort)
+                                .execution_options(yield_per=STREAM_BATCH))
+    for batch in result.partitions():
+        yield from _learner_rows(list(batch), outline)
+
+
+def course_organisations(course: Course) -> list[tuple[str, str]]:
+    """(id, name) of the organisations the course's learners belong to, for the filter."""
+    return [(org_id, name) for org_id, name in db.session.execute(
+        select(Organisation.id, Organisation.name)
+        .where(Organisation.id.in_(select(User.organisation_id).join(Enrolment, Enrolment.user_id == User.id)
+                                   .where(Enrolment.course_id == course.id)))
+        .order_by(Organisation.name))]
+
+
+# --- one learner ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LessonStatus:
+    module_title: str
+    lesson_id: int
+    title: str
+    required: bool
+    #: "complete", "in progress" or "not started".
+    status: str
+    completed_at: datetime | None
+    best_percent: float | None
+
+
+@dataclass(frozen=True)
+class AttemptRow:
+    lesson_title: str
+    submitted_at: datetime
+    started_at: datetime | None
+    score: float
+    max_score: float
+    percent: float
+    passed: bool
+    track: str
+
+    @property
+    def duration(self) -> timedelta | None:
+        return self.submitted_at - self.started_at if self.started_at else None
+
+
+@dataclass(frozen=True)
+class LearnerDetail:
+    row: LearnerRow
+    lessons: list[LessonStatus]
+    attempts: list[AttemptRow] = field(default_factory=list)
+
+
+def learner_detail(course: Course, enrolment_id: int) -> LearnerDetail | None:
+    """One learner's lessons and attempts on this course; None if the enrolment is on another course."""
+    row = db.session.execute(_learners_select(course, ProgressFilters())
+                             .where(Enrolment.id == enrolment_id)).first()
+    if row is None:
+        return None
+    outline = course_outlines([course.id])[course.id]
+    learner = _learner_rows([row], outline)[0]
+    return LearnerDetail(learner, _lesson_statuses(course, enrolment_id, learner), _attempts(enrolment_id))
+
+
+def _lesson_statuses(course: Course, enrolment_id: int, learner: LearnerRow) -> list[LessonStatus]:
+    progress = {p.lesson_id: p for p in db.session.execute(
+        select(LessonProgress.lesson_id, LessonProgress.completed_at, LessonProgress.best_percent)
+        .where(LessonProgress.enrolment_id == enrolment_id))}
+    lessons = db.session.execute(
+        select(Lesson.id, Lesson.title, Lesson.tracks, Lesson.required, Module.title.label("module_title"))
+        .join(Module, Module.id == Lesson.module_id)
+        .where(Lesson.course_id == course.id, Lesson.retired.is_(False), Module.retired.is_(False))
+        .order_by(Module.position, Lesson.position))
+    statuses = []
+    for lesson in lessons:
+        if learner.track not in lesson.tracks:
+            continue
+        record = progress.get(lesson.id)
+        if lesson.id in learner.progress.completed_lesson_ids:
+            status = "complete"
+        elif record is not None:
+            status = "in progress"
+        else:
+            status = "not started"
+        statuses.append(LessonStatus(
+            lesson.module_title, lesson.id, lesson.title, lesson.required, status,
+            record.completed_at if record else None, learner.best_scores.get(lesson.id)))
+    return statuses
+
+
+def _attempts(enrolment_id: int) -> list[AttemptRow]:
+    # Columns only: loading QuizAttempt objects would also load every response.
+    return [AttemptRow(*row) for row in db.session.execute(
+        select(Lesson.title, QuizAttempt.submitted_at, QuizAttempt.started_at, QuizAttempt.score,
+               QuizAttempt.max_score, QuizAttempt.percent, QuizAttempt.passed, QuizAttempt.track)
+        .join(Lesson, Lesson.id == QuizAttempt.lesson_id)
+        .where(QuizAttempt.enrolment_id == enrolment_id)
+        .order_by(QuizAttempt.submitted_at, QuizAttempt.id))]
+
+
+# --- course summary -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeekCount:
+    #: The Monday the week starts on.
+    week: date
+    enrolments: int
+    completions: int
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    label: str
+    #: Learners on a track that includes this step.
+    eligible: int
+    reached: int
+
+    @property
+    def percent(self) -> float:
+        return 100 * self.reached / self.eligible if self.eligible else 0.0
+
+
+@dataclass(frozen=True)
+class RateRow:
+    label: str
+    enrolled: int
+    completed: int
+
+    @property
+    def percent(self) -> float:
+        return 100 * self.completed / self.enrolled if self.enrolled else 0.0
+
+
+def _per_day(column, course: Course) -> dict[date, int]:
+    """{day: number of enrolments whose `column` falls on it}; the database does the counting."""
+    day = func.date(column, type_=Date)
+    rows = db.session.execute(select(day, func.count()).where(Enrolment.course_id == course.id,
+                                                              column.is_not(None)).group_by(day))
+    return {_as_date(d): n for d, n in rows}
+
+
+def _as_date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def weekly_activity(course: Course) -> list[WeekCount]:
+    """Enrolments and completions per week (Monday to Sunday), with empty weeks filled in."""
+    enrolled = _per_day(Enrolment.enrolled_at, course)
+    completed = _per_day(Enrolment.completed_at, course)
+    days = set(enrolled) | set(completed)
+    if not days:
+        return []
+    weeks: dict[date, list[int]] = {}
+    week = _monday(min(days))
+    while week <= max(days):
+        weeks[week] = [0, 0]
+        week += timedelta(days=7)
+    for day, n in enrolled.items():
+        weeks[_monday(day)][0] += n
+    for day, n in completed.items():
+        weeks[_monday(day)][1] += n
+    return [WeekCount(w, e, c) for w, (e, c) in weeks.items()]
+
+
+def _completion_signatures(course: Course) -> list[tuple[str, frozenset[int], int]]:
+    """(track, completed lesson ids, number of learners) for each distinct state learners are in.
+
+    The database groups learners with identical progress, so the rule in `compute_progress`
+    runs once per distinct state rather than once per learner.
+    """
+    done = (
+        select(LessonProgress.enrolment_id,
+               func.aggregate_strings(cast(LessonProgress.lesson_id, String), ",").label("lessons"))
+        .join(Enrolment, Enrolment.id == LessonProgress.enrolment_id)
+        .where(Enrolment.course_id == course.id, LessonProgress.completed_at.is_not(None))
+        .group_by(LessonProgress.enrolment_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Enrolment.track, done.c.lessons, func.count())
+        .outerjoin(done, done.c.enrolment_id == Enrolment.id)
+        .where(Enrolment.course_id == course.id)
+        .group_by(Enrolment.track, done.c.lessons)
+    )
+    return [(track, frozenset(int(i) for i in (lessons or "").split(",") if i), n) for track, lessons, n in rows]
+
+
+def module_funnel(course: Course) -> list[FunnelStep]:
+    """How many learners completed each module (of those whose track has it), then the course."""
+    outline = course_outlines([course.id])[course.id]
+    modules = db.session.execute(select(Module.id, Module.title).where(
+        Module.course_id == course.id, Module.retired.is_(False)).order_by(Module.position)).all()
+    everything = [lesson.id for lesson in outline]
+    eligible: dict[int, int] = defaultdict(int)
+    reached: dict[int, int] = defaultdict(int)
+    learners = completed_courses = 0
+    for track, lesson_ids, n in _completion_signatures(course):
+        # With every lesson done, the completed modules are exactly the track's modules.
+        for module_id in compute_progress(outline, track, everything).completed_module_ids:
+            eligible[module_id] += n
+        progress = compute_progress(outline, track, lesson_ids)
+        for module_id in progress.completed_module_ids:
+            reached[module_id] += n
+        learners += n
+        completed_courses += n if progress.complete else 0
+    steps = [FunnelStep(title, eligible[module_id], reached[module_id])
+             for module_id, title in modules if eligible[module_id]]
+    return [FunnelStep("Enrolled", learners, learners), *steps,
+            FunnelStep("Completed the course", learners, completed_courses)]
+
+
+def completion_by_track(course: Course) -> list[RateRow]:
+    counts = {track: (n, done) for track, n, done in db.session.execute(
+        select(Enrolment.track, func.count(), func.count(Enrolment.completed_at))
+        .where(Enrolment.course_id == course.id).group_by(Enrolment.track))}
+    tracks = list(course.tracks) + sorted(set(counts) - set(course.tracks))
+    return [RateRow(track_label(t), *counts.get(t, (0, 0))) for t in tracks]
+
+
+def completion_by_organisation(course: Course) -> list[RateRow]:
+    rows = db.session.execute(
+        select(Organisation.name, func.count(), func.count(Enrolment.completed_at))
+        .select_from(Enrolment)
+        .join(User, User.id == Enrolment.user_id)
+        .outerjoin(Organisation, Organisation.id == User.organisation_id)
+        .where(Enrolment.course_id == course.id)
+        .group_by(Organisation.name)
+        .order_by(func.count().desc(), Organisation.name))
+    return [RateRow(name or NO_ORGANISATION, n, done) for name, n, done in rows]
+
+
+# --- question statistics --------------------------------------------------------------------
+
+#: A question is flagged only once this many learners have answered it.
+MIN_RESPONSES_TO_FLAG = 20
+EASY_SHARE = 0.9
+HARD_SHARE = 0.2
+
+
+@dataclass(frozen=True)
+class OptionShare:
+    key: str
+    html: str
+    correct: bool
+    chosen: int
+    share: float
+
+
+@dataclass(frozen=True)
+class QuestionStats:
+    question_id: int
+    key: str
+    lesson_title: str
+    position: int
+    type: str
+    stem_html: str
+    responses: int
+    correct: int
+    #: Point-biserial correlation of this item with the rest of the quiz (see docs/reports.md).
+    discrimination: float | None
+    options: list[OptionShare]
+    unanswered: int
+
+    @property
+    def share_correct(self) -> float | None:
+        return self.correct / self.responses if self.responses else None
+
+    @property
+    def flags(self) -> list[str]:
+        share = self.share_correct
+        if share is None or self.responses < MIN_RESPONSES_TO_FLAG:
+            return []
+        flags = []
+        if share > EASY_SHARE:
+            flags.append("Almost everyone right")
+        if share < HARD_SHARE:
+            flags.append("Almost everyone wrong")
+        if self.discrimination is not None and self.discrimination < 0:
+            flags.append("Negative discrimination")
+        return flags
+
+
+def question_statistics(course: Course, first_attempts_only: bool = False) -> list[QuestionStats]:
+    """Every live question of the course with its statistics, in three queries.
+
+    Only answers to the question's current version (same content hash) are counted.
+    """
+    questions = db.session.execute(
+        select(Question.id, Question.key, Question.position, Question.spec, Lesson.title)
+        .join(Lesson, Lesson.id == Question.lesson_id)
+        .join(Module, Module.id == Lesson.module_id)
+        .where(Question.course_id == course.id, Question.retired.is_(False), Lesson.retired.is_(False),
+               Module.retired.is_(False))
+        .order_by(Module.position, Lesson.position, Question.position)).all()
+    counted = _counted_responses(course, first_attempts_only)
+    sums = _item_sums(counted)
+    tallies = _answer_tallies(counted)
+    stats = []
+    for q in questions:
+        n, right, d = sums.get(q.id, (0, 0, None))
+        options, unanswered = _option_shares(q.spec, tallies.get(q.id, {}), n)
+        stats.append(QuestionStats(q.id, q.key, q.title, q.position, q.spec.get("type", ""),
+                                   q.spec.get("stem_html", ""), n, right, d, options, unanswered))
+    return stats
+
+
+def _counted_responses(course: Course, first_attempts_only: bool):
+    """The responses the statistics count: this course's questions, current version only."""
+    query = (
+        select(QuestionResponse.question_id, QuestionResponse.answer, QuestionResponse.correct,
+               QuestionResponse.points_awarded, QuestionResponse.points_possible,
+               QuizAttempt.score, QuizAttempt.max_score)
+        .join(QuizAttempt, QuizAttempt.id == QuestionResponse.attempt_id)
+        .join(Question, Question.id == QuestionResponse.question_id)
+        .where(Question.course_id == course.id, QuestionResponse.content_hash == Question.content_hash)
+    )
+    if first_attempts_only:
+        firsts = select(func.min(QuizAttempt.id)).group_by(QuizAttempt.enrolment_id, QuizAttempt.lesson_id)
+        query = query.where(QuizAttempt.id.in_(firsts))
+    return query.subquery()
+
+
+def _item_sums(counted) -> dict[int, tuple[int, int, float | None]]:
+    """{question id: (responses, correct, discrimination)} from sums the database makes."""
+    rest_possible = counted.c.max_score - counted.c.points_possible
+    has_rest = rest_possible > 0
+    x = case((counted.c.correct, 1.0), else_=0.0)
+    # The learner's percentage on the rest of the quiz, so the item is not correlated with itself.
+    y = case((has_rest, 100.0 * (counted.c.score - counted.c.points_awarded) / rest_possible), else_=None)
+    xy = case((has_rest, x), else_=None)
+    rows = db.session.execute(
+        select(counted.c.question_id, func.count(), func.sum(cast(x, Integer)), func.count(y),
+               func.sum(cast(xy, Float)), func.sum(y), func.sum(y * y), func.sum(xy * y))
+        .group_by(counted.c.question_id))
+    return {qid: (n, int(right or 0), point_biserial(m, sx or 0.0, sy or 0.0, syy or 0.0, sxy or 0.0))
+            for qid, n, right, m, sx, sy, syy, sxy in rows}
+
+
+def point_biserial(n: int, sx: float, sy: float, syy: float, sxy: float) -> float | None:
+    """Pearson's r from sums, where x is 0 or 1 (so the sum of x² is the sum of x)."""
+    if n < 2:
+        return None
+    variance_x = n * sx - sx * sx
+    variance_y = n * syy - sy * sy
+    if variance_x <= 0 or variance_y <= 1e-9:
+        return None
+    r = (n * sxy - sx * sy) / math.sqrt(variance_x * variance_y)
+    return max(-1.0, min(1.0, r))
+
+
+def _answer_tallies(counted) -> dict[int, dict[str, int]]:
+    """{question id: {answer as JSON text: count}}: identical answers are counted by the database."""
+    answer = cast(counted.c.answer, Text)
+    tallies: dict[int, dict[str, int]] = defaultdict(dict)
+    for qid, text, n in db.session.execute(
+            select(counted.c.question_id, answer, func.count()).group_by(counted.c.question_id, answer)):
+        tallies[qid][text] = tallies[qid].get(text, 0) + n
+    return tallies
+
+
+def chosen_keys(answer: Any) -> set[str]:
+    """The choice keys in a stored answer: "b", ["a", "c"], "a,c", True or "false"."""
+    if isinstance(answer, bool):
+        return {"true" if answer else "false"}
+    if isinstance(answer, str):
+        return {part.strip().lower() if part.strip().lower() in ("true", "false") else part.strip()
+                for part in answer.split(",") if part.strip()}
+    if isinstance(answer, list | tuple):
+        return {item for item in answer if isinstance(item, str)}
+    return set()
+
+
+def _option_shares(spec: dict[str, Any], tally: dict[str, int], responses: int) -> tuple[list[OptionShare], int]:
+    chosen: dict[str, int] = defaultdict(int)
+    unanswered = 0
+    for text, n in tally.items():
+        keys = chosen_keys(json.loads(text)) if text is not None else set()
+        if not keys:
+            unanswered += n
+        for key in keys:
+            chosen[key] += n
+    options = [OptionShare(c["key"], c.get("html", ""), bool(c.get("correct")), chosen[c["key"]],
+                           chosen[c["key"]] / responses if responses else 0.0)
+               for c in spec.get("choices", [])]
+    return options, unanswered
+
+
+# --- programme ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, order=True)
+class Quarter:
+    year: int
+    number: int
+
+    @property
+    def start(self) -> datetime:
+        return datetime(self.year, 3 * self.number - 2, 1)
+
+    @property
+    def end(self) -> datetime:
+        return Quarter(self.year + self.number // 4, self.number % 4 + 1).start
+
+    @property
+    def label(self) -> str:
+        return f"{self.year} Q{self.number}"
+
+    @property
+    def slug(self) -> str:
+        return f"{self.year}-q{self.number}"
+
+    @classmethod
+    def parse(cls, value: str | None) -> Quarter | None:
+        """`2025-q1` (any case), or None for anything else."""
+        year, _, number = (value or "").lower().partition("-q")
+        if not (year.isdigit() and number in ("1", "2", "3", "4")) or not 2000 <= int(year) <= 2100:
+            return None
+        return cls(int(year), int(number))
+
+
+@dataclass(frozen=True)
+class ProgrammeRow:
+    label: str
+    learners: int
+    enrolments: int
+    completions: int
+    cpd_hours: float
+
+
+#: The ways the programme view is broken down: the column grouped on and how to name a value.
+DIMENSIONS = {
+    "organisation": "Organisation",
+    "group": "Professional group",
+    "track": "Track",
+}
+
+
+def _dimension(name: str | None):
+    return {
+        "organisation": func.coalesce(Organisation.name, NO_ORGANISATION),
+        "group": User.professional_group,
+        "track": Enrolment.track,
+        None: None,
+    }[name]
+
+
+def _in_quarter(column, quarter: Quarter | None):
+    if quarter is None:
+        return column.is_not(None)
+    return and_(column >= quarter.start, column < quarter.end)
+
+
+def _programme_select(*columns):
+    return (select(*columns).select_from(Enrolment)
+            .join(User, User.id == Enrolment.user_id)
+            .outerjoin(Organisation, Organisation.id == User.organisation_id))
+
+
+def _cpd_hours() -> dict[int, dict[str, float]]:
+    return {cid: hours or {} for cid, hours in db.session.execute(select(Course.id, Course.cpd_hours))}
+
+
+def _label(dimension: str | None, value: Any) -> str:
+    if dimension == "group":
+        return group_label(value)
+    if dimension == "track":
+        return track_label(value)
+    return str(value) if value is not None else "All"
+
+
+def programme_breakdown(dimension: str | None, quarter: Quarter | None,
+                        hours: dict[int, dict[str, float]] | None = None) -> list[ProgrammeRow]:
+    """Learners, enrolments, completions and CPD hours by `dimension` (None: one total row).
+
+    Learners and enrolments count those who enrolled in the quarter; completions and CPD
+    hours those who completed in it. Two queries (three without `hours`).
+    """
+    key = _dimension(dimension)
+    keys = [key] if key is not None else []
+    enrolled = {row[0] if keys else None: row[-2:] for row in db.session.execute(
+        _programme_select(*keys, func.count(func.distinct(Enrolment.user_id)), func.count())
+        .where(_in_quarter(Enrolment.enrolled_at, quarter)).group_by(*keys))}
+    completed: dict[Any, list[float]] = defaultdict(lambda: [0, 0.0])
+    hours = _cpd_hours() if hours is None else hours
+    for *value, course_id, track, n in db.session.execute(
+        _programme_select(*keys, Enrolment.course_id, Enrolment.track, func.count())
+        .where(_in_quarter(Enrolment.completed_at, quarter))
+        .group_by(*keys, Enrolment.course_id, Enrolment.track)
+    ):
+        totals = completed[value[0] if keys else None]
+        totals[0] += n
+        totals[1] += n * float(hours.get(course_id, {}).get(track, 0))
+    values = set(enrolled) | set(completed)
+    rows = [ProgrammeRow(_label(dimension, v), *enrolled.get(v, (0, 0)), int(completed[v][0]), completed[v][1])
+            for v in values]
+    if not keys and not rows:
+        rows = [ProgrammeRow("All", 0, 0, 0, 0.0)]
+    return sorted(rows, key=lambda r: (-r.enrolments, -r.completions, r.label))
+
+
+def programme_by_quarter(hours: dict[int, dict[str, float]] | None = None) -> list[tuple[Quarter, ProgrammeRow]]:
+    """The same figures for every calendar quarter with any enrolment or completion, newest first."""
+    hours = _cpd_hours() if hours is None else hours
+
+    def quarter_of(column):
+        month = cast(extract("month", column), Integer)
+        return cast(extract("year", column), Integer), (month + 2) // 3
+
+    e_year, e_quarter = quarter_of(Enrolment.enrolled_at)
+    enrolled = {(y, q): (learners, n) for y, q, learners, n in db.session.execute(
+        select(e_year, e_quarter, func.count(func.distinct(Enrolment.user_id)), func.count())
+        .group_by(e_year, e_quarter))}
+    c_year, c_quarter = quarter_of(Enrolment.completed_at)
+    completed: dict[tuple[int, int], list[float]] = defaultdict(lambda: [0, 0.0])
+    for y, q, course_id, track, n in db.session.execute(
+        select(c_year, c_quarter, Enrolment.course_id, Enrolment.track, func.count())
+        .where(Enrolment.completed_at.is_not(None))
+        .group_by(c_year, c_quarter, Enrolment.course_id, Enrolment.track)
+    ):
+        completed[(y, q)][0] += n
+        completed[(y, q)][1] += n * float(hours.get(course_id, {}).get(track, 0))
+    quarters = sorted((Quarter(int(y), int(q)) for y, q in set(enrolled) | set(completed)), reverse=True)
+    return [(quarter, ProgrammeRow(quarter.label, *enrolled.get((quarter.year, quarter.number), (0, 0)),
+                                   int(completed[(quarter.year, quarter.number)][0]),
+                                   completed[(quarter.year, quarter.number)][1]))
+            for quarter in quarters]
+
+
+def programme(quarter: Quarter | None) -> dict[str, Any]:
+    """Everything the programme view shows, in a fixed number of queries."""
+    hours = _cpd_hours()
+    return {
+        "totals": programme_breakdown(None, quarter, hours)[0],
+        "by_quarter": programme_by_quarter(hours),
+        **{name: programme_breakdown(name, quarter, hours) for name in DIMENSIONS},
+    }

@@ -1,0 +1,131 @@
+"""Knowledge checks: graded on the server, append-only attempts, no answers before submission."""
+
+import re
+
+from sqlalchemy import func, select
+
+from courses import QuestionSpec
+from lms.catalog.models import Question
+from lms.extensions import db
+from lms.learning.models import LessonProgress, QuizAttempt, QuizDraft
+from tests.web.learning.helpers import CHECK, RIGHT, WRONG, enrol, quiz_token, submit
+
+
+def attempts() -> list[QuizAttempt]:
+    return list(db.session.scalars(select(QuizAttempt).order_by(QuizAttempt.id)))
+
+
+def test_no_page_contains_an_answer_before_submission(client, tiny_course, make_user, login):
+    login(make_user())
+    enrol(client)
+    html = client.get(CHECK).get_data(as_text=True)
+    assert "Which one is right?" in html
+    for question in db.session.scalars(select(Question)):
+        spec = QuestionSpec.from_dict(question.spec)
+        assert spec.explanation_html not in html
+        for choice in spec.choices:
+            if choice.feedback_html:
+                assert choice.feedback_html not in html
+        for accepted in spec.accepted:
+            assert accepted not in html.lower()
+    assert "correct" not in html.lower().replace("mark as complete", "")
+    assert "Right is right" not in html and "Not this one" not in html
+
+
+def test_fail_then_pass_shows_feedback_and_the_best_attempt_counts(client, tiny_course, make_user, login):
+    login(make_user())
+    enrol(client)
+    failed = submit(client, WRONG)
+    assert failed.status_code == 302
+    result = client.get(failed.headers["Location"]).get_data(as_text=True)
+    assert "Not passed yet" in result and "Not this one." in result and "Right is right." in result
+    assert db.session.scalar(select(LessonProgress)).completed_at is None
+
+    passed = submit(client, RIGHT)
+    result = client.get(passed.headers["Location"]).get_data(as_text=True)
+    assert "You passed" in result and "100%" in result
+    progress = db.session.scalar(select(LessonProgress))
+    assert progress.completed_at is not None and progress.best_percent == 100
+
+    submit(client, WRONG)  # a worse attempt later does not undo the pass
+    progress = db.session.scalar(select(LessonProgress))
+    assert progress.completed_at is not None and progress.best_percent == 100
+    assert [a.passed for a in attempts()] == [False, True, False]
+
+
+def test_the_same_attempt_posted_twice_records_one(client, tiny_course, make_user, login):
+    login(make_user())
+    enrol(client)
+    token = quiz_token(client)
+    first = submit(client, RIGHT, token=token)
+    second = submit(client, RIGHT, token=token)
+    assert first.headers["Location"] == second.headers["Location"]
+    assert len(attempts()) == 1
+
+
+def test_unanswered_questions_are_listed_and_answers_kept(client, tiny_course, make_user, login):
+    login(make_user())
+    enrol(client)
+    response = submit(client, {"q-first": "a"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "There is a problem" in html and "Answer question 2" in html
+    assert re.search(r'value="a" checked', html)
+    assert attempts() == []
+
+
+def test_save_and_continue_on_another_device(app, client, tiny_course, make_user, login):
+    user = make_user()
+    login(user)
+    enrol(client)
+    response = submit(client, {"q-second": "blue-ish"}, action="save")
+    assert response.status_code == 302
+    other_device = app.test_client()
+    other_device.post_form("/login", {"email": user.email, "password": "correct horse battery"})
+    html = other_device.get(CHECK).get_data(as_text=True)
+    assert 'value="blue-ish"' in html
+    assert db.session.scalar(select(QuizDraft)).answers == {"q-second": "blue-ish"}
+
+
+def test_hints_are_revealed_one_at_a_time_keeping_answers(client, tiny_course, make_user, login):
+    login(make_user())
+    enrol(client)
+    token = quiz_token(client)
+    html = client.get(CHECK).get_data(as_text=True)
+    assert "Show a hint" in html and "Read the choices slowly" not in html
+    client.post_form(CHECK + "quiz", {"token": token, "hint": "q-first", "answer-q-second": "typed"})
+    html = client.get(CHECK).get_data(as_text=True)
+    assert "Read the choices slowly" in html and "It is the first choice" not in html
+    assert "Show another hint" in html and 'value="typed"' in html
+    client.post_form(CHECK + "quiz", {"token": token, "hint": "q-first"})
+    html = client.get(CHECK).get_data(as_text=True)
+    assert "It is the first choice" in html and "Show another hint" not in html
+    assert db.session.scalar(select(QuizDraft)).hints_shown == {"q-first": 2}
+
+
+def test_maximum_attempts_are_respected(client, publish, make_user, login, tmp_path):
+    course = publish()
+    from lms.catalog.models import Lesson
+
+    lesson = db.session.scalar(select(Lesson).where(Lesson.key == "l-check"))
+    lesson.attempts = 2
+    db.session.commit()
+    login(make_user())
+    enrol(client)
+    submit(client, WRONG)
+    submit(client, WRONG)
+    html = client.get(CHECK).get_data(as_text=True)
+    assert "You have used all your attempts" in html
+    assert 'name="token"' not in html
+    assert db.session.scalar(select(func.count()).select_from(QuizAttempt)) == 2
+    assert course.key == "tiny-course"
+
+
+def test_choice_order_is_stored_with_the_attempt(client, tiny_course, make_user, login):
+    login(make_user())
+    enrol(client)
+    submit(client, RIGHT)
+    attempt = attempts()[0]
+    assert sorted(attempt.choice_order["q-first"]) == ["a", "b"]
+    assert [r.correct for r in attempt.responses] == [True, True]
+    assert all(len(r.content_hash) > 10 for r in attempt.responses)
