@@ -5,15 +5,16 @@ from __future__ import annotations
 import secrets
 
 import click
+from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from lms.accounts import roles, services
 from lms.accounts.models import User
 from lms.extensions import db
 
-users_cli = click.Group("users", help="Create people and change their roles.")
-orgs_cli = click.Group("orgs", help="The list of partner organisations.")
-demo_cli = click.Group("demo", help="Demo data for trying the service.")
+users_cli = AppGroup("users", help="Create people and change their roles.")
+orgs_cli = AppGroup("orgs", help="The list of partner organisations.")
+demo_cli = AppGroup("demo", help="Demo data for trying the service.")
 
 
 @users_cli.command("create")

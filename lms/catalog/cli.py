@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import click
+from flask.cli import AppGroup
 
 from lms.accounts.services import find_user_by_email
 from lms.catalog import queries, services
 from lms.catalog.models import STAFF_ROLES
 from lms.extensions import db
 
-courses_cli = click.Group("courses", help="Published courses and their staff.")
-staff_cli = click.Group("staff", help="Educators and university partners of a course.")
+courses_cli = AppGroup("courses", help="Published courses and their staff.")
+staff_cli = AppGroup("staff", help="Educators and university partners of a course.")
 courses_cli.add_command(staff_cli)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from courses import compile_folder
 from courses.report import json_report, summary_line
@@ -16,7 +17,7 @@ from lms.extensions import db
 from lms.publishing.queries import learner_data_by_course
 from lms.publishing.services import PublishError, publish_course
 
-content_cli = click.Group("content", help="Check, publish and preview Markdown courses.")
+content_cli = AppGroup("content", help="Check, publish and preview Markdown courses.")
 
 
 def _folder(path: str | None) -> Path:

@@ -26,7 +26,9 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-AXE_JS = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+ROOT = Path(__file__).resolve().parents[2]
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+CONTENT_DIR = ROOT / "content"
 BLOCKING_IMPACTS = {"serious", "critical"}
 
 
@@ -46,6 +48,9 @@ def live_server(tmp_path_factory):
         db.create_all()
         sync_organisations()
         db.session.commit()
+    # The shipped courses, published as `make run` publishes them.
+    result = app.test_cli_runner().invoke(args=["content", "build", str(CONTENT_DIR)])
+    assert result.exit_code == 0, result.output
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
