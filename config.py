@@ -33,6 +33,10 @@ class Config:
     SERVICE_NAME = "Innovation learning"
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
+    MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # uploads: signature images and certificate PDFs
+    # Public certificate lookups per network address per minute.
+    VERIFY_LOOKUPS_PER_MINUTE = _env_int("VERIFY_LOOKUPS_PER_MINUTE", 30)
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True

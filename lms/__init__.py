@@ -53,6 +53,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms import errors, frontend, pages
     from lms.accounts.views import bp as accounts_bp
     from lms.catalog.views import bp as catalog_bp
+    from lms.credentials.views import bp as credentials_bp
     from lms.learning.views import bp as learning_bp
 
     frontend.init_app(app)
@@ -60,16 +61,19 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(catalog_bp)
     app.register_blueprint(learning_bp)
+    app.register_blueprint(credentials_bp)
     app.register_blueprint(pages.bp)
 
 
 def _register_cli(app: Flask) -> None:
     from lms.accounts.cli import demo_cli, orgs_cli, users_cli
     from lms.catalog.cli import courses_cli
+    from lms.credentials.cli import certificates_cli
     from lms.publishing.cli import content_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(content_cli)
     app.cli.add_command(courses_cli)
+    app.cli.add_command(certificates_cli)
     app.cli.add_command(orgs_cli)
     app.cli.add_command(demo_cli)

@@ -19,3 +19,4 @@ from lms.learning.models import (  # noqa: F401
     ReflectionNote,
 )
 from lms.ratelimit import RateEvent  # noqa: F401
+from lms.credentials.models import Certificate, PartnerSettings, SignatureImage  # noqa: F401, E402

@@ -20,10 +20,6 @@ class TrackForm(FlaskForm):
         self.track.hints = {t: TRACK_DESCRIPTIONS.get(t, "") for t in tracks}
 
 
-class ActionForm(FlaskForm):
-    """A button that changes something: only the CSRF token."""
-
-
 class QuizForm(FlaskForm):
     token = HiddenField()
 

@@ -18,8 +18,9 @@ from lms.catalog.views import course_or_404
 from lms.clock import utcnow
 from lms.exports import csv_response
 from lms.extensions import db, login_manager
+from lms.forms import ActionForm
 from lms.learning import queries, services
-from lms.learning.forms import ActionForm, QuizForm, ReflectionForm, TrackForm
+from lms.learning.forms import QuizForm, ReflectionForm, TrackForm
 from lms.learning.models import Enrolment, QuizAttempt
 from lms.learning.progress import CourseProgress, OutlineLesson, compute_progress, course_outlines
 

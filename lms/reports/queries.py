@@ -385,8 +385,8 @@ def weekly_activity(course: Course) -> list[WeekCount]:
     return [WeekCount(w, e, c) for w, (e, c) in weeks.items()]
 
 
-def _completion_signatures(course: Course) -> list[tuple[str, frozenset[int], int]]:
-    """(track, completed lesson ids, number of learners) for each distinct state learners are in.
+def _completion_signatures(course: Course) -> list[tuple[str, frozenset[int], bool, int]]:
+    """(track, completed lesson ids, course completed, number of learners) for each distinct state.
 
     The database groups learners with identical progress, so the rule in `compute_progress`
     runs once per distinct state rather than once per learner.
@@ -399,17 +399,23 @@ def _completion_signatures(course: Course) -> list[tuple[str, frozenset[int], in
         .group_by(LessonProgress.enrolment_id)
         .subquery()
     )
+    completed = Enrolment.completed_at.is_not(None)
     rows = db.session.execute(
-        select(Enrolment.track, done.c.lessons, func.count())
+        select(Enrolment.track, done.c.lessons, completed, func.count())
         .outerjoin(done, done.c.enrolment_id == Enrolment.id)
         .where(Enrolment.course_id == course.id)
-        .group_by(Enrolment.track, done.c.lessons)
+        .group_by(Enrolment.track, done.c.lessons, completed)
     )
-    return [(track, frozenset(int(i) for i in (lessons or "").split(",") if i), n) for track, lessons, n in rows]
+    return [(track, frozenset(int(i) for i in (lessons or "").split(",") if i), bool(finished), n)
+            for track, lessons, finished, n in rows]
 
 
 def module_funnel(course: Course) -> list[FunnelStep]:
-    """How many learners completed each module (of those whose track has it), then the course."""
+    """How many learners completed each module (of those whose track has it), then the course.
+
+    The last step counts recorded completions, which stand even if the learner later
+    switched to a track with more to do.
+    """
     outline = course_outlines([course.id])[course.id]
     modules = db.session.execute(select(Module.id, Module.title).where(
         Module.course_id == course.id, Module.retired.is_(False)).order_by(Module.position)).all()
@@ -417,15 +423,14 @@ def module_funnel(course: Course) -> list[FunnelStep]:
     eligible: dict[int, int] = defaultdict(int)
     reached: dict[int, int] = defaultdict(int)
     learners = completed_courses = 0
-    for track, lesson_ids, n in _completion_signatures(course):
+    for track, lesson_ids, finished, n in _completion_signatures(course):
         # With every lesson done, the completed modules are exactly the track's modules.
         for module_id in compute_progress(outline, track, everything).completed_module_ids:
             eligible[module_id] += n
-        progress = compute_progress(outline, track, lesson_ids)
-        for module_id in progress.completed_module_ids:
+        for module_id in compute_progress(outline, track, lesson_ids).completed_module_ids:
             reached[module_id] += n
         learners += n
-        completed_courses += n if progress.complete else 0
+        completed_courses += n if finished else 0
     steps = [FunnelStep(title, eligible[module_id], reached[module_id])
              for module_id, title in modules if eligible[module_id]]
     return [FunnelStep("Enrolled", learners, learners), *steps,

@@ -1,0 +1,1 @@
+"""Credentials: certificates issued on completion or by the partner; verification; partner pages."""

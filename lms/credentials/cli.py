@@ -1,0 +1,68 @@
+"""`flask certificates issue|export` for university partners' batches."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from lms.catalog.queries import find_course
+from lms.clock import utcnow
+from lms.credentials import queries, services
+from lms.credentials.exports import register_rows, zip_certificates
+from lms.exports import safe_cell
+from lms.extensions import db
+
+certificates_cli = AppGroup("certificates", help="Issue and export certificates in batches.")
+
+
+def _course(key: str):
+    course = find_course(key)
+    if course is None:
+        raise click.ClickException(f"No published course '{key}'.")
+    return course
+
+
+@certificates_cli.command("issue")
+@click.option("--course", "course_key", required=True, help="Course id or slug.")
+@click.option("--all-pending", is_flag=True, required=True, help="Issue to everyone awaiting approval.")
+def issue_command(course_key, all_pending):
+    """Issue certificates to every learner awaiting approval, in one transaction."""
+    course = _course(course_key)
+    pending = services.pending_approval(course)
+    if not pending:
+        click.echo(f"{course.key}: nobody is awaiting a certificate.")
+        return
+    now = utcnow()
+    with click.progressbar(pending, label="Issuing", show_pos=True) as bar:
+        for enrolment in bar:
+            services.issue_certificate(enrolment, now)
+    db.session.commit()
+    click.echo(f"{course.key}: {len(pending)} certificates issued.")
+
+
+@certificates_cli.command("export")
+@click.option("--course", "course_key", required=True, help="Course id or slug.")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Issued on or after (YYYY-MM-DD).")
+@click.option("--until", type=click.DateTime(formats=["%Y-%m-%d"]), help="Issued on or before (YYYY-MM-DD).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Folder for the ZIP of PDFs and the CSV register.")
+def export_command(course_key, since: datetime | None, until: datetime | None, out_dir: Path):
+    """Write COURSE-certificates.zip (the PDFs) and COURSE-certificates.csv (the register)."""
+    course = _course(course_key)
+    end = until + timedelta(days=1) if until else None
+    certificates = queries.course_certificates(course, since, end)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    zip_path, csv_path = out_dir / f"{course.slug}-certificates.zip", out_dir / f"{course.slug}-certificates.csv"
+    with click.progressbar(length=len(certificates), label="Rendering", show_pos=True) as bar:
+        zip_path.write_bytes(zip_certificates(certificates, progress=lambda: bar.update(1)))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in register_rows(course, since, end):
+        writer.writerow([safe_cell(cell) for cell in row])
+    csv_path.write_text(buffer.getvalue(), encoding="utf-8-sig")
+    click.echo(f"{len(certificates)} certificates: {zip_path} and {csv_path}")

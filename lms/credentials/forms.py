@@ -1,0 +1,52 @@
+"""Forms for verification and for university partners."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import BooleanField, DateField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+
+
+class VerifyCodeForm(FlaskForm):
+    code = StringField(
+        "Certificate code",
+        validators=[InputRequired(message="Enter the code printed on the certificate")],
+        description="It is under the QR code, for example 7KQ2-M9XD-4TRA-8B.",
+        render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"},
+    )
+
+
+class VerifyUploadForm(FlaskForm):
+    pdf = FileField(
+        "Certificate PDF",
+        validators=[FileRequired(message="Choose the certificate's PDF file"),
+                    FileAllowed(["pdf"], message="Choose a PDF file")],
+        description="We compare the file's fingerprint (SHA-256) with our records. The file is not kept.",
+    )
+
+
+class PartnerSettingsForm(FlaskForm):
+    signatory_name = StringField("Signatory's name", validators=[InputRequired(message="Enter the signatory's name"),
+                                                                 Length(max=200)])
+    signatory_title = StringField("Signatory's title", validators=[InputRequired(message="Enter the signatory's title"),
+                                                                   Length(max=200)],
+                                  description="For example: Director of Continuing Professional Development")
+    signature = FileField("Signature image (optional)",
+                          validators=[FileAllowed(["png", "jpg", "jpeg"], message="Choose a PNG or JPEG image")],
+                          description="PNG or JPEG, under 1 MB. It is re-encoded before it is stored.")
+    remove_signature = BooleanField("Remove the current signature image")
+
+
+class RevokeForm(FlaskForm):
+    reason = TextAreaField("Reason for revoking", validators=[
+        InputRequired(message="Give a reason for revoking"), Length(max=1000)],
+        description="Shown on the public verification page.")
+
+
+class ExportForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form that changes nothing
+
+    since = DateField("Issued from", validators=[Optional()])
+    until = DateField("Issued up to and including", validators=[Optional()])

@@ -1,0 +1,60 @@
+"""Read-only questions about certificates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+
+from lms.accounts.models import User
+from lms.catalog.models import Course, CourseStaff
+from lms.credentials.models import Certificate
+from lms.extensions import db
+
+
+def find_by_code(code: str | None) -> Certificate | None:
+    if not code:
+        return None
+    return db.session.scalar(select(Certificate).where(Certificate.code == code))
+
+
+def find_by_pdf_hash(sha256: str) -> Certificate | None:
+    return db.session.scalar(select(Certificate).where(Certificate.pdf_sha256 == sha256))
+
+
+def partner_course_ids(user: User) -> set[int]:
+    """Courses this person certifies (all of them for an admin)."""
+    if user.has_role("admin"):
+        return set(db.session.scalars(select(Course.id)))
+    return set(db.session.scalars(select(CourseStaff.course_id).where(
+        CourseStaff.user_id == user.id, CourseStaff.role == "partner")))
+
+
+def may_download(user: User, certificate: Certificate) -> bool:
+    """The owner, the course's partner and admins; nobody else."""
+    if not user.is_authenticated:
+        return False
+    if user.id == certificate.user_id or user.has_role("admin"):
+        return True
+    return user.has_role("partner") and certificate.course_id in partner_course_ids(user)
+
+
+def certificates_of(user: User) -> dict[int, list[Certificate]]:
+    """{enrolment id: certificates newest first} for the learner's own pages, in one query."""
+    found: dict[int, list[Certificate]] = {}
+    for certificate in db.session.scalars(select(Certificate).where(Certificate.user_id == user.id)
+                                          .order_by(Certificate.generation.desc())):
+        found.setdefault(certificate.enrolment_id, []).append(certificate)
+    return found
+
+
+def course_certificates(course: Course, since: datetime | None = None, until: datetime | None = None,
+                        limit: int | None = None) -> list[Certificate]:
+    query = select(Certificate).where(Certificate.course_id == course.id).order_by(Certificate.issued_at.desc())
+    if since:
+        query = query.where(Certificate.issued_at >= since)
+    if until:
+        query = query.where(Certificate.issued_at < until)
+    if limit:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))

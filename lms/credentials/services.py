@@ -1,0 +1,205 @@
+"""Issuing, revoking and reissuing certificates. Functions flush, never commit."""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import io
+import logging
+from datetime import date, datetime
+
+from flask import current_app
+from PIL import Image, UnidentifiedImageError
+from sqlalchemy import func, select
+
+from certificates import CertificateData, new_code, render_pdf
+from lms.accounts.models import Organisation, User
+from lms.catalog.models import Course
+from lms.catalog.tracks import track_label
+from lms.credentials.models import REVOKED, SUPERSEDED, VALID, Certificate, PartnerSettings, SignatureImage
+from lms.database import insert_or_ignore
+from lms.extensions import db
+from lms.learning import events
+from lms.learning.models import Enrolment
+
+log = logging.getLogger(__name__)
+
+SIGNATURE_MAX_BYTES = 1_000_000
+SIGNATURE_MAX_SIZE = (1200, 400)
+
+
+class CredentialError(ValueError):
+    """A certificate action that cannot be done; the message says why."""
+
+
+def verify_url(code: str) -> str:
+    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/verify/{code}"
+
+
+def add_months(day: datetime, months: int) -> datetime:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _signatory(course: Course) -> tuple[str, str, str, str | None]:
+    """(partner name, signatory name, signatory title, signature sha256) for the course's partner."""
+    partner = db.session.get(Organisation, course.partner_id) if course.partner_id else None
+    settings = db.session.get(PartnerSettings, course.partner_id) if course.partner_id else None
+    partner_name = partner.name if partner else "North West London health and care Learning and Development programme"
+    if settings is None:
+        return partner_name, f"For {partner_name}", "Course certification", None
+    return partner_name, settings.signatory_name, settings.signatory_title, settings.signature_sha256
+
+
+def _snapshot(enrolment: Enrolment, user: User, code: str, now: datetime) -> dict:
+    course = enrolment.course
+    partner_name, signatory_name, signatory_title, signature_sha256 = _signatory(course)
+    outcomes = [o["text"] for o in course.outcomes if not o.get("tracks") or enrolment.track in o["tracks"]]
+    return {
+        "learner_name": user.full_name,
+        "registration": user.registration,
+        "course_title": course.title,
+        "track": track_label(enrolment.track),
+        "cpd_hours": course.hours_for(enrolment.track),
+        "outcomes": outcomes,
+        "completed_on": (enrolment.completed_at or now).date().isoformat(),
+        "issued_on": now.date().isoformat(),
+        "content_revision": course.revision[:12],
+        "code": code,
+        "verify_url": verify_url(code),
+        "partner_name": partner_name,
+        "signatory_name": signatory_name,
+        "signatory_title": signatory_title,
+        "signature_sha256": signature_sha256,
+    }
+
+
+def certificate_data(snapshot: dict) -> CertificateData:
+    """The printable data for a stored snapshot (the signature image fetched by its hash)."""
+    signature = None
+    if snapshot.get("signature_sha256"):
+        signature = db.session.get(SignatureImage, snapshot["signature_sha256"]).data
+    fields = {k: v for k, v in snapshot.items() if k != "signature_sha256"}
+    return CertificateData(
+        **{**fields, "outcomes": tuple(fields["outcomes"]),
+           "completed_on": date.fromisoformat(fields["completed_on"]),
+           "issued_on": date.fromisoformat(fields["issued_on"])},
+        signature_image=signature,
+    )
+
+
+def certificate_pdf(certificate: Certificate) -> bytes:
+    """The certificate's PDF, re-rendered from its snapshot (identical bytes every time)."""
+    return render_pdf(certificate_data(certificate.snapshot))
+
+
+def _new_certificate(enrolment: Enrolment, user: User, now: datetime, generation: int,
+                     issued_by: User | None) -> Certificate | None:
+    code = new_code()
+    snapshot = _snapshot(enrolment, user, code, now)
+    pdf = render_pdf(certificate_data(snapshot))
+    months = enrolment.course.certificate_valid_months
+    insert_or_ignore(Certificate, {
+        "code": code, "user_id": user.id, "course_id": enrolment.course_id, "enrolment_id": enrolment.id,
+        "generation": generation, "status": VALID, "snapshot": snapshot,
+        "pdf_sha256": hashlib.sha256(pdf).hexdigest(), "issued_at": now,
+        "completed_at": enrolment.completed_at or now,
+        "expires_at": add_months(now, months) if months else None,
+        "issued_by_id": issued_by.id if issued_by else None,
+    })
+    return db.session.scalar(select(Certificate).where(Certificate.enrolment_id == enrolment.id,
+                                                       Certificate.generation == generation))
+
+
+def issue_certificate(enrolment: Enrolment, now: datetime, issued_by: User | None = None) -> Certificate:
+    """The enrolment's certificate, issued now if it has none. Exactly one, even when two requests race."""
+    if enrolment.completed_at is None:
+        raise CredentialError("This learner has not completed the course yet.")
+    existing = db.session.scalar(select(Certificate).where(Certificate.enrolment_id == enrolment.id)
+                                 .order_by(Certificate.generation.desc()))
+    if existing is not None:
+        return existing
+    certificate = _new_certificate(enrolment, enrolment.user, now, 1, issued_by)
+    log.info("certificate %s issued for enrolment %s", certificate.code, enrolment.id)
+    return certificate
+
+
+@events.course_completed.connect
+def on_course_completed(_sender, enrolment: Enrolment, now: datetime, **_kwargs) -> None:
+    """Automatic courses issue at once; approval courses wait in the partner's queue."""
+    if enrolment.course.certificate_issue == "automatic":
+        issue_certificate(enrolment, now)
+
+
+def revoke_certificate(certificate: Certificate, by: User, reason: str, now: datetime) -> None:
+    reason = reason.strip()
+    if not reason:
+        raise CredentialError("Give a reason for revoking: it is shown on the verification page.")
+    if certificate.status != VALID:
+        raise CredentialError(f"This certificate is already {certificate.status}.")
+    certificate.status, certificate.revoked_at = REVOKED, now
+    certificate.revoked_reason, certificate.revoked_by_id = reason, by.id
+    db.session.flush()
+    log.info("certificate %s revoked by user %s", certificate.code, by.id)
+
+
+def reissue_certificate(certificate: Certificate, by: User, now: datetime) -> Certificate:
+    """A new certificate with a new code from the learner's current details (e.g. a corrected name);
+    the old one then says superseded."""
+    if certificate.status == SUPERSEDED:
+        raise CredentialError("This certificate has already been replaced.")
+    enrolment = db.session.get(Enrolment, certificate.enrolment_id)
+    latest = db.session.scalar(select(func.max(Certificate.generation)).where(
+        Certificate.enrolment_id == enrolment.id))
+    replacement = _new_certificate(enrolment, enrolment.user, now, latest + 1, by)
+    certificate.status, certificate.superseded_by_id = SUPERSEDED, replacement.id
+    db.session.flush()
+    log.info("certificate %s reissued as %s by user %s", certificate.code, replacement.code, by.id)
+    return replacement
+
+
+def pending_approval(course: Course) -> list[Enrolment]:
+    """Completed enrolments of an approval course that have no certificate yet, oldest first."""
+    return list(db.session.scalars(
+        select(Enrolment).where(Enrolment.course_id == course.id, Enrolment.completed_at.is_not(None),
+                                ~select(Certificate.id).where(Certificate.enrolment_id == Enrolment.id).exists())
+        .order_by(Enrolment.completed_at)))
+
+
+def reencode_signature(raw: bytes) -> bytes:
+    """A PNG or JPEG upload, decoded and written again as a plain PNG (drops metadata and anything hidden)."""
+    if len(raw) > SIGNATURE_MAX_BYTES:
+        raise CredentialError("The signature image must be smaller than 1 MB.")
+    try:
+        with Image.open(io.BytesIO(raw)) as image:
+            if image.format not in ("PNG", "JPEG"):
+                raise CredentialError("The signature image must be a PNG or JPEG file.")
+            image.load()
+            clean = image.convert("RGBA")
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
+        raise CredentialError("The signature image must be a PNG or JPEG file.") from error
+    clean.thumbnail(SIGNATURE_MAX_SIZE)
+    out = io.BytesIO()
+    clean.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def save_partner_settings(organisation_id: str, name: str, title: str, signature: bytes | None,
+                          remove_signature: bool, now: datetime) -> PartnerSettings:
+    settings = db.session.get(PartnerSettings, organisation_id)
+    if settings is None:
+        settings = PartnerSettings(organisation_id=organisation_id, signatory_name=name, signatory_title=title)
+        db.session.add(settings)
+    settings.signatory_name, settings.signatory_title, settings.updated_at = name.strip(), title.strip(), now
+    if remove_signature:
+        settings.signature_sha256 = None
+    elif signature is not None:
+        png = reencode_signature(signature)
+        digest = hashlib.sha256(png).hexdigest()
+        if db.session.get(SignatureImage, digest) is None:
+            db.session.add(SignatureImage(sha256=digest, data=png))
+            db.session.flush()
+        settings.signature_sha256 = digest
+    db.session.flush()
+    return settings
