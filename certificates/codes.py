@@ -1,7 +1,7 @@
 """Verification codes: unguessable, easy to read aloud, typos caught before a lookup.
 
 A code is 13 random Crockford base32 symbols (65 bits from `secrets`) followed by
-Crockford's mod-37 check symbol, printed in groups of four: ``7KQ2-M9XD-4TRA-8B``.
+Crockford's mod-37 check symbol, printed in groups of four: ``7KQ2-M9XD-4TRA-3X``.
 
 Crockford's check alphabet adds ``*~$=U`` for check values 32 to 36. Those are awkward
 on paper and in URLs, so `new_code` draws again whenever the check value would be one of
@@ -29,6 +29,8 @@ GROUP = 4
 #: Bits of entropy in a code (see the module docstring for the arithmetic).
 ENTROPY_BITS = DATA_SYMBOLS * 5 - math.log2(37 / 32)
 
+# Room for any spacing people use, without scanning megabytes sent to a public form.
+_LONGEST_TYPED = 64
 _VALUES = {symbol: value for value, symbol in enumerate(ALPHABET)}
 # Crockford's decoding: read I and L as one, O as zero.
 _TYPED = str.maketrans({"I": "1", "L": "1", "O": "0"})
@@ -37,7 +39,7 @@ _SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212_.]+")
 
 
 def new_code() -> str:
-    """Return a fresh random code, e.g. ``"7KQ2-M9XD-4TRA-8B"`` (see the module docstring)."""
+    """Return a fresh random code, e.g. ``"7KQ2-M9XD-4TRA-3X"`` (see the module docstring)."""
     while True:
         value = secrets.randbits(DATA_SYMBOLS * 5)
         check = value % 37
@@ -51,6 +53,8 @@ def normalise_code(text: str) -> str | None:
     None means malformed or failing the check symbol; a code that passes still has to be
     looked up.
     """
+    if len(text) > _LONGEST_TYPED:
+        return None
     symbols = _SEPARATORS.sub("", text).upper().translate(_TYPED)
     if len(symbols) != DATA_SYMBOLS + 1 or any(s not in _VALUES for s in symbols):
         return None

@@ -27,9 +27,15 @@ class CertificateFetcher(URLFetcher):
     """
 
     def __init__(self, resources: Mapping[str, tuple[bytes | Path, str]]) -> None:
-        # No protocol allowed and errors fatal, in case WeasyPrint ever falls back on
-        # the base class; our fetch() below never calls it.
-        super().__init__(allowed_protocols=(), fail_on_errors=True)
+        # URLFetcher.__init__ only sets up urllib's openers, which fetch() below never
+        # uses (and which cost a render a third of a millisecond). These are the
+        # attributes WeasyPrint reads: no protocol allowed, and every error fatal.
+        self._allowed_protocols = ()
+        self._fail_on_errors = True
+        # WeasyPrint reads a raster image from disk when the response's URL is a file:
+        # URL, whatever body we return; so no resource may have one.
+        if any(url.lower().startswith("file:") for url in resources):
+            raise ValueError("certificate resources must not have file: URLs")
         self._resources = dict(resources)
         #: URLs refused so far, so a refusal cannot go unnoticed even where WeasyPrint
         #: catches the error (it does so while drawing SVG images, for instance).

@@ -104,7 +104,9 @@ class Recording:
         return cls(
             page,
             scale,
-            list(recorder.stream),
+            # One item: WeasyPrint joins a stream's operations with newlines when it
+            # writes the PDF, so joining them now gives the same bytes, once.
+            [b"\n".join(recorder.stream)],
             {
                 key: (pango_fonts[key], dict(font.widths), dict(font.to_unicode))
                 for key, font in fonts.items()

@@ -3,19 +3,20 @@
 Speed comes from doing once what does not change:
 
 * once per process (`prepare`): the jinja2 template, the parsed stylesheet and the
-  FontConfiguration with the pinned fonts loaded;
-* once per course (an LRU of `COURSE_CACHE_SIZE`): the layout of everything learners
-  of a course share: programme, partner, course, outcomes, signatory and all labels;
-* per certificate: the layout of the learner's name, registration, dates, code, URL
-  and QR code only, then one PDF with both layouts drawn on the same page.
+  FontConfiguration with the pinned fonts loaded (see fonts.py);
+* once per course (an LRU of `COURSE_CACHE_SIZE`): the layout *and the drawing* of all
+  that learners of a course share: programme, partner, course, outcomes, signatory and
+  every label (the "course" layer; see layers.py);
+* per certificate: the layout of the learner's name, registration, dates, code, URL and
+  QR code only (the "learner" layer), then one PDF with both layers on one page.
 
-Every box has a fixed place on the page (see certificate.css), so the two layouts never
-interact and the page is the same as the "full" template laid out in one go.
+Every box has a fixed place on the page (see certificate.css), so the layers cannot
+disturb each other, and the page is the one the "full" template gives in one go.
 
-Output is a pure function of the `CertificateData`: no clock, no randomness, no host
-paths. The PDF's dates come from ``issued_on`` and its identifier from the code. It does
-depend on the versions of WeasyPrint, Pango, HarfBuzz and the fonts, so a certificate
-re-rendered after an upgrade may differ in bytes while printing the same facts.
+The output is a function of the `CertificateData` alone: no clock, no randomness, no
+host paths. The PDF's dates come from ``issued_on``, its identifier from the code. It
+does depend on the versions of WeasyPrint, Pango, HarfBuzz and the fonts: after an
+upgrade a certificate may re-render to different bytes that print the same facts.
 
 WeasyPrint's font objects are not thread-safe, so renders in one process take turns.
 """
@@ -30,6 +31,7 @@ import os
 import threading
 import unicodedata
 from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from importlib import resources
@@ -38,7 +40,6 @@ from pathlib import Path
 import jinja2
 import weasyprint
 from jinja2.sandbox import SandboxedEnvironment
-from markupsafe import Markup
 from PIL import Image
 from weasyprint.document import Document, Page
 from weasyprint.text.fonts import FontConfiguration
@@ -47,24 +48,24 @@ from weasyprint.urls import FatalURLFetchingError
 from . import fonts
 from .data import CertificateData
 from .fetcher import CertificateFetcher, RefusedURLError
+from .layers import LayeredPage, Recording
 from .qr import qr_png
 
-#: How many course layouts a process keeps (each is a laid-out page, about 1 MB).
+#: How many course layers a process keeps (each about 1 MB).
 COURSE_CACHE_SIZE = 64
 #: Written into the PDF's Creator field.
 GENERATOR = "NWL innovation LMS certificates"
 
-_DATA_SCHEME = "certificate-data"
-_QR_URL = f"{_DATA_SCHEME}:qr.png"
-_SIGNATURE_URL = f"{_DATA_SCHEME}:signature"
+_QR_URL = "certificate-data:qr.png"
+_SIGNATURE_URL = "certificate-data:signature"
 _MONTHS = (
     "January", "February", "March", "April", "May", "June", "July",
     "August", "September", "October", "November", "December",
 )  # fmt: skip
-# Denser settings, tried in order until the text fits (see certificate.css).
+# Denser settings, tried in order until the text fits its slot (see certificate.css).
 _COURSE_DENSITIES = ("d0", "d1", "d2", "d3")
 _NAME_DENSITIES = ("n0", "n1", "n2", "n3")
-# What a course layout must not know: the learner's own fields, blanked.
+# The learner's own fields, blanked so that a course layer cannot depend on them.
 _NO_LEARNER = {
     "learner_name": "",
     "registration": None,
@@ -87,9 +88,9 @@ class UnprintableTextError(ValueError):
 def render_pdf(data: CertificateData) -> bytes:
     """Return the certificate as a one-page A4 landscape PDF.
 
-    The same `data` always gives the same bytes (on the same fonts and libraries).
+    The same `data` always gives the same bytes (with the same fonts and libraries).
     Raises `RefusedURLError` if rendering tried to load anything outside the allow-list,
-    `UnprintableTextError` if some text cannot be printed with the installed fonts and
+    `UnprintableTextError` if some text cannot be printed with the installed fonts, and
     `ValueError` if the signature image is not a PNG or JPEG.
     """
     signature = _signature_resource(data.signature_image)
@@ -97,7 +98,12 @@ def render_pdf(data: CertificateData) -> bytes:
         state = _prepared()
         course = _course_layer(state, data, signature)
         learner = _learner_layer(state, data)
-        document = learner.document.copy([_LayeredPage(course.page, learner.page)])
+        document = learner.document.copy([LayeredPage(course.drawing, learner.page)])
+        metadata = document.metadata
+        meta = _metadata(data)
+        metadata.title, metadata.authors = meta["title"], [meta["author"]]
+        metadata.description, metadata.generator = meta["description"], meta["generator"]
+        metadata.created, metadata.modified = meta["created"], meta["modified"]
         pdf = document.write_pdf(
             pdf_identifier=hashlib.sha256(data.code.encode()).hexdigest()[:32].encode()
         )
@@ -108,38 +114,49 @@ def render_pdf(data: CertificateData) -> bytes:
 def render_html(data: CertificateData) -> str:
     """Return the certificate as one standalone HTML document.
 
-    The page is the one `render_pdf` draws, for previews and as the benchmark's
-    baseline: styles inline, fonts as ``file:`` URLs, images as ``data:`` URLs, so a
-    plain ``weasyprint.HTML(string=...).write_pdf()`` renders it.
+    It is the page `render_pdf` draws, for previews and as the benchmark's baseline:
+    styles inline, fonts as ``file:`` URLs and images as ``data:`` URLs, so that a plain
+    ``weasyprint.HTML(string=html).write_pdf()`` renders it.
     """
     signature = _signature_resource(data.signature_image)
     with _LOCK:
         state = _prepared()
         course = _course_layer(state, data, signature)
         learner = _learner_layer(state, data)
-    css = fonts.font_face_css(state.faces, file_urls=True) + state.css_text
+    css = fonts.font_face_css(state.faces, file_urls=True) + "\n" + state.css_text
     return _html(
         data,
         "full",
         course_density=course.density,
         name_density=learner.density,
-        inline_css=Markup(css.replace("</", "<\\/")),
+        metadata=_metadata(data),
+        # Our own stylesheet; "</" cannot end the <style> element early.
+        inline_css=css.replace("</", "<\\/"),
         qr_url=_data_url("image/png", qr_png(data.verify_url)),
         signature_url=signature and _data_url(signature[1], signature[0]),
     )
 
 
 def prepare() -> None:
-    """Do the per-process preparation now rather than on the first render.
+    """Do the per-process preparation now rather than in the first render.
 
-    Safe to call more than once. Call it in each worker after forking (for example in
+    Safe to call more than once. Call it in each worker after forking (for instance in
     gunicorn's ``post_worker_init``), not before: fonts are loaded per process.
     """
     with _LOCK:
         _prepared()
 
 
-# --- Preparation, once per process ---------------------------------------------------
+# --- Preparation, once per process -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Layer:
+    document: Document
+    page: Page
+    density: str
+    #: The page drawn once (course layers only), or the page itself to draw each time.
+    drawing: Page | Recording
 
 
 @dataclass
@@ -155,8 +172,8 @@ class _State:
 
 _LOCK = threading.Lock()
 _STATE: _State | None = None
-# Font configurations inherited from a parent process; kept so they are never
-# collected in a child, whose clean-up would delete the parent's font files.
+# Font configurations inherited from a parent process: kept, so that they are never
+# collected in the child, whose clean-up would delete the parent's font files.
 _INHERITED: list[FontConfiguration] = []
 
 
@@ -171,21 +188,19 @@ def _prepared() -> _State:
         font_resources = {face.url: (face.path, "font/ttf") for face in faces}
         font_config = FontConfiguration()
         stylesheet = weasyprint.CSS(
-            string=fonts.font_face_css(faces) + css_text,
+            string=fonts.font_face_css(faces) + "\n" + css_text,
             font_config=font_config,
             url_fetcher=CertificateFetcher(font_resources),
         )
-        _STATE = _State(
-            os.getpid(), faces, css_text, font_config, stylesheet, font_resources
-        )
+        _STATE = _State(os.getpid(), faces, css_text, font_config, stylesheet, font_resources)
     return _STATE
 
 
 def _forget_parent_state() -> None:
     global _STATE
     if _STATE is not None:
-        # FontConfiguration deletes its font folder when collected; the folder is the
-        # parent's, so make this copy forget it.
+        # A FontConfiguration deletes its font folder when collected; this one is the
+        # parent's, so the child's copy must forget it.
         _STATE.font_config._folder = None
         _INHERITED.append(_STATE.font_config)
         _STATE = None
@@ -194,11 +209,11 @@ def _forget_parent_state() -> None:
 os.register_at_fork(after_in_child=_forget_parent_state)
 
 
-# --- Templates ------------------------------------------------------------------------
+# --- Templates ---------------------------------------------------------------------------
 
 
 def _direction(text: str | None) -> str:
-    """Return "rtl" when the first strongly directional character is right-to-left."""
+    """Return "rtl" if the first strongly directional character is right-to-left."""
     for character in text or "":
         kind = unicodedata.bidirectional(character)
         if kind in ("R", "AL"):
@@ -213,18 +228,15 @@ _ENVIRONMENT = SandboxedEnvironment(
     loader=jinja2.PackageLoader(__package__, "templates"),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
 )
 _ENVIRONMENT.filters["direction"] = _direction
 _TEMPLATE = _ENVIRONMENT.get_template("certificate.html")
 
 
 def _html(data: CertificateData, layer: str, **context: object) -> str:
-    context.setdefault("inline_css", None)
     return _TEMPLATE.render(
         data=data,
         layer=layer,
-        generator=GENERATOR,
         cpd_hours=_hours(data.cpd_hours),
         completed_on=_long_date(data.completed_on),
         issued_on=_long_date(data.issued_on),
@@ -232,6 +244,22 @@ def _html(data: CertificateData, layer: str, **context: object) -> str:
         link_url=data.verify_url if data.verify_url.startswith("https://") else None,
         **context,
     )
+
+
+def _metadata(data: CertificateData) -> dict[str, str]:
+    """The PDF's document information, also written as <meta> in standalone HTML."""
+    issued = data.issued_on.isoformat()
+    return {
+        "title": f"Certificate of completion: {data.course_title}",
+        "author": data.programme_name,
+        "description": (
+            f"{data.learner_name} completed {data.course_title} ({data.track}). "
+            f"Certificate {data.code}; check it at {data.verify_url}"
+        ),
+        "generator": GENERATOR,
+        "created": issued,
+        "modified": issued,
+    }
 
 
 def _long_date(day: datetime.date) -> str:
@@ -243,31 +271,7 @@ def _hours(hours: Decimal | float | int) -> str:
     return f"{text} hour" if text == "1" else f"{text} hours"
 
 
-# --- Layers ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Layer:
-    document: Document
-    page: Page
-    density: str
-
-
-class _LayeredPage(Page):
-    """A page that draws separately laid-out pages of the same size, in order."""
-
-    def __init__(self, *layers: Page) -> None:
-        # Geometry from the first layer, links from all. No anchors or bookmarks: the ids
-        # are for measuring (see _fits), not for the PDF's outline.
-        first = layers[0]
-        self.width, self.height, self.bleed = first.width, first.height, first.bleed
-        self.links = [link for layer in layers for link in layer.links]
-        self.bookmarks, self.anchors, self.forms = [], {}, {None: []}
-        self._layers = layers
-
-    def paint(self, stream, scale=1):  # noqa: ANN001 - WeasyPrint's signature
-        for layer in self._layers:
-            layer.paint(stream, scale)
+# --- Layers ------------------------------------------------------------------------------
 
 
 def _course_layer(
@@ -281,6 +285,7 @@ def _course_layer(
     fetcher_resources = dict(state.font_resources)
     if signature is not None:
         fetcher_resources[_SIGNATURE_URL] = signature
+    # A first guess at the density, so most courses are laid out only once.
     text = sum(map(len, data.outcomes)) + 2 * len(data.course_title) + 40 * len(data.outcomes)
     start = 0 if text < 700 else 1 if text < 1100 else 2
     layer = _fit(
@@ -293,10 +298,10 @@ def _course_layer(
             "course",
             course_density=density,
             name_density="n0",
-            qr_url=None,
             signature_url=_SIGNATURE_URL if signature else None,
         ),
     )
+    layer = replace(layer, drawing=Recording.of(layer.page) or layer.page)
     state.courses[key] = layer
     if len(state.courses) > COURSE_CACHE_SIZE:
         state.courses.popitem(last=False)
@@ -304,35 +309,34 @@ def _course_layer(
 
 
 def _learner_layer(state: _State, data: CertificateData) -> _Layer:
-    # Full-width characters (CJK) take about twice the room of Latin letters.
-    width = sum(
-        2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in data.learner_name
-    )
-    start = 0 if width <= 30 else 1 if width <= 38 else 2 if width <= 48 else 3
+    # A first guess at the density; full-width (CJK) characters count double.
+    width = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in data.learner_name)
+    start = 0 if width <= 30 else 1 if width <= 38 else 2
     return _fit(
         state,
         "name",
         _NAME_DENSITIES[start:],
         {**state.font_resources, _QR_URL: (qr_png(data.verify_url), "image/png")},
         lambda density: _html(
-            data,
-            "learner",
-            course_density="d0",
-            name_density=density,
-            qr_url=_QR_URL,
-            signature_url=None,
+            data, "learner", course_density="d0", name_density=density, qr_url=_QR_URL
         ),
     )
 
 
-def _fit(state: _State, slot: str, densities, fetcher_resources, html_for) -> _Layer:  # noqa: ANN001
+def _fit(
+    state: _State,
+    slot: str,
+    densities: Sequence[str],
+    fetcher_resources: Mapping[str, tuple[bytes | Path, str]],
+    html_for: Callable[[str], str],
+) -> _Layer:
     """Lay out with each density in turn until the text fits in `slot`."""
     for density in densities:
         fetcher = CertificateFetcher(fetcher_resources)
         try:
-            document = weasyprint.HTML(
-                string=html_for(density), url_fetcher=fetcher
-            ).render(stylesheets=[state.stylesheet], font_config=state.font_config)
+            document = weasyprint.HTML(string=html_for(density), url_fetcher=fetcher).render(
+                stylesheets=[state.stylesheet], font_config=state.font_config
+            )
         except FatalURLFetchingError as error:
             raise RefusedURLError(str(error.__cause__ or error)) from error
         if fetcher.refused:
@@ -340,20 +344,21 @@ def _fit(state: _State, slot: str, densities, fetcher_resources, html_for) -> _L
         if _fits(document.pages[0], slot):
             break
     # The densest setting clips its slot, so it is used whether or not it fits.
-    return _Layer(document, document.pages[0], density)
+    page = document.pages[0]
+    return _Layer(document, page, density, page)
 
 
 def _fits(page: Page, slot: str) -> bool:
     """Whether the end marker of `slot` lies within the slot's box.
 
-    WeasyPrint reports the box of every element with an id as an "anchor"
-    ``(left, top, right, bottom)`` in CSS pixels.
+    WeasyPrint reports the box of each element with an id as an anchor
+    ``(left, top, right, bottom)``, in CSS pixels.
     """
     box, end = page.anchors.get(f"{slot}-slot"), page.anchors.get(f"{slot}-end")
     return box is not None and end is not None and end[3] <= box[3] + 0.01
 
 
-# --- Checks ---------------------------------------------------------------------------
+# --- Checks ------------------------------------------------------------------------------
 
 
 def _signature_resource(image: bytes | None) -> tuple[bytes, str] | None:
@@ -372,11 +377,9 @@ def _signature_resource(image: bytes | None) -> tuple[bytes, str] | None:
 
 
 def _check_glyphs(document: Document) -> None:
-    # WeasyPrint draws a box (.notdef) for a character no font has, and notes it.
+    # For a character no font has, WeasyPrint draws a box (.notdef) and notes it here.
     missing = {
-        codepoint
-        for font in document.fonts.values()
-        for codepoint in getattr(font, "missing", {})
+        codepoint for font in document.fonts.values() for codepoint in getattr(font, "missing", {})
     }
     if missing:
         raise UnprintableTextError("".join(map(chr, sorted(missing))))

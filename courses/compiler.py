@@ -255,6 +255,8 @@ class _ModuleBuild:
     meta: ModuleMeta
     position: int
     lessons: list[_LessonBuild] = field(default_factory=list)
+    compiled: list[CompiledLesson] = field(default_factory=list)
+    intro: TrackMap[str] | None = None
 
 
 class _CourseBuild:
@@ -273,6 +275,7 @@ class _CourseBuild:
         self.modules: list[_ModuleBuild] = []
         self.ids: dict[str, tuple[str, int]] = {}
         self.assets: dict[str, Asset] = {}
+        self.lesson_files: dict[str, tuple[str, str]] = {}
         self.revision = hashlib.sha256()
         self.compiled: CompiledCourse | None = None
 
@@ -403,14 +406,29 @@ class _CourseBuild:
                                "lesson files")
         for position, (folder, lesson_paths) in enumerate(module_dirs, start=1):
             self.modules.append(self.read_module(folder, lesson_paths, position, meta))
-        course_source.scanned = self.scan(course_source, "course", meta.tracks)
+        self.lesson_files = {
+            os.path.normcase(str(lesson.source.path)): (module.meta.id, lesson.meta.id)
+            for module in self.modules for lesson in module.lessons}
+        overview = self.render_page(course_source, "course", meta.tracks, meta.slug)
         for module in self.modules:
             if module.source is not None:
-                module.source.scanned = self.scan(module.source, "module", module.meta.tracks)
+                module.intro = self.render_page(module.source, "module", module.meta.tracks,
+                                                meta.slug)
             for lesson in module.lessons:
                 self.scan_lesson(lesson)
+                module.compiled.append(self.build_lesson(lesson, meta))
+                # the scan is no longer needed; dropping it keeps garbage collection cheap
+                lesson.source.scanned = None
+                lesson.source.front.body = []
         self.check_structure(meta)
-        return self.build(meta, course_source)
+        return self.build(meta, overview)
+
+    def render_page(self, source: _Source, kind: str, tracks: tuple[str, ...],
+                    slug: str) -> TrackMap[str]:
+        """Scan and render course.md's overview or a module's introduction."""
+        scanned = self.scan(source, kind, tracks)
+        return get_renderer().render_file(
+            scanned.items, tracks, [], [], [], self.context(source, scanned, slug)).html
 
     def read_module(self, folder: Path, lesson_paths: list[Path], position: int,
                     course: CourseMeta) -> _ModuleBuild:
@@ -559,37 +577,20 @@ class _CourseBuild:
 
     # -- building ------------------------------------------------------------------------
 
-    def context(self, source: _Source, scanned: Scanned,
-                lesson_files: Mapping[str, tuple[str, str]], slug: str) -> LinkContext:
+    def context(self, source: _Source, scanned: Scanned, slug: str) -> LinkContext:
         return LinkContext(source.path, self.course_dir, slug, self.asset_url, self.lesson_url,
-                           lesson_files, self.assets, scanned.url_lines, scanned.first_line,
-                           self.collector)
+                           self.lesson_files, self.assets, scanned.url_lines,
+                           scanned.first_line, self.collector)
 
-    def build(self, course: CourseMeta, course_source: _Source) -> CompiledCourse:
-        renderer = get_renderer()
-        lesson_files = {
-            os.path.normcase(str(lesson.source.path)): (module.meta.id, lesson.meta.id)
-            for module in self.modules for lesson in module.lessons}
-        scanned = course_source.scanned
-        assert scanned is not None
-        overview = renderer.render_file(
-            scanned.items, course.tracks, [], [], [],
-            self.context(course_source, scanned, lesson_files, course.slug)).html
+    def build(self, course: CourseMeta, overview: TrackMap[str]) -> CompiledCourse:
         modules: list[CompiledModule] = []
         for module in self.modules:
-            intro: TrackMap[str] = TrackMap((t, "") for t in module.meta.tracks)
-            if module.source is not None and module.source.scanned is not None:
-                intro = renderer.render_file(
-                    module.source.scanned.items, module.meta.tracks, [], [], [],
-                    self.context(module.source, module.source.scanned, lesson_files,
-                                 course.slug)).html
-            lessons = tuple(self.build_lesson(lesson, course, lesson_files, renderer)
-                            for lesson in module.lessons)
+            intro = module.intro or TrackMap((t, "") for t in module.meta.tracks)
             module_hash = _digest({"id": module.meta.id, "title": module.meta.title,
                                    "tracks": module.meta.tracks, "intro": dict(intro)})
             modules.append(CompiledModule(
                 module.meta.id, module.meta.title, module.meta.tracks, module.position, intro,
-                lessons, module_hash, module.folder / "module.md"))
+                tuple(module.compiled), module_hash, module.folder / "module.md"))
         compiled = CompiledCourse(
             id=course.id, slug=course.slug, title=course.title, summary=course.summary,
             tracks=course.tracks, cpd_hours=course.cpd_hours, outcomes=course.outcomes,
@@ -614,8 +615,7 @@ class _CourseBuild:
         self.compiled = replace(compiled, content_hash=content_hash)
         return self.compiled
 
-    def build_lesson(self, lesson: _LessonBuild, course: CourseMeta,
-                     lesson_files: Mapping[str, tuple[str, str]], renderer) -> CompiledLesson:
+    def build_lesson(self, lesson: _LessonBuild, course: CourseMeta) -> CompiledLesson:
         source = lesson.source
         scanned = source.scanned
         assert scanned is not None
@@ -629,8 +629,8 @@ class _CourseBuild:
             private.extend(draft.hints)
             private.append(draft.explanation)
         public.extend(prompt for _, _, prompt in lesson.reflections)
-        ctx = self.context(source, scanned, lesson_files, course.slug)
-        rendered = renderer.render_file(scanned.items, meta.tracks,
+        ctx = self.context(source, scanned, course.slug)
+        rendered = get_renderer().render_file(scanned.items, meta.tracks,
                                         [raw.id for raw, _, _ in lesson.reflections],
                                         public, private, ctx)
         used_assets = sorted(ctx.used_assets)

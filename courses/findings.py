@@ -139,10 +139,13 @@ class Collector:
     def __init__(self) -> None:
         self._order: dict[str, int] = {}
         self._items: list[tuple[int, int, int, Finding]] = []
+        self._shown: dict[Path | str, str] = {}
 
     def register(self, path: Path | str) -> str:
         """Fix the position of ``path`` in the file order; return its display form."""
-        shown = display_path(path)
+        shown = self._shown.get(path)
+        if shown is None:
+            shown = self._shown[path] = display_path(path)
         self._order.setdefault(shown, len(self._order))
         return shown
 

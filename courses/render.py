@@ -34,7 +34,8 @@ from .scanner import Item, Marker
 
 # a random part makes the sentinels impossible to type by accident
 _NONCE = secrets.token_hex(4)
-_RE_P_TOKEN = re.compile(rf"<p>zq{_NONCE}([a-z])(\d+)qz</p>\n?")
+# a sentinel is either a paragraph of its own or the start of the paragraph that follows it
+_RE_P_TOKEN = re.compile(rf"<p>zq{_NONCE}([a-z])(\d+)qz(</p>\n?| )")
 _RE_ANY_TOKEN = re.compile(rf"zq{_NONCE}([a-z])(\d+)qz")
 _KIND_LETTER = {"open": "o", "close": "c", "reflection": "r"}
 
@@ -44,6 +45,23 @@ def _token(kind: str, number: int) -> str:
 
 
 _FOOTNOTES_HERE = _token("n", 0)
+# a line that can only start a plain paragraph, so a sentinel may sit in front of it
+_RE_PARAGRAPH_START = re.compile(r"^(?:[^\W\d_]|\d+(?![.)\d]))")
+_RE_NOT_AFTER = re.compile(r"^ {0,3}(?:=+|-+)\s*$|^ {0,3}:")
+
+
+def _starts_paragraph(line: str, following: str | None) -> bool:
+    """True when ``line`` starts a paragraph whatever is put in front of it."""
+    if not _RE_PARAGRAPH_START.match(line) or "|" in line:
+        return False
+    return following is None or not (_RE_NOT_AFTER.match(following) or "|" in following)
+
+
+def _with_token(token: str, piece: str) -> str:
+    lines = piece.split("\n", 2)
+    if _starts_paragraph(lines[0], lines[1] if len(lines) > 1 else None):
+        return f"{token} {piece}"
+    return f"{token}\n\n{piece}"
 
 EXTENSIONS = [
     "tables", "fenced_code", "footnotes", "attr_list", "def_list", "abbr", "admonition", "toc",
@@ -224,9 +242,11 @@ class Renderer:
         if whole or any("[^" in piece for piece in public):
             return (self._body_per_track(items, tracks, reflection_ids),
                     self._render_pieces(public))
-        document = [body, "", _FOOTNOTES_HERE, ""]
-        for index, piece in enumerate(public):
-            document += [_token("f", index), "", piece, ""]
+        document = [body, ""]
+        if "[^" in body:
+            document += [_FOOTNOTES_HERE, ""]
+        document += [_with_token(_token("f", index), piece) + "\n" for index, piece
+                     in enumerate(public)]
         clean = self._convert("\n".join(document))
         found = _find_tokens(clean, markers, len(public))
         if found is None:
@@ -241,9 +261,8 @@ class Renderer:
         if not pieces:
             return []
         if not any("[^" in piece for piece in pieces):
-            document: list[str] = []
-            for index, piece in enumerate(pieces):
-                document += [_token("f", index), "", piece, ""]
+            document = [_with_token(_token("f", index), piece) + "\n"
+                        for index, piece in enumerate(pieces)]
             clean = self._convert("\n".join(document))
             found = _find_tokens(clean, [], len(pieces))
             if found is not None:
@@ -259,8 +278,9 @@ class Renderer:
             if text not in rendered:
                 html = self._convert(text)
                 html = _RE_P_TOKEN.sub(
-                    lambda m: reflection_slot(reflection_ids[int(m.group(2))])
-                    if m.group(1) == "r" else "", html)
+                    lambda m: (reflection_slot(reflection_ids[int(m.group(2))])
+                               if m.group(1) == "r" else "")
+                    + ("<p>" if m.group(3) == " " else ""), html)
                 rendered[text] = _RE_ANY_TOKEN.sub("", html).strip()
             result.append((track, rendered[text]))
         return TrackMap(result)
@@ -359,19 +379,40 @@ def _resolve(ctx: LinkContext, tag: str, url: str, original: str) -> str | None:
 # -- sentinels -----------------------------------------------------------------------------
 
 def _body_text(items: Sequence[Item], track: str | None) -> str:
-    """The body as Markdown: with sentinels (``track`` None) or for one track only."""
+    """The body as Markdown: with sentinels (``track`` None) or for one track only.
+
+    A sentinel goes in front of the next line when that line starts a plain paragraph
+    (each paragraph of its own costs Markdown as much as a short paragraph of text)."""
     parts: list[str] = []
-    for item in items:
+    prefix: dict[int, str] = {}
+    count = len(items)
+    for index, item in enumerate(items):
         marker = item.marker
         if marker is None:
             if track is None or item.tracks is None or track in item.tracks:
-                parts.append(item.text)
-        elif track is None:
-            parts.append(f"\n{_token(_KIND_LETTER[marker.kind], marker.index)}\n")
+                token = prefix.pop(index, None)
+                parts.append(item.text if token is None else f"{token} {item.text}")
+            continue
+        if track is None:
+            token = _token(_KIND_LETTER[marker.kind], marker.index)
         elif marker.kind == "reflection" and (item.tracks is None or track in item.tracks):
-            parts.append(f"\n{_token('r', marker.index)}\n")
+            token = _token("r", marker.index)
         else:
             parts.append("")
+            continue
+        target = index + 1
+        while target < count and items[target].marker is None and not items[target].text.strip():
+            target += 1
+        if target < count and items[target].marker is None and (
+                track is None or items[target].tracks is None or track in items[target].tracks):
+            following = items[target + 1] if target + 1 < count else None
+            after = None if following is None or following.marker is not None \
+                else following.text
+            if _starts_paragraph(items[target].text, after):
+                prefix[target] = token
+                parts.append("")
+                continue
+        parts.append(f"\n{token}\n")
     return "\n".join(parts)
 
 
@@ -389,11 +430,17 @@ def _find_tokens(clean: str, markers: Sequence[Marker], pieces: int):
     return body, [m for m in matches if m.group(1) == "f"]
 
 
+def _opening(match: re.Match[str]) -> str:
+    """What a sentinel leaves behind: the <p> of the paragraph it was put in front of."""
+    return "<p>" if match.group(3) == " " else ""
+
+
 def _cut_pieces(clean: str, matches: list[re.Match[str]]) -> list[str]:
     if not matches:
         return []
     ends = [m.start() for m in matches[1:]] + [len(clean)]
-    return [clean[m.end():end].strip() for m, end in zip(matches, ends, strict=True)]
+    return [(_opening(m) + clean[m.end():end]).strip()
+            for m, end in zip(matches, ends, strict=True)]
 
 
 def _cut_tracks(clean: str, matches: list[re.Match[str]], end: int, markers: Sequence[Marker],
@@ -401,7 +448,7 @@ def _cut_tracks(clean: str, matches: list[re.Match[str]], end: int, markers: Seq
     if not markers:
         html = clean[:end]
         if matches:  # only the unused footnotes sentinel
-            html = _RE_P_TOKEN.sub("", html)
+            html = _RE_P_TOKEN.sub(_opening, html)
         html = html.strip()
         return TrackMap((track, html) for track in tracks)
     opened = {m.index: m.tracks for m in markers if m.kind == "open"}
@@ -424,6 +471,7 @@ def _cut_tracks(clean: str, matches: list[re.Match[str]], end: int, markers: Seq
             stack.pop()
         elif kind == "r":
             add(reflection_slot(reflection_ids[number]) + "\n")
+        add(_opening(match))
         position = match.end()
     add(clean[position:end])
     shared: dict[str, str] = {}

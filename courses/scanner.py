@@ -106,7 +106,7 @@ class _Checks:
         self.url_lines: dict[str, int] = {}
 
     def line(self, lineno: int, text: str) -> None:
-        heading = RE_HEADING.match(text)
+        heading = RE_HEADING.match(text) if "#" in text[:4] else None
         if heading:
             level = len(heading.group(1))
             if level > self.heading_level + 1:
@@ -198,6 +198,8 @@ class _Scanner:
         self.reflections: list[RawBlock] = []
         self.stack: list[_Open] = []
         self.track_count = 0
+        self._visible: frozenset[str] | None = None
+        self._capture: RawBlock | None = None
 
     def run(self) -> Scanned:
         lines = self.lines
@@ -205,55 +207,65 @@ class _Scanner:
         while i < len(lines):
             text = lines[i]
             lineno = self.first_line + i
-            fence = RE_FENCE.match(text)
-            if fence:
-                end = _closing_fence(lines, i, fence.group(1))
+            first = text[:1]
+            if first in ("`", "~"):
+                fence = RE_FENCE.match(text)
+                end = _closing_fence(lines, i, fence.group(1)) if fence else None
                 if end is not None:
                     for j in range(i, end + 1):
                         self.emit(self.first_line + j, lines[j])
                     i = end + 1
                     continue
             i += 1
-            start = RE_START.match(text)
-            if start:
-                self.open_block(start, text, lineno)
-                continue
-            end_match = RE_END.match(text)
-            if end_match:
-                self.close_block(len(end_match.group(1)), text, lineno)
-                continue
-            if RE_INDENTED_OURS.match(text):
-                self.collector.add(
-                    self.path, lineno, "E056",
-                    f"'{text.strip()}' is indented, so it will not be recognised as a block; "
-                    "start the line at the left margin")
-            self.checks.line(lineno, text)
+            if "///" in text:
+                start = RE_START.match(text)
+                if start:
+                    self.open_block(start, text, lineno)
+                    continue
+                end_match = RE_END.match(text)
+                if end_match:
+                    self.close_block(len(end_match.group(1)), text, lineno)
+                    continue
+                if RE_INDENTED_OURS.match(text):
+                    self.collector.add(
+                        self.path, lineno, "E056",
+                        f"'{text.strip()}' is indented, so it will not be recognised as a "
+                        "block; start the line at the left margin")
+            if "#" in text or "[" in text or "<" in text:
+                self.checks.line(lineno, text)
             self.emit(lineno, text)
         while self.stack:
-            entry = self.stack.pop()
+            entry = self.pop()
             self.report_unclosed(entry)
             self.finish(entry)
         return Scanned(self.items, self.questions, self.reflections, self.track_count,
                        self.checks.url_lines, self.first_line)
 
+    def push(self, entry: _Open) -> None:
+        self.stack.append(entry)
+        self.refresh()
+
+    def pop(self) -> _Open:
+        entry = self.stack.pop()
+        self.refresh()
+        return entry
+
+    def refresh(self) -> None:
+        """Remember who sees the current line and which block captures it."""
+        self._visible = next((e.tracks for e in reversed(self.stack) if e.name == "track"), None)
+        self._capture = next((e.raw for e in self.stack if e.raw is not None), None)
+
     def visible(self) -> frozenset[str] | None:
-        for entry in reversed(self.stack):
-            if entry.name == "track":
-                return entry.tracks
-        return None
+        return self._visible
 
     def capturing(self) -> RawBlock | None:
-        for entry in self.stack:
-            if entry.raw is not None:
-                return entry.raw
-        return None
+        return self._capture
 
     def emit(self, lineno: int, text: str) -> None:
-        raw = self.capturing()
-        if raw is not None:
-            raw.lines.append((lineno, text))
+        if self._capture is not None:
+            self._capture.lines.append((lineno, text))
         else:
-            self.items.append(Item(text, self.visible()))
+            self.items.append(Item(text, self._visible))
 
     def finish(self, entry: _Open) -> None:
         """Keep a closed question (reflections were kept when they opened)."""
@@ -271,10 +283,10 @@ class _Scanner:
             self.emit(lineno, text)
             return
         while stack[-1].fence != fence:
-            inner = stack.pop()
+            inner = self.pop()
             self.report_unclosed(inner)
             self.finish(inner)
-        entry = stack.pop()
+        entry = self.pop()
         if entry.name == "track":
             self.items.append(Item("", entry.tracks, Marker("close", entry.marker_index)))
         elif entry.raw is not None:
@@ -301,7 +313,7 @@ class _Scanner:
                     "after the closing '///'")
             elif name not in GENERIC_BLOCKS:
                 self.unknown_block(name, lineno)
-            self.stack.append(_Open("generic", fence, lineno, header))
+            self.push(_Open("generic", fence, lineno, header))
             self.emit(lineno, text)
             return
         if name == "track":
@@ -315,7 +327,7 @@ class _Scanner:
                 self.collector.add(
                     self.path, lineno, "E053",
                     "a tab block needs a title, as in '/// tab | For physiotherapists'")
-            self.stack.append(_Open("generic", fence, lineno, header))
+            self.push(_Open("generic", fence, lineno, header))
             self.emit(lineno, text)
 
     def open_track(self, argument: str, fence: int, lineno: int, header: str) -> None:
@@ -341,7 +353,7 @@ class _Scanner:
             else:
                 chosen.add(track)
         tracks = frozenset(chosen)
-        self.stack.append(_Open("track", fence, lineno, header, tracks,
+        self.push(_Open("track", fence, lineno, header, tracks,
                                 marker_index=self.track_count))
         self.items.append(Item("", tracks, Marker("open", self.track_count, tracks)))
         self.track_count += 1
@@ -359,7 +371,7 @@ class _Scanner:
                 f"this {name} block has no id; write '/// {name} | an-id' (lowercase "
                 "letters, digits and hyphens)")
         raw = RawBlock(name, argument, lineno, tracks=self.visible())
-        self.stack.append(_Open(name, fence, lineno, header, raw=raw))
+        self.push(_Open(name, fence, lineno, header, raw=raw))
         if self.file_kind != "lesson":
             raw.kind = "dropped"
         elif name == "reflection":

@@ -10,6 +10,7 @@ from lms.catalog.models import (  # noqa: F401
     Question,
     ReflectionPrompt,
 )
+from lms.credentials.models import Certificate, PartnerSettings, SignatureImage  # noqa: F401
 from lms.learning.models import (  # noqa: F401
     Enrolment,
     LessonProgress,
@@ -19,4 +20,3 @@ from lms.learning.models import (  # noqa: F401
     ReflectionNote,
 )
 from lms.ratelimit import RateEvent  # noqa: F401
-from lms.credentials.models import Certificate, PartnerSettings, SignatureImage  # noqa: F401, E402
