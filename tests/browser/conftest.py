@@ -17,6 +17,11 @@ from lms import create_app
 from lms.extensions import db
 from tests.conftest import skip_or_fail
 
+try:
+    from playwright.sync_api import Error as PlaywrightError
+except ImportError:  # the browser tests skip without Playwright
+    PlaywrightError = Exception
+
 CHROMIUM = os.environ.get("LMS_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -56,6 +61,7 @@ def live_server(tmp_path_factory):
     thread.start()
     server.app = app
     server.url = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_BASE_URL"] = server.url  # printed on certificates and in their QR codes
     yield server
     server.shutdown()
     with app.app_context():
@@ -81,7 +87,25 @@ class AxeChecker:
 
     def __init__(self):
         self.checked: list[str] = []
+        self.missed: list[str] = []
         self.violations: list[str] = []
+
+    def check_on_load(self, page) -> None:
+        """Called on every page load; a page the test left before axe finished is checked again at the end."""
+        url = page.url
+        try:
+            self.check(page)
+        except PlaywrightError:
+            self.missed.append(url)
+
+    def check_missed(self, context) -> None:
+        for url in self.missed:
+            if url in self.checked:
+                continue
+            tab = context.new_page()
+            tab.goto(url)
+            self.check(tab)
+            tab.close()
 
     def check(self, page) -> None:
         page.add_script_tag(path=str(AXE_JS))
@@ -112,6 +136,7 @@ def page(browser, live_server, axe):
     # bypass_csp lets the test inject axe; the app's own pages never need it.
     context = browser.new_context(bypass_csp=True, base_url=live_server.url, viewport={"width": 1024, "height": 900})
     tab = context.new_page()
-    tab.on("load", lambda loaded: axe.check(loaded))
+    tab.on("load", axe.check_on_load)
     yield tab
+    axe.check_missed(context)
     context.close()
