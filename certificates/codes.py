@@ -1,7 +1,8 @@
 """Verification codes: unguessable, easy to read aloud, typos caught before a lookup.
 
 A code is 13 random Crockford base32 symbols (65 bits from `secrets`) followed by
-Crockford's mod-37 check symbol, printed in groups of four: ``7KQ2-M9XD-4TRA-3X``.
+Crockford's mod-37 check symbol: 14 symbols, printed and stored in groups of four with
+the last of two, 17 characters in all: ``7KQ2-M9XD-4TRA-3X``.
 
 Crockford's check alphabet adds ``*~$=U`` for check values 32 to 36. Those are awkward
 on paper and in URLs, so `new_code` draws again whenever the check value would be one of

@@ -27,11 +27,8 @@ class CertificateFetcher(URLFetcher):
     """
 
     def __init__(self, resources: Mapping[str, tuple[bytes | Path, str]]) -> None:
-        # URLFetcher.__init__ only sets up urllib's openers, which fetch() below never
-        # uses (and which cost a render a third of a millisecond). These are the
-        # attributes WeasyPrint reads: no protocol allowed, and every error fatal.
-        self._allowed_protocols = ()
-        self._fail_on_errors = True
+        # No protocol allowed, should the base class ever fetch; every error fatal.
+        super().__init__(allowed_protocols=(), fail_on_errors=True)
         # WeasyPrint reads a raster image from disk when the response's URL is a file:
         # URL, whatever body we return; so no resource may have one.
         if any(url.lower().startswith("file:") for url in resources):

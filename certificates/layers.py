@@ -33,6 +33,7 @@ class LayeredPage(Page):
     """
 
     def __init__(self, *layers: Page | Recording) -> None:
+        # Not Page.__init__, which gathers all this from a single page box.
         pages = [layer.page if isinstance(layer, Recording) else layer for layer in layers]
         # Geometry from the first layer, links from all. No anchors or bookmarks: the
         # ids in the template are for measuring, not for the PDF's outline.
@@ -42,7 +43,7 @@ class LayeredPage(Page):
         self.bookmarks, self.anchors, self.forms = [], {}, {None: []}
         self._layers = layers
 
-    def paint(self, stream, scale=1):  # noqa: ANN001 - WeasyPrint's signature
+    def paint(self, stream, scale=1):
         for layer in self._layers:
             if isinstance(layer, Recording):
                 layer.replay(stream, scale)
@@ -53,7 +54,7 @@ class LayeredPage(Page):
 class Recording:
     """The drawing of one page, made once and copied into any number of PDFs."""
 
-    def __init__(self, page: Page, scale: float, operations, fonts, states, images):  # noqa: ANN001
+    def __init__(self, page: Page, scale: float, operations, fonts, states, images):
         # Keeping `page` alive keeps its text layouts alive, and with them the Pango
         # fonts that `fonts` points to.
         self.page = page
@@ -79,7 +80,7 @@ class Recording:
         pango_fonts = {}
 
         class Recorder(Stream):
-            def add_font(self, pango_font):  # noqa: ANN001, ANN202
+            def add_font(self, pango_font):
                 pango_fonts.setdefault(get_pango_font_key(pango_font)[0], pango_font)
                 return super().add_font(pango_font)
 
@@ -116,7 +117,7 @@ class Recording:
              for name, image in images.items()},
         )
 
-    def replay(self, stream, scale: float) -> None:  # noqa: ANN001
+    def replay(self, stream, scale: float) -> None:
         """Copy the drawing into `stream`, a page's stream in a document being written."""
         if scale != self._scale:  # pragma: no cover - render.py always writes at zoom 1
             self.page.paint(stream, scale)
@@ -128,7 +129,8 @@ class Recording:
             font.widths.update(widths)
             font.to_unicode.update(to_unicode)
         for name, state in self._states.items():
-            stream._resources["ExtGState"].setdefault(name, state)
+            # A copy: WeasyPrint may number the objects it writes into a PDF.
+            stream._resources["ExtGState"].setdefault(name, type(state)(state))
         for name, (image, interpolate, ratios) in self._images.items():
             stream._resources["XObject"][name] = None  # set when the PDF is written
             stream._images[name] = {

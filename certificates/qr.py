@@ -1,4 +1,4 @@
-"""QR code of a certificate's verification URL, as SVG markup to inline in the page."""
+"""QR code of a certificate's verification URL: SVG for web pages, PNG for the PDF."""
 
 from __future__ import annotations
 
@@ -44,9 +44,7 @@ def qr_png(url: str) -> bytes:
     width, height = qr.symbol_size(scale=1, border=QUIET_ZONE)
     light_rows = bytes([255]) * width * QUIET_ZONE
     side = bytes([255]) * QUIET_ZONE
-    pixels = b"".join(
-        side + bytes(row).translate(_PIXEL) + side for row in qr.matrix
-    )
+    pixels = b"".join(side + bytes(row).translate(_PIXEL) + side for row in qr.matrix)
     buffer = io.BytesIO()
     image = Image.frombytes("L", (width, height), light_rows + pixels + light_rows)
     image.save(buffer, format="PNG")

@@ -51,7 +51,7 @@ from .fetcher import CertificateFetcher, RefusedURLError
 from .layers import LayeredPage, Recording
 from .qr import qr_png
 
-#: How many course layers a process keeps (each about 1 MB).
+#: How many course layers a process keeps (each about half a megabyte).
 COURSE_CACHE_SIZE = 64
 #: Written into the PDF's Creator field.
 GENERATOR = "NWL innovation LMS certificates"
@@ -99,14 +99,12 @@ def render_pdf(data: CertificateData) -> bytes:
         course = _course_layer(state, data, signature)
         learner = _learner_layer(state, data)
         document = learner.document.copy([LayeredPage(course.drawing, learner.page)])
+        info = _metadata(data)
         metadata = document.metadata
-        meta = _metadata(data)
-        metadata.title, metadata.authors = meta["title"], [meta["author"]]
-        metadata.description, metadata.generator = meta["description"], meta["generator"]
-        metadata.created, metadata.modified = meta["created"], meta["modified"]
-        pdf = document.write_pdf(
-            pdf_identifier=hashlib.sha256(data.code.encode()).hexdigest()[:32].encode()
-        )
+        metadata.title, metadata.authors = info["title"], [info["author"]]
+        metadata.description, metadata.generator = info["description"], info["generator"]
+        metadata.created = metadata.modified = info["created"]
+        pdf = document.write_pdf(pdf_identifier=hashlib.sha256(data.code.encode()).hexdigest()[:32].encode())
         _check_glyphs(document)
     return pdf
 
@@ -167,7 +165,8 @@ class _State:
     font_config: FontConfiguration
     stylesheet: weasyprint.CSS
     font_resources: dict[str, tuple[bytes | Path, str]]
-    courses: OrderedDict[tuple, _Layer] = field(default_factory=OrderedDict)
+    #: Course layers by the certificate with the learner's fields blanked; an LRU.
+    courses: OrderedDict[CertificateData, _Layer] = field(default_factory=OrderedDict)
 
 
 _LOCK = threading.Lock()
@@ -197,7 +196,8 @@ def _prepared() -> _State:
 
 
 def _forget_parent_state() -> None:
-    global _STATE
+    global _LOCK, _STATE
+    _LOCK = threading.Lock()  # in case another thread of the parent held it
     if _STATE is not None:
         # A FontConfiguration deletes its font folder when collected; this one is the
         # parent's, so the child's copy must forget it.
@@ -247,7 +247,7 @@ def _html(data: CertificateData, layer: str, **context: object) -> str:
 
 
 def _metadata(data: CertificateData) -> dict[str, str]:
-    """The PDF's document information, also written as <meta> in standalone HTML."""
+    """The PDF's document information; standalone HTML carries it as <title> and <meta>."""
     issued = data.issued_on.isoformat()
     return {
         "title": f"Certificate of completion: {data.course_title}",
@@ -278,9 +278,8 @@ def _course_layer(
     state: _State, data: CertificateData, signature: tuple[bytes, str] | None
 ) -> _Layer:
     course_data = replace(data, **_NO_LEARNER)
-    key = (course_data, state.faces)
-    if (layer := state.courses.get(key)) is not None:
-        state.courses.move_to_end(key)
+    if (layer := state.courses.get(course_data)) is not None:
+        state.courses.move_to_end(course_data)
         return layer
     fetcher_resources = dict(state.font_resources)
     if signature is not None:
@@ -302,7 +301,7 @@ def _course_layer(
         ),
     )
     layer = replace(layer, drawing=Recording.of(layer.page) or layer.page)
-    state.courses[key] = layer
+    state.courses[course_data] = layer
     if len(state.courses) > COURSE_CACHE_SIZE:
         state.courses.popitem(last=False)
     return layer
