@@ -58,6 +58,9 @@ class Certificate(db.Model):
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
     #: SHA-256 of the PDF, so an uploaded PDF can be checked against the record.
     pdf_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    #: The PDF as issued (about 15 KB): downloads and exports stay byte-identical even after a
+    #: WeasyPrint or font upgrade would render the snapshot slightly differently.
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     issued_at: Mapped[datetime]
     completed_at: Mapped[datetime]
     expires_at: Mapped[datetime | None]

@@ -90,8 +90,8 @@ def certificate_data(snapshot: dict) -> CertificateData:
 
 
 def certificate_pdf(certificate: Certificate) -> bytes:
-    """The certificate's PDF, re-rendered from its snapshot (identical bytes every time)."""
-    return render_pdf(certificate_data(certificate.snapshot))
+    """The certificate's PDF exactly as issued."""
+    return certificate.pdf
 
 
 def _new_certificate(enrolment: Enrolment, user: User, now: datetime, generation: int,
@@ -103,7 +103,7 @@ def _new_certificate(enrolment: Enrolment, user: User, now: datetime, generation
     insert_or_ignore(Certificate, {
         "code": code, "user_id": user.id, "course_id": enrolment.course_id, "enrolment_id": enrolment.id,
         "generation": generation, "status": VALID, "snapshot": snapshot,
-        "pdf_sha256": hashlib.sha256(pdf).hexdigest(), "issued_at": now,
+        "pdf_sha256": hashlib.sha256(pdf).hexdigest(), "pdf": pdf, "issued_at": now,
         "completed_at": enrolment.completed_at or now,
         "expires_at": add_months(now, months) if months else None,
         "issued_by_id": issued_by.id if issued_by else None,

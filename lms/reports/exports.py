@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import Response, stream_with_context
+from markupsafe import Markup
 
 from lms.catalog.tracks import track_label
 from lms.exports import csv_lines
@@ -149,7 +150,12 @@ def question_rows(stats: Iterable[QuestionStats]) -> Iterator[list[Any]]:
                round(q.discrimination, 3) if q.discrimination is not None else "", "; ".join(q.flags)]
 
 
-def option_rows(stats: Iterable[QuestionStats], plain_text) -> Iterator[list[Any]]:
+def plain_text(html: str) -> str:
+    """The text of a choice or question stem, for tables and CSV cells."""
+    return Markup(html).striptags()  # noqa: S704 - stripped to plain text, never output as markup
+
+
+def option_rows(stats: Iterable[QuestionStats]) -> Iterator[list[Any]]:
     for q in stats:
         for o in q.options:
             yield [q.lesson_title, q.key, o.key, plain_text(o.html), "yes" if o.correct else "no", o.chosen,

@@ -45,5 +45,6 @@ class QuarterForm(Form):
 
 
 class QuestionFilterForm(Form):
-    attempts = SelectField("Attempts counted", choices=choices([("all", "Every attempt"), ("first", "First attempts only")]),
+    attempts = SelectField("Attempts counted",
+                           choices=choices([("all", "Every attempt"), ("first", "First attempts only")]),
                            default="all", validators=[Optional()], validate_choice=True)

@@ -16,12 +16,15 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Date, Float, Integer, String, Text, and_, case, cast, extract, func, select
+from sqlalchemy.orm import load_only
 from sqlalchemy.sql.elements import ColumnElement
 
 from lms.accounts.models import Organisation, User
 from lms.accounts.roles import PROFESSIONAL_GROUPS
 from lms.catalog.models import Course, Lesson, Module, Question
 from lms.catalog.tracks import track_label
+from lms.clock import utcnow
+from lms.credentials.models import EXPIRED, REVOKED, SUPERSEDED, VALID, Certificate
 from lms.extensions import db
 from lms.learning.models import Enrolment, LessonProgress, QuestionResponse, QuizAttempt
 from lms.learning.progress import CourseProgress, OutlineLesson, compute_progress, course_outlines
@@ -104,7 +107,7 @@ class LearnerRow:
     progress: CourseProgress
     #: {lesson id: best percent} for the assessments attempted.
     best_scores: dict[int, float]
-    #: Certificate status, or None while the credentials domain does not exist.
+    #: The newest certificate's status, "Awaiting approval", "Not issued", or None before completion.
     certificate: str | None = None
 
 
@@ -117,15 +120,7 @@ class ProgressPage:
     assessments: list[Assessment]
 
 
-def _learners_select(course: Course, filters: ProgressFilters):
-    query = (
-        select(Enrolment.id, User.full_name, Organisation.name.label("organisation"), User.professional_group,
-               Enrolment.track, Enrolment.enrolled_at, Enrolment.last_activity_at, Enrolment.completed_at,
-               Enrolment.last_lesson_id)
-        .join(User, User.id == Enrolment.user_id)
-        .outerjoin(Organisation, Organisation.id == User.organisation_id)
-        .where(Enrolment.course_id == course.id)
-    )
+def _filtered(query, filters: ProgressFilters):
     if filters.track:
         query = query.where(Enrolment.track == filters.track)
     if filters.organisation_id:
@@ -137,6 +132,24 @@ def _learners_select(course: Course, filters: ProgressFilters):
         until = datetime.combine(filters.enrolled_to + timedelta(days=1), datetime.min.time())
         query = query.where(Enrolment.enrolled_at < until)
     return query
+
+
+def _learners_select(course: Course, filters: ProgressFilters):
+    return _filtered(
+        select(Enrolment.id, User.full_name, Organisation.name.label("organisation"), User.professional_group,
+               Enrolment.track, Enrolment.enrolled_at, Enrolment.last_activity_at, Enrolment.completed_at,
+               Enrolment.last_lesson_id)
+        .join(User, User.id == Enrolment.user_id)
+        .outerjoin(Organisation, Organisation.id == User.organisation_id)
+        .where(Enrolment.course_id == course.id), filters)
+
+
+def _count_learners(course: Course, filters: ProgressFilters) -> int:
+    # Joins users only when filtering on them: counting enrolments alone is much cheaper.
+    query = select(func.count()).select_from(Enrolment).where(Enrolment.course_id == course.id)
+    if filters.organisation_id:
+        query = query.join(User, User.id == Enrolment.user_id)
+    return db.session.scalar(_filtered(query, filters))
 
 
 def _ordered(query, sort: Sort):
@@ -178,24 +191,49 @@ def best_scores(enrolment_ids: Iterable[int]) -> dict[int, dict[int, float]]:
     return best
 
 
-def certificate_statuses(enrolment_ids: Iterable[int]) -> dict[int, str]:
-    """{enrolment id: certificate status}. Empty until the credentials domain exists."""
-    return {}
+#: How each certificate status reads in the report.
+CERTIFICATE_LABELS = {VALID: "Valid", EXPIRED: "Expired", REVOKED: "Revoked", SUPERSEDED: "Superseded"}
+AWAITING_APPROVAL = "Awaiting approval"
+NOT_ISSUED = "Not issued"
 
 
-def _learner_rows(rows: list, outline: list[OutlineLesson]) -> list[LearnerRow]:
+def certificate_statuses(enrolment_ids: Iterable[int], now: datetime) -> dict[int, str]:
+    """{enrolment id: status of its newest certificate}, in one query; enrolments without one are left out."""
+    ids = list(enrolment_ids)
+    newest: dict[int, Certificate] = {}
+    if ids:
+        # Only the columns the status needs; the snapshot stays in the database.
+        for certificate in db.session.scalars(
+            select(Certificate).where(Certificate.enrolment_id.in_(ids))
+            .options(load_only(Certificate.enrolment_id, Certificate.generation, Certificate.status,
+                               Certificate.expires_at))
+            .order_by(Certificate.generation)
+        ):
+            newest[certificate.enrolment_id] = certificate
+    return {enrolment_id: CERTIFICATE_LABELS.get(c.status_at(now), c.status_at(now))
+            for enrolment_id, c in newest.items()}
+
+
+def _certificate_label(found: str | None, completed_at: datetime | None, issue: str) -> str | None:
+    if found or completed_at is None:
+        return found
+    return AWAITING_APPROVAL if issue == "approval" else NOT_ISSUED
+
+
+def _learner_rows(rows: list, outline: list[OutlineLesson], course: Course) -> list[LearnerRow]:
     """Turn one batch of enrolment rows into report rows, with three queries for the batch."""
     ids = [row.id for row in rows]
     done = completed_lessons(ids)
     scores = best_scores(ids)
-    certificates = certificate_statuses(ids)
+    certificates = certificate_statuses(ids, utcnow())
     return [
         LearnerRow(
             enrolment_id=row.id, name=row.full_name, organisation=row.organisation or NO_ORGANISATION,
             professional_group=group_label(row.professional_group), track=row.track,
             enrolled_at=row.enrolled_at, last_activity_at=row.last_activity_at, completed_at=row.completed_at,
             progress=compute_progress(outline, row.track, done.get(row.id, ()), row.last_lesson_id),
-            best_scores=scores.get(row.id, {}), certificate=certificates.get(row.id),
+            best_scores=scores.get(row.id, {}),
+            certificate=_certificate_label(certificates.get(row.id), row.completed_at, course.certificate_issue),
         )
         for row in rows
     ]
@@ -203,14 +241,14 @@ def _learner_rows(rows: list, outline: list[OutlineLesson]) -> list[LearnerRow]:
 
 def progress_page(course: Course, filters: ProgressFilters, sort: Sort, page: int,
                   per_page: int = PAGE_SIZE) -> ProgressPage:
-    """One page of the progress table: six queries, whatever the number of learners."""
-    query = _learners_select(course, filters)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    """One page of the progress table: seven queries, whatever the number of learners."""
+    total = _count_learners(course, filters)
     pages = max(1, math.ceil(total / per_page))
     page = min(max(page, 1), pages)
-    rows = db.session.execute(_ordered(query, sort).limit(per_page).offset((page - 1) * per_page)).all()
+    query = _ordered(_learners_select(course, filters), sort)
+    rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
     outline = course_outlines([course.id])[course.id]
-    return ProgressPage(_learner_rows(rows, outline), total, page, pages, assessments_of(course))
+    return ProgressPage(_learner_rows(rows, outline, course), total, page, pages, assessments_of(course))
 
 
 def iter_progress(course: Course, filters: ProgressFilters, sort: Sort) -> Iterator[LearnerRow]:
@@ -219,16 +257,13 @@ def iter_progress(course: Course, filters: ProgressFilters, sort: Sort) -> Itera
     result = db.session.execute(_ordered(_learners_select(course, filters), sort)
                                 .execution_options(yield_per=STREAM_BATCH))
     for batch in result.partitions():
-        yield from _learner_rows(list(batch), outline)
+        yield from _learner_rows(list(batch), outline, course)
 
 
-def course_organisations(course: Course) -> list[tuple[str, str]]:
-    """(id, name) of the organisations the course's learners belong to, for the filter."""
+def organisations() -> list[tuple[str, str]]:
+    """(id, name) of every organisation, retired ones included, for the filter: a short list, read at once."""
     return [(org_id, name) for org_id, name in db.session.execute(
-        select(Organisation.id, Organisation.name)
-        .where(Organisation.id.in_(select(User.organisation_id).join(Enrolment, Enrolment.user_id == User.id)
-                                   .where(Enrolment.course_id == course.id)))
-        .order_by(Organisation.name))]
+        select(Organisation.id, Organisation.name).order_by(Organisation.name))]
 
 
 # --- one learner ----------------------------------------------------------------------------
@@ -276,7 +311,7 @@ def learner_detail(course: Course, enrolment_id: int) -> LearnerDetail | None:
     if row is None:
         return None
     outline = course_outlines([course.id])[course.id]
-    learner = _learner_rows([row], outline)[0]
+    learner = _learner_rows([row], outline, course)[0]
     return LearnerDetail(learner, _lesson_statuses(course, enrolment_id, learner), _attempts(enrolment_id))
 
 
@@ -509,7 +544,7 @@ class QuestionStats:
 
 
 def question_statistics(course: Course, first_attempts_only: bool = False) -> list[QuestionStats]:
-    """Every live question of the course with its statistics, in three queries.
+    """Every live question of the course with its statistics, in two queries.
 
     Only answers to the question's current version (same content hash) are counted.
     """
@@ -520,15 +555,14 @@ def question_statistics(course: Course, first_attempts_only: bool = False) -> li
         .where(Question.course_id == course.id, Question.retired.is_(False), Lesson.retired.is_(False),
                Module.retired.is_(False))
         .order_by(Module.position, Lesson.position, Question.position)).all()
-    counted = _counted_responses(course, first_attempts_only)
-    sums = _item_sums(counted)
-    tallies = _answer_tallies(counted)
+    sums, tallies = _response_sums(_counted_responses(course, first_attempts_only))
     stats = []
     for q in questions:
-        n, right, d = sums.get(q.id, (0, 0, None))
+        n, right, m, sx, sy, syy, sxy = sums.get(q.id, (0,) * 7)
         options, unanswered = _option_shares(q.spec, tallies.get(q.id, {}), n)
         stats.append(QuestionStats(q.id, q.key, q.title, q.position, q.spec.get("type", ""),
-                                   q.spec.get("stem_html", ""), n, right, d, options, unanswered))
+                                   q.spec.get("stem_html", ""), n, int(right),
+                                   point_biserial(m, sx, sy, syy, sxy), options, unanswered))
     return stats
 
 
@@ -548,20 +582,34 @@ def _counted_responses(course: Course, first_attempts_only: bool):
     return query.subquery()
 
 
-def _item_sums(counted) -> dict[int, tuple[int, int, float | None]]:
-    """{question id: (responses, correct, discrimination)} from sums the database makes."""
+def _response_sums(counted) -> tuple[dict[int, list[float]], dict[int, dict[str, int]]]:
+    """Per question, in one pass of the database over the responses:
+
+    - the sums for the share correct and the discrimination: n, correct, and over the answers
+      with a rest of the quiz, m, Σx, Σy, Σy², Σxy;
+    - {answer as JSON text: count}, identical answers counted together.
+    """
     rest_possible = counted.c.max_score - counted.c.points_possible
     has_rest = rest_possible > 0
-    x = case((counted.c.correct, 1.0), else_=0.0)
+    # Typed as float so PostgreSQL sums doubles, not numerics (Decimals).
+    x = cast(case((counted.c.correct, 1.0), else_=0.0), Float)
     # The learner's percentage on the rest of the quiz, so the item is not correlated with itself.
     y = case((has_rest, 100.0 * (counted.c.score - counted.c.points_awarded) / rest_possible), else_=None)
-    xy = case((has_rest, x), else_=None)
+    x_with_rest = case((has_rest, x), else_=None)
+    answer = cast(counted.c.answer, Text)
     rows = db.session.execute(
-        select(counted.c.question_id, func.count(), func.sum(cast(x, Integer)), func.count(y),
-               func.sum(cast(xy, Float)), func.sum(y), func.sum(y * y), func.sum(xy * y))
-        .group_by(counted.c.question_id))
-    return {qid: (n, int(right or 0), point_biserial(m, sx or 0.0, sy or 0.0, syy or 0.0, sxy or 0.0))
-            for qid, n, right, m, sx, sy, syy, sxy in rows}
+        select(counted.c.question_id, answer, func.count(), func.sum(x), func.count(y), func.sum(x_with_rest),
+               func.sum(y), func.sum(y * y), func.sum(x_with_rest * y))
+        .group_by(counted.c.question_id, answer))
+    sums: dict[int, list[float]] = defaultdict(lambda: [0] * 7)
+    tallies: dict[int, dict[str, int]] = defaultdict(dict)
+    # Sums add up across answers, so grouping by answer as well costs nothing.
+    for qid, text, *figures in rows:
+        totals = sums[qid]
+        for i, value in enumerate(figures):
+            totals[i] += value or 0
+        tallies[qid][text] = tallies[qid].get(text, 0) + figures[0]
+    return sums, tallies
 
 
 def point_biserial(n: int, sx: float, sy: float, syy: float, sxy: float) -> float | None:
@@ -574,16 +622,6 @@ def point_biserial(n: int, sx: float, sy: float, syy: float, sxy: float) -> floa
         return None
     r = (n * sxy - sx * sy) / math.sqrt(variance_x * variance_y)
     return max(-1.0, min(1.0, r))
-
-
-def _answer_tallies(counted) -> dict[int, dict[str, int]]:
-    """{question id: {answer as JSON text: count}}: identical answers are counted by the database."""
-    answer = cast(counted.c.answer, Text)
-    tallies: dict[int, dict[str, int]] = defaultdict(dict)
-    for qid, text, n in db.session.execute(
-            select(counted.c.question_id, answer, func.count()).group_by(counted.c.question_id, answer)):
-        tallies[qid][text] = tallies[qid].get(text, 0) + n
-    return tallies
 
 
 def chosen_keys(answer: Any) -> set[str]:
@@ -678,10 +716,14 @@ def _in_quarter(column, quarter: Quarter | None):
     return and_(column >= quarter.start, column < quarter.end)
 
 
-def _programme_select(*columns):
-    return (select(*columns).select_from(Enrolment)
-            .join(User, User.id == Enrolment.user_id)
-            .outerjoin(Organisation, Organisation.id == User.organisation_id))
+def _programme_select(dimension: str | None, *columns):
+    # Only the joins the breakdown needs: the track and the totals come from enrolments alone.
+    query = select(*columns).select_from(Enrolment)
+    if dimension in ("organisation", "group"):
+        query = query.join(User, User.id == Enrolment.user_id)
+    if dimension == "organisation":
+        query = query.outerjoin(Organisation, Organisation.id == User.organisation_id)
+    return query
 
 
 def _cpd_hours() -> dict[int, dict[str, float]]:
@@ -706,12 +748,12 @@ def programme_breakdown(dimension: str | None, quarter: Quarter | None,
     key = _dimension(dimension)
     keys = [key] if key is not None else []
     enrolled = {row[0] if keys else None: row[-2:] for row in db.session.execute(
-        _programme_select(*keys, func.count(func.distinct(Enrolment.user_id)), func.count())
+        _programme_select(dimension, *keys, func.count(func.distinct(Enrolment.user_id)), func.count())
         .where(_in_quarter(Enrolment.enrolled_at, quarter)).group_by(*keys))}
     completed: dict[Any, list[float]] = defaultdict(lambda: [0, 0.0])
     hours = _cpd_hours() if hours is None else hours
     for *value, course_id, track, n in db.session.execute(
-        _programme_select(*keys, Enrolment.course_id, Enrolment.track, func.count())
+        _programme_select(dimension, *keys, Enrolment.course_id, Enrolment.track, func.count())
         .where(_in_quarter(Enrolment.completed_at, quarter))
         .group_by(*keys, Enrolment.course_id, Enrolment.track)
     ):

@@ -40,7 +40,7 @@ SORTABLE_HEADINGS = {
 
 @bp.context_processor
 def report_helpers() -> dict[str, Any]:
-    return {"url_with": url_with, "track_label": track_label, "plain_text": plain_text}
+    return {"url_with": url_with, "track_label": track_label, "plain_text": exports.plain_text}
 
 
 def url_with(**changes: Any) -> str:
@@ -52,11 +52,6 @@ def url_with(**changes: Any) -> str:
         else:
             args[name] = value
     return url_for(request.endpoint, **(request.view_args or {}), **args)
-
-
-def plain_text(html: str) -> str:
-    """The text of a choice or question stem, for tables and CSV cells."""
-    return Markup(html).striptags()  # noqa: S704 - stripped to plain text, never output as markup
 
 
 def wants_csv() -> bool:
@@ -132,7 +127,7 @@ def pagination(page: int, pages: int) -> list[int | None]:
 def progress(slug: str):
     course = reportable_course_or_abort(slug)
     form = ProgressFilterForm(request.args)
-    form.set_choices(course.tracks, queries.course_organisations(course))
+    form.set_choices(course.tracks, queries.organisations())
     filters = progress_filters(form)
     sort = Sort.parse(request.args.get("sort"))
     if wants_csv():
@@ -152,34 +147,39 @@ def learner(slug: str, enrolment_id: int):
     # Another course's enrolment id under this course's URL is simply not found.
     detail = queries.learner_detail(course, enrolment_id) or abort(404)
     if wants_csv():
-        name = csv_name(course.slug, "learner", str(enrolment_id))
         if csv_table() == "attempts":
             return exports.stream_csv(exports.ATTEMPTS_HEADER, exports.attempt_rows(detail.attempts),
-                                      name.replace("learner", "attempts"))
-        return exports.stream_csv(exports.LESSONS_HEADER, exports.lesson_rows(detail.lessons), name)
+                                      csv_name(course.slug, "attempts", str(enrolment_id)))
+        return exports.stream_csv(exports.LESSONS_HEADER, exports.lesson_rows(detail.lessons),
+                                  csv_name(course.slug, "lessons", str(enrolment_id)))
     return render_template("reports/learner.html", course=course, detail=detail)
 
 
 # --- summary --------------------------------------------------------------------------------
 
 
+#: The summary's tables as CSV: (header, course -> rows); only the one asked for is queried.
+SUMMARY_CSV = {
+    "weekly": (exports.WEEKLY_HEADER, lambda c: exports.weekly_rows(queries.weekly_activity(c))),
+    "funnel": (exports.FUNNEL_HEADER, lambda c: exports.funnel_rows(queries.module_funnel(c))),
+    "tracks": (exports.rate_header("track"), lambda c: exports.rate_rows(queries.completion_by_track(c))),
+    "organisations": (exports.rate_header("organisation"),
+                      lambda c: exports.rate_rows(queries.completion_by_organisation(c))),
+}
+
+
 @bp.get("/courses/<slug>/summary")
 @role_required(*REPORT_ROLES)
 def summary(slug: str):
     course = reportable_course_or_abort(slug)
+    if wants_csv():
+        table = csv_table() if csv_table() in SUMMARY_CSV else "weekly"
+        header, rows = SUMMARY_CSV[table]
+        return exports.stream_csv(header, rows(course), csv_name(course.slug, table))
     weeks = queries.weekly_activity(course)
     funnel = queries.module_funnel(course)
     by_track = queries.completion_by_track(course)
     by_organisation = queries.completion_by_organisation(course)
-    if wants_csv():
-        tables = {
-            "weekly": (exports.WEEKLY_HEADER, exports.weekly_rows(weeks)),
-            "funnel": (exports.FUNNEL_HEADER, exports.funnel_rows(funnel)),
-            "tracks": (exports.rate_header("track"), exports.rate_rows(by_track)),
-            "organisations": (exports.rate_header("organisation"), exports.rate_rows(by_organisation)),
-        }
-        table = csv_table() if csv_table() in tables else "weekly"
-        return exports.stream_csv(*tables[table], csv_name(course.slug, table))
     return render_template("reports/summary.html", course=course, weeks=weeks, funnel=funnel, by_track=by_track,
                            by_organisation=by_organisation,
                            charts=summary_charts(weeks, funnel, by_track, by_organisation))
@@ -190,12 +190,12 @@ def summary_charts(weeks, funnel, by_track, by_organisation) -> dict[str, Markup
     return {
         "weekly": charts.column_chart(
             "chart-weekly", "Enrolments and completions per week",
-            f"Column chart over {len(weeks)} weeks; the table next to it gives the numbers.", week_labels,
+            f"Column chart over {len(weeks)} weeks; the table below gives the numbers.", week_labels,
             [charts.Series("Enrolments", [w.enrolments for w in weeks]),
              charts.Series("Completions", [w.completions for w in weeks])]),
         "funnel": charts.bar_chart(
             "chart-funnel", "Completion by module",
-            "Bar chart of the percentage of learners who completed each module; the table gives the numbers.",
+            "Bar chart of the percentage of learners who completed each module; the table below gives the numbers.",
             [s.label for s in funnel], [round(s.percent, 1) for s in funnel], maximum=100, unit="%"),
         "tracks": charts.bar_chart(
             "chart-tracks", "Completion rate by track",
@@ -221,7 +221,7 @@ def questions(slug: str):
     stats = queries.question_statistics(course, first_attempts_only=first_only)
     if wants_csv():
         if csv_table() == "options":
-            return exports.stream_csv(exports.OPTIONS_HEADER, exports.option_rows(stats, plain_text),
+            return exports.stream_csv(exports.OPTIONS_HEADER, exports.option_rows(stats),
                                       csv_name(course.slug, "question-options"))
         return exports.stream_csv(exports.QUESTIONS_HEADER, exports.question_rows(stats),
                                   csv_name(course.slug, "questions"))
@@ -237,6 +237,9 @@ def questions(slug: str):
 def programme():
     asked = request.args.get("quarter") or None
     quarter = Quarter.parse(asked)
+    period = quarter.label if quarter else "All time"
+    if wants_csv():
+        return programme_csv(csv_table(), quarter, period)
     data = queries.programme(quarter)
     form = QuarterForm(request.args)
     quarters = [q for q, _ in data["by_quarter"]]
@@ -245,13 +248,15 @@ def programme():
     form.quarter.choices = choices([("", "All time"), *[(q.slug, q.label) for q in quarters]])
     if asked and quarter is None:
         form.quarter.errors = ["Choose a period from the list"]
-    period = quarter.label if quarter else "All time"
-    if wants_csv():
-        table = csv_table()
-        if table in DIMENSIONS:
-            return exports.stream_csv(exports.programme_header(DIMENSIONS[table].lower().replace(" ", "_")),
-                                      exports.programme_rows(period, data[table]), csv_name("programme", table))
-        return exports.stream_csv(exports.QUARTERS_HEADER, exports.quarter_rows(data["by_quarter"]),
-                                  csv_name("programme", "quarters"))
     return render_template("reports/programme.html", form=form, period=period, quarter=quarter, data=data,
                            dimensions=DIMENSIONS)
+
+
+def programme_csv(table: str, quarter: Quarter | None, period: str):
+    """One of the programme's tables (by organisation, group or track for the period; or per quarter)."""
+    if table in DIMENSIONS:
+        header = exports.programme_header(DIMENSIONS[table].lower().replace(" ", "_"))
+        rows = exports.programme_rows(period, queries.programme_breakdown(table, quarter))
+        return exports.stream_csv(header, rows, csv_name("programme", table))
+    return exports.stream_csv(exports.QUARTERS_HEADER, exports.quarter_rows(queries.programme_by_quarter()),
+                              csv_name("programme", "quarters"))

@@ -1,8 +1,8 @@
 """certificates
 
-Revision ID: a786bdbcec8e
+Revision ID: 8143788d19c2
 Revises: 24f52d86599f
-Create Date: 2026-11-26 11:41:55.970623
+Create Date: 2026-11-26 12:12:18.100822
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'a786bdbcec8e'
+revision = '8143788d19c2'
 down_revision = '24f52d86599f'
 branch_labels = None
 depends_on = None
@@ -43,6 +43,7 @@ def upgrade():
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('snapshot', sa.JSON(), nullable=False),
     sa.Column('pdf_sha256', sa.String(length=64), nullable=False),
+    sa.Column('pdf', sa.LargeBinary(), nullable=False),
     sa.Column('issued_at', sa.DateTime(), nullable=False),
     sa.Column('completed_at', sa.DateTime(), nullable=False),
     sa.Column('expires_at', sa.DateTime(), nullable=True),
