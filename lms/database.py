@@ -31,6 +31,9 @@ def init_app(app: Flask) -> None:
     if uri.startswith("postgresql://"):
         # psycopg 3 is the driver we ship; the bare scheme would ask for psycopg2.
         app.config["SQLALCHEMY_DATABASE_URI"] = uri.replace("postgresql://", "postgresql+psycopg://", 1)
+    if uri.startswith("sqlite"):
+        # A local file cannot drop the connection, so the ping before each request is wasted.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
     if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     db.init_app(app)

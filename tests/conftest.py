@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 
 from lms import create_app
 from lms.extensions import db
+from lms.learning.progress import clear_structure_cache
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REQUIRE_ALL = os.environ.get("LMS_REQUIRE_ALL") == "1"
@@ -135,6 +136,7 @@ def app(_schema):
 
     app = create_app(Config)
     app.test_client_class = LMSClient
+    clear_structure_cache()  # ids restart in a fresh SQLite database
     with app.app_context():
         empty_all_tables()
         sync_organisations()

@@ -9,6 +9,7 @@ complete when a learner switches.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -69,6 +70,50 @@ def course_outlines(course_ids: Iterable[int]) -> dict[int, list[OutlineLesson]]
         outlines[course_id].append(OutlineLesson(lesson_id, key, title, module_id, module_key, tuple(tracks),
                                                  required, minutes or {}))
     return outlines
+
+
+@dataclass(frozen=True)
+class OutlineModule:
+    id: int
+    key: str
+    title: str
+    position: int
+
+
+@dataclass(frozen=True)
+class CourseStructure:
+    modules: tuple[OutlineModule, ...]
+    lessons: tuple[OutlineLesson, ...]
+
+
+# Published structure changes only when a course is republished, which changes its revision
+# and its updated_at; pages read it from here instead of decoding the same rows every request.
+_STRUCTURE_CACHE: OrderedDict[tuple, CourseStructure] = OrderedDict()
+_STRUCTURE_CACHE_SIZE = 256
+
+
+def clear_structure_cache() -> None:
+    _STRUCTURE_CACHE.clear()
+
+
+def course_structures(courses: Iterable) -> dict[int, CourseStructure]:
+    """{course id: its live modules and lessons in order}, for pages; at most two queries."""
+    courses = list(courses)
+    keys = {course.id: (course.id, course.revision, course.updated_at) for course in courses}
+    missing = [course_id for course_id, key in keys.items() if key not in _STRUCTURE_CACHE]
+    if missing:
+        outlines = course_outlines(missing)
+        modules: dict[int, list[OutlineModule]] = {course_id: [] for course_id in missing}
+        for row in db.session.execute(
+            select(Module.id, Module.key, Module.title, Module.position, Module.course_id)
+            .where(Module.course_id.in_(missing), Module.retired.is_(False)).order_by(Module.position)
+        ):
+            modules[row.course_id].append(OutlineModule(row.id, row.key, row.title, row.position))
+        for course_id in missing:
+            _STRUCTURE_CACHE[keys[course_id]] = CourseStructure(tuple(modules[course_id]), tuple(outlines[course_id]))
+            while len(_STRUCTURE_CACHE) > _STRUCTURE_CACHE_SIZE:
+                _STRUCTURE_CACHE.popitem(last=False)
+    return {course_id: _STRUCTURE_CACHE[key] for course_id, key in keys.items()}
 
 
 def compute_progress(

@@ -9,10 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
 from lms.accounts.models import User
-from lms.catalog.models import Course, Lesson, Module, ReflectionPrompt
+from lms.catalog.models import Course, Lesson, ReflectionPrompt
 from lms.extensions import db
 from lms.learning.models import Enrolment, LessonProgress, QuizAttempt, ReflectionNote
-from lms.learning.progress import CourseProgress, OutlineLesson, compute_progress, course_outlines
+from lms.learning.progress import CourseProgress, OutlineLesson, OutlineModule, compute_progress, course_structures
 
 
 def enrolment_for(user: User, course: Course) -> Enrolment | None:
@@ -39,13 +39,12 @@ def progress_for(enrolment: Enrolment, outline: list[OutlineLesson]) -> CoursePr
     return compute_progress(outline, enrolment.track, done, enrolment.last_lesson_id)
 
 
-def live_modules(course: Course) -> list[Module]:
-    return list(db.session.scalars(select(Module).where(Module.course_id == course.id, Module.retired.is_(False))
-                                   .order_by(Module.position)))
+def live_modules(course: Course) -> list[OutlineModule]:
+    return list(course_structures([course])[course.id].modules)
 
 
 def outline_of(course: Course) -> list[OutlineLesson]:
-    return course_outlines([course.id])[course.id]
+    return list(course_structures([course])[course.id].lessons)
 
 
 def my_enrolments(user: User) -> list[Enrolment]:
@@ -53,7 +52,10 @@ def my_enrolments(user: User) -> list[Enrolment]:
         select(Enrolment).join(Course, Course.id == Enrolment.course_id)
         .where(Enrolment.user_id == user.id)
         .order_by(Enrolment.last_activity_at.desc().nulls_last(), Enrolment.id.desc())
-        .options(contains_eager(Enrolment.course))
+        # Only what the dashboard shows: the course's big JSON columns stay unread.
+        .options(contains_eager(Enrolment.course).load_only(
+            Course.id, Course.slug, Course.title, Course.tracks, Course.cpd_hours, Course.certificate_issue,
+            Course.partner_id, Course.revision, Course.updated_at))
     ))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -71,10 +71,15 @@ def switch_track(enrolment: Enrolment, track: str, now: datetime) -> None:
     update_progress(enrolment, now)
 
 
+VISIT_GRANULARITY = timedelta(minutes=5)
+
+
 def record_visit(enrolment: Enrolment, lesson: Lesson, now: datetime) -> None:
-    """Remember where the learner is, for "Continue"."""
-    if enrolment.last_lesson_id != lesson.id:
-        enrolment.last_lesson_id = lesson.id
+    """Remember where the learner is, for "Continue" (re-reading the same lesson writes nothing)."""
+    recent = enrolment.last_activity_at is not None and now - enrolment.last_activity_at < VISIT_GRANULARITY
+    if enrolment.last_lesson_id == lesson.id and recent:
+        return
+    enrolment.last_lesson_id = lesson.id
     enrolment.last_activity_at = now
     db.session.flush()
 

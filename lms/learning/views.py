@@ -22,7 +22,7 @@ from lms.forms import ActionForm
 from lms.learning import queries, services
 from lms.learning.forms import QuizForm, ReflectionForm, TrackForm
 from lms.learning.models import Enrolment, QuizAttempt
-from lms.learning.progress import CourseProgress, OutlineLesson, compute_progress, course_outlines
+from lms.learning.progress import CourseProgress, OutlineLesson, compute_progress, course_structures
 
 bp = Blueprint("learning", __name__)
 
@@ -143,10 +143,11 @@ def lesson_url(view_or_course, module_key: str | None = None, lesson_key: str | 
 @bp.get("/courses/<slug>/<module_key>/<lesson_key>/")
 def lesson(slug: str, module_key: str, lesson_key: str):
     view = open_lesson(slug, module_key, lesson_key)
+    page = render_lesson(view)
     if view.enrolment is not None:
         services.record_visit(view.enrolment, view.lesson, utcnow())
-        db.session.commit()
-    return render_lesson(view)
+    db.session.commit()  # after rendering, so nothing is loaded twice
+    return page
 
 
 def render_lesson(view: LessonView, answers: dict | None = None, errors: dict | None = None,
@@ -158,10 +159,9 @@ def render_lesson(view: LessonView, answers: dict | None = None, errors: dict | 
     progress: CourseProgress | None = None
     if view.enrolment is not None:
         progress = queries.progress_for(view.enrolment, view.outline)
-        attempts = queries.attempts_for(view.enrolment, view.lesson)
+        attempts = queries.attempts_for(view.enrolment, view.lesson) if questions else []
         if questions and not _attempts_exhausted(view.lesson, attempts):
-            draft = services.open_quiz(view.enrolment, view.lesson, utcnow())
-            db.session.commit()
+            draft = services.open_quiz(view.enrolment, view.lesson, utcnow())  # the caller commits
     quiz = _quiz_items(questions, draft, answers if answers is not None else (draft.answers if draft else {}))
     track_lessons = [ol for ol in view.outline if view.track in ol.tracks]
     index = next((i for i, ol in enumerate(track_lessons) if ol.id == view.lesson.id), 0)
@@ -169,6 +169,7 @@ def render_lesson(view: LessonView, answers: dict | None = None, errors: dict | 
         "learning/lesson.html", v=view, quiz=quiz, draft=draft, attempts=attempts,
         best=max((a.percent for a in attempts), default=None), progress=progress,
         track_lessons=track_lessons, modules=queries.live_modules(view.course),
+        lessons_by_module=_by_module(track_lessons),
         previous=track_lessons[index - 1] if index > 0 else None,
         next=track_lessons[index + 1] if index + 1 < len(track_lessons) else None,
         reflections=[(p, n, _reflection_form(p, n, reflection_errors))
@@ -177,6 +178,13 @@ def render_lesson(view: LessonView, answers: dict | None = None, errors: dict | 
         quiz_form=QuizForm(token=draft.token if draft else ""),
         attempts_left=None if view.lesson.attempts is None else max(view.lesson.attempts - len(attempts), 0),
     ), status
+
+
+def _by_module(lessons: list[OutlineLesson]) -> dict[int, list[OutlineLesson]]:
+    grouped: dict[int, list[OutlineLesson]] = {}
+    for lesson in lessons:
+        grouped.setdefault(lesson.module_id, []).append(lesson)
+    return grouped
 
 
 def _reflection_form(prompt: ReflectionPrompt, note, errors: dict | None) -> ReflectionForm:
@@ -342,11 +350,11 @@ def dashboard():
 def _my_courses() -> list[dict]:
     """Each enrolment with its progress and where "Continue" goes, in a fixed number of queries."""
     enrolments = queries.my_enrolments(current_user)
-    outlines = course_outlines(e.course_id for e in enrolments)
+    structures = course_structures(e.course for e in enrolments)
     done = queries.completed_lessons(e.id for e in enrolments)
     rows = []
     for enrolment in enrolments:
-        outline = outlines[enrolment.course_id]
+        outline = structures[enrolment.course_id].lessons
         progress = compute_progress(outline, enrolment.track, done[enrolment.id], enrolment.last_lesson_id)
         following = next((ol for ol in outline if ol.id == progress.next_lesson_id), None)
         rows.append({

@@ -137,8 +137,7 @@ def _filtered(query, filters: ProgressFilters):
 def _learners_select(course: Course, filters: ProgressFilters):
     return _filtered(
         select(Enrolment.id, User.full_name, Organisation.name.label("organisation"), User.professional_group,
-               Enrolment.track, Enrolment.enrolled_at, Enrolment.last_activity_at, Enrolment.completed_at,
-               Enrolment.last_lesson_id)
+               Enrolment.track, Enrolment.enrolled_at, Enrolment.last_activity_at, Enrolment.completed_at)
         .join(User, User.id == Enrolment.user_id)
         .outerjoin(Organisation, Organisation.id == User.organisation_id)
         .where(Enrolment.course_id == course.id), filters)
@@ -220,7 +219,26 @@ def _certificate_label(found: str | None, completed_at: datetime | None, issue: 
     return AWAITING_APPROVAL if issue == "approval" else NOT_ISSUED
 
 
-def _learner_rows(rows: list, outline: list[OutlineLesson], course: Course) -> list[LearnerRow]:
+class _ProgressOf:
+    """`compute_progress` for one course, remembered per (track, completed lessons): many learners share a state."""
+
+    #: Forget everything past this many states, so a long export's memory stays bounded.
+    LIMIT = 10_000
+
+    def __init__(self, outline: list[OutlineLesson]):
+        self.outline = outline
+        self.known: dict[tuple[str, frozenset[int]], CourseProgress] = {}
+
+    def __call__(self, track: str, completed: Iterable[int]) -> CourseProgress:
+        key = (track, frozenset(completed))
+        if key not in self.known:
+            if len(self.known) >= self.LIMIT:
+                self.known.clear()
+            self.known[key] = compute_progress(self.outline, track, key[1])
+        return self.known[key]
+
+
+def _learner_rows(rows: list, progress_of: _ProgressOf, course: Course) -> list[LearnerRow]:
     """Turn one batch of enrolment rows into report rows, with three queries for the batch."""
     ids = [row.id for row in rows]
     done = completed_lessons(ids)
@@ -231,7 +249,7 @@ def _learner_rows(rows: list, outline: list[OutlineLesson], course: Course) -> l
             enrolment_id=row.id, name=row.full_name, organisation=row.organisation or NO_ORGANISATION,
             professional_group=group_label(row.professional_group), track=row.track,
             enrolled_at=row.enrolled_at, last_activity_at=row.last_activity_at, completed_at=row.completed_at,
-            progress=compute_progress(outline, row.track, done.get(row.id, ()), row.last_lesson_id),
+            progress=progress_of(row.track, done.get(row.id, ())),
             best_scores=scores.get(row.id, {}),
             certificate=_certificate_label(certificates.get(row.id), row.completed_at, course.certificate_issue),
         )
@@ -247,17 +265,17 @@ def progress_page(course: Course, filters: ProgressFilters, sort: Sort, page: in
     page = min(max(page, 1), pages)
     query = _ordered(_learners_select(course, filters), sort)
     rows = db.session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
-    outline = course_outlines([course.id])[course.id]
-    return ProgressPage(_learner_rows(rows, outline, course), total, page, pages, assessments_of(course))
+    progress_of = _ProgressOf(course_outlines([course.id])[course.id])
+    return ProgressPage(_learner_rows(rows, progress_of, course), total, page, pages, assessments_of(course))
 
 
 def iter_progress(course: Course, filters: ProgressFilters, sort: Sort) -> Iterator[LearnerRow]:
     """Every matching learner, streamed in batches with a server-side cursor, so memory stays flat."""
-    outline = course_outlines([course.id])[course.id]
+    progress_of = _ProgressOf(course_outlines([course.id])[course.id])
     result = db.session.execute(_ordered(_learners_select(course, filters), sort)
                                 .execution_options(yield_per=STREAM_BATCH))
     for batch in result.partitions():
-        yield from _learner_rows(list(batch), outline, course)
+        yield from _learner_rows(list(batch), progress_of, course)
 
 
 def organisations() -> list[tuple[str, str]]:
@@ -310,8 +328,7 @@ def learner_detail(course: Course, enrolment_id: int) -> LearnerDetail | None:
                              .where(Enrolment.id == enrolment_id)).first()
     if row is None:
         return None
-    outline = course_outlines([course.id])[course.id]
-    learner = _learner_rows([row], outline, course)[0]
+    learner = _learner_rows([row], _ProgressOf(course_outlines([course.id])[course.id]), course)[0]
     return LearnerDetail(learner, _lesson_statuses(course, enrolment_id, learner), _attempts(enrolment_id))
 
 
