@@ -94,8 +94,21 @@ class CompileResult:
 
 
 def _digest(value: Any) -> str:
+    """sha256 of a canonical JSON form of ``value``."""
     encoded = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def _html_digests(html: TrackMap[str]) -> dict[str, str]:
+    """sha256 of each track's HTML; tracks usually share one string, hashed once."""
+    done: dict[int, str] = {}
+    result: dict[str, str] = {}
+    for track, text in html.items():
+        digest = done.get(id(text))
+        if digest is None:
+            digest = done[id(text)] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        result[track] = digest
+    return result
 
 
 def _order_key(name: str) -> tuple[float, str]:
@@ -140,8 +153,7 @@ def compile_folder(path: str | os.PathLike[str], *,
         course_dirs = [root]
     else:
         try:
-            entries = sorted((e for e in os.scandir(root) if _visible(e.name)),
-                             key=lambda e: _order_key(e.name))
+            entries = _listing(root)
         except OSError as exc:
             collector.add(root, 1, "E001", f"the folder cannot be read ({exc.strerror})")
             return CompileResult((), collector.findings())
@@ -186,15 +198,22 @@ def compile_course(path: str | os.PathLike[str], *,
 
 def _has_markdown(folder: Path, depth: int) -> bool:
     try:
-        for entry in os.scandir(folder):
-            if entry.is_file() and entry.name.lower().endswith(".md"):
-                return True
-            if depth > 1 and entry.is_dir() and _visible(entry.name) and _has_markdown(
-                    Path(entry.path), depth - 1):
-                return True
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_file() and entry.name.lower().endswith(".md"):
+                    return True
+                if depth > 1 and entry.is_dir() and _visible(entry.name) and _has_markdown(
+                        Path(entry.path), depth - 1):
+                    return True
     except OSError:
         return False
     return False
+
+
+def _listing(folder: Path | str) -> list[os.DirEntry[str]]:
+    """The visible entries of a folder, in order (numeric prefixes first)."""
+    with os.scandir(folder) as entries:
+        return sorted((e for e in entries if _visible(e.name)), key=lambda e: _order_key(e.name))
 
 
 def _compile_dirs(course_dirs: list[Path], collector: Collector,
@@ -276,7 +295,6 @@ class _CourseBuild:
         self.ids: dict[str, tuple[str, int]] = {}
         self.assets: dict[str, Asset] = {}
         self.lesson_files: dict[str, tuple[str, str]] = {}
-        self.revision = hashlib.sha256()
         self.compiled: CompiledCourse | None = None
 
     # -- reading -------------------------------------------------------------------------
@@ -301,6 +319,8 @@ class _CourseBuild:
         return front
 
     def inside(self, path: Path) -> bool:
+        if not path.is_symlink():
+            return True  # its folder was checked already
         real = os.path.realpath(path)
         root = os.path.realpath(self.course_dir)
         if os.path.commonpath([root, real]) == root:
@@ -323,9 +343,7 @@ class _CourseBuild:
     def layout(self) -> list[tuple[Path, list[Path]]]:
         """Module folders with their lesson files, in order; reports what is ignored."""
         modules: list[tuple[Path, list[Path]]] = []
-        entries = sorted((e for e in os.scandir(self.course_dir) if _visible(e.name)),
-                         key=lambda e: _order_key(e.name))
-        for entry in entries:
+        for entry in _listing(self.course_dir):
             path = Path(entry.path)
             if entry.is_file():
                 if entry.name.lower().endswith(".md") and entry.name != "course.md":
@@ -343,8 +361,7 @@ class _CourseBuild:
                                        "title")
                 continue
             lessons: list[Path] = []
-            for item in sorted((e for e in os.scandir(path) if _visible(e.name)),
-                               key=lambda e: _order_key(e.name)):
+            for item in _listing(path):
                 item_path = Path(item.path)
                 if item.is_file() and item.name.lower().endswith(".md") \
                         and item.name != "module.md":
@@ -587,7 +604,7 @@ class _CourseBuild:
         for module in self.modules:
             intro = module.intro or TrackMap((t, "") for t in module.meta.tracks)
             module_hash = _digest({"id": module.meta.id, "title": module.meta.title,
-                                   "tracks": module.meta.tracks, "intro": dict(intro)})
+                                   "tracks": module.meta.tracks, "intro": _html_digests(intro)})
             modules.append(CompiledModule(
                 module.meta.id, module.meta.title, module.meta.tracks, module.position, intro,
                 tuple(module.compiled), module_hash, module.folder / "module.md"))
@@ -607,7 +624,7 @@ class _CourseBuild:
             "outcomes": [[o.id, o.text, o.tracks] for o in course.outcomes],
             "pass_mark": course.pass_mark, "partner": course.partner,
             "certificate": [course.certificate.issue, course.certificate.valid_for_months],
-            "retired": course.retired, "status": course.status, "overview": dict(overview),
+            "retired": course.retired, "status": course.status, "overview": _html_digests(overview),
             "modules": [[m.content_hash, [lesson.content_hash for lesson in m.lessons]]
                         for m in modules],
             "assets": [[a.path, a.sha256] for a in compiled.assets],
@@ -630,9 +647,9 @@ class _CourseBuild:
             private.append(draft.explanation)
         public.extend(prompt for _, _, prompt in lesson.reflections)
         ctx = self.context(source, scanned, course.slug)
-        rendered = get_renderer().render_file(scanned.items, meta.tracks,
-                                        [raw.id for raw, _, _ in lesson.reflections],
-                                        public, private, ctx)
+        reflection_ids = [raw.id for raw, _, _ in lesson.reflections]
+        rendered = get_renderer().render_file(scanned.items, meta.tracks, reflection_ids,
+                                              public, private, ctx)
         used_assets = sorted(ctx.used_assets)
         public_html = iter(rendered.public)
         private_html = iter(rendered.private)
@@ -659,7 +676,7 @@ class _CourseBuild:
         pass_mark = course.pass_mark if meta.pass_mark is None else meta.pass_mark
         content_hash = _digest({
             "id": meta.id, "title": meta.title, "tracks": meta.tracks,
-            "html": dict(rendered.html), "minutes": dict(meta.estimated_minutes),
+            "html": _html_digests(rendered.html), "minutes": dict(meta.estimated_minutes),
             "outcomes": [o for o, _ in meta.outcomes], "pass_mark": pass_mark,
             "attempts": meta.attempts, "required": meta.required, "shuffle": meta.shuffle,
             "questions": [q.content_hash for q in questions],

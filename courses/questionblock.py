@@ -18,6 +18,24 @@ from .questions import QUESTION_TYPES, normalise_text, parse_numeric_answer
 from .scanner import RawBlock, parse_track_list
 
 RE_OPTION_LINE = re.compile(r"^(?: {4,}|\t)\S")
+# "    points: 2" or "    type: single  # comment": read without YAML (it is much slower)
+RE_SIMPLE_OPTION = re.compile(
+    r"^\s+([a-z_]+):[ \t]+(?:(\d{1,6})|([a-z][a-z-]{0,30}))[ \t]*(?:#.*)?$")
+_YAML_WORDS = frozenset({"yes", "no", "on", "off", "true", "false", "null", "y", "n"})
+
+
+def _simple_options(lines: list[tuple[int, str]]) -> tuple[dict[str, Any], dict[str, int]] | None:
+    """Options whose values are plain words or whole numbers; None if any line is not."""
+    options: dict[str, Any] = {}
+    where: dict[str, int] = {}
+    for line, text in lines:
+        match = RE_SIMPLE_OPTION.match(text)
+        if match is None or match.group(1) in options or match.group(3) in _YAML_WORDS:
+            return None
+        key = match.group(1)
+        options[key] = int(match.group(2)) if match.group(2) else match.group(3)
+        where[key] = line
+    return options, where
 RE_CHOICE = re.compile(r"^ {0,3}[-*+] \[([ xX])\](?:[ \t]+(.*?))?\s*$")
 RE_ANSWER = re.compile(r"^ {0,3}=(?!=)[ \t]*(.*?)\s*$")
 RE_LABEL = re.compile(r"^(hint|explanation):[ \t]*(.*)$", re.I)
@@ -72,6 +90,11 @@ def read_block_options(raw: RawBlock, allowed_keys: tuple[str, ...], *, path: Pa
         count += 1
     if not count:
         return {}, {}, raw.lines
+    simple = _simple_options(raw.lines[:count])
+    if simple is not None:
+        data, lines = simple
+        return _known_options(data, lines, raw, allowed_keys, path, collector, code), lines, \
+            raw.lines[count:]
     first = raw.lines[0][0]
     parsed = load_yaml(textwrap.dedent("\n".join(text for _, text in raw.lines[:count])), first)
     for problem in parsed.problems:
@@ -90,15 +113,22 @@ def read_block_options(raw: RawBlock, allowed_keys: tuple[str, ...], *, path: Pa
                       "'    points: 2'")
         data = {}
     lines = {str(key[0]): line for key, line in parsed.lines.items() if len(key) == 1}
+    return _known_options(data, lines, raw, allowed_keys, path, collector, code), lines, \
+        raw.lines[count:]
+
+
+def _known_options(data: dict[Any, Any], lines: dict[str, int], raw: RawBlock,
+                   allowed_keys: tuple[str, ...], path: Path, collector: Collector,
+                   code: str) -> dict[str, Any]:
     options: dict[str, Any] = {}
     for key, value in data.items():
         if key not in allowed_keys:
-            collector.add(path, lines.get(str(key), first), code,
+            collector.add(path, lines.get(str(key), raw.line), code,
                           f"unknown option '{key}' in '{raw.id}' (allowed: "
                           f"{', '.join(allowed_keys)}); check the spelling")
         else:
             options[key] = value
-    return options, lines, raw.lines[count:]
+    return options
 
 
 def read_option_tracks(value: Any, line: int, allowed: tuple[str, ...], *, path: Path,

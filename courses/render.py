@@ -57,6 +57,17 @@ def _starts_paragraph(line: str, following: str | None) -> bool:
     return following is None or not (_RE_NOT_AFTER.match(following) or "|" in following)
 
 
+# one line of plain prose: Markdown would only wrap it in <p>, so the renderer does that itself
+_RE_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9 ,.;:?!'\"()%/\u2018\u2019\u201c\u201d\u2013\u2014-]*\Z")
+
+
+def _plain_html(piece: str) -> str | None:
+    """The HTML of a piece that is a single line of plain prose; None for anything else."""
+    if _RE_PLAIN.match(piece) and not piece.endswith(" "):
+        return f"<p>{piece}</p>"
+    return None
+
+
 def _with_token(token: str, piece: str) -> str:
     lines = piece.split("\n", 2)
     if _starts_paragraph(lines[0], lines[1] if len(lines) > 1 else None):
@@ -237,36 +248,43 @@ class Renderer:
         markers = [item.marker for item in items if item.marker is not None]
         body = _body_text(items, None)
         has_tracks = any(m.kind == "open" for m in markers)
-        # footnotes and [TOC] gather from the whole document, so they cannot be cut by track
-        whole = has_tracks and ("[^" in body or "[TOC]" in body)
+        # footnotes, abbreviations and [TOC] gather from the whole document, so they
+        # cannot be cut by track
+        whole = has_tracks and ("[^" in body or "[TOC]" in body or "*[" in body)
         if whole or any("[^" in piece for piece in public):
             return (self._body_per_track(items, tracks, reflection_ids),
                     self._render_pieces(public))
+        plain = _plain_pieces(public, "*[" in body)
+        rest = [piece for piece, html in zip(public, plain, strict=True) if html is None]
         document = [body, ""]
         if "[^" in body:
             document += [_FOOTNOTES_HERE, ""]
         document += [_with_token(_token("f", index), piece) + "\n" for index, piece
-                     in enumerate(public)]
+                     in enumerate(rest)]
         clean = self._convert("\n".join(document))
-        found = _find_tokens(clean, markers, len(public))
+        found = _find_tokens(clean, markers, len(rest))
         if found is None:
             return (self._body_per_track(items, tracks, reflection_ids),
                     self._render_pieces(public))
         body_matches, piece_matches = found
         end = piece_matches[0].start() if piece_matches else len(clean)
         html = _cut_tracks(clean, body_matches, end, markers, tracks, reflection_ids)
-        return html, _cut_pieces(clean, piece_matches)
+        return html, _merge(plain, _cut_pieces(clean, piece_matches))
 
     def _render_pieces(self, pieces: Sequence[str]) -> list[str]:
         if not pieces:
             return []
-        if not any("[^" in piece for piece in pieces):
+        plain = _plain_pieces(pieces, False)
+        rest = [piece for piece, html in zip(pieces, plain, strict=True) if html is None]
+        if not rest:
+            return [html or "" for html in plain]
+        if not any("[^" in piece for piece in rest):
             document = [_with_token(_token("f", index), piece) + "\n"
-                        for index, piece in enumerate(pieces)]
+                        for index, piece in enumerate(rest)]
             clean = self._convert("\n".join(document))
-            found = _find_tokens(clean, [], len(pieces))
+            found = _find_tokens(clean, [], len(rest))
             if found is not None:
-                return _cut_pieces(clean, found[1])
+                return _merge(plain, _cut_pieces(clean, found[1]))
         return [self._convert(piece).strip() if piece.strip() else "" for piece in pieces]
 
     def _body_per_track(self, items: Sequence[Item], tracks: tuple[str, ...],
@@ -281,7 +299,7 @@ class Renderer:
                     lambda m: (reflection_slot(reflection_ids[int(m.group(2))])
                                if m.group(1) == "r" else "")
                     + ("<p>" if m.group(3) == " " else ""), html)
-                rendered[text] = _RE_ANY_TOKEN.sub("", html).strip()
+                rendered[text] = _prune_footnotes(_RE_ANY_TOKEN.sub("", html).strip())
             result.append((track, rendered[text]))
         return TrackMap(result)
 
@@ -307,8 +325,26 @@ class Renderer:
         if url.startswith("//"):
             return url
         if ctx is None:
-            return url
+            # browsers read a leading backslash as '/', so '\\host' would leave the site
+            return None if "\\" in url else url
         return _resolve(ctx, tag, url, value)
+
+
+_RE_FOOTNOTE_ITEM = re.compile(r'(?=<li id="fn:)')
+_RE_FOOTNOTE_ID = re.compile(r'<li id="fn:([^"]*)"')
+
+
+def _prune_footnotes(html: str) -> str:
+    """Drop footnotes this track's text never refers to (their definitions are shared)."""
+    start = html.rfind('<div class="footnote">')
+    if start < 0 or not html.endswith("</ol>\n</div>"):
+        return html
+    head, *items = _RE_FOOTNOTE_ITEM.split(html[start:-len("</ol>\n</div>")])
+    kept = [item for item in items
+            if f'href="#fn:{_RE_FOOTNOTE_ID.match(item).group(1)}"' in html[:start]]
+    if not kept:
+        return html[:start].rstrip()
+    return html[:start] + head + "".join(kept) + "</ol>\n</div>"
 
 
 def _short(url: str) -> str:
@@ -379,37 +415,45 @@ def _resolve(ctx: LinkContext, tag: str, url: str, original: str) -> str | None:
 # -- sentinels -----------------------------------------------------------------------------
 
 def _body_text(items: Sequence[Item], track: str | None) -> str:
-    """The body as Markdown: with sentinels (``track`` None) or for one track only.
+    """The body as Markdown with sentinels: all of it (``track`` None), or one track's part.
 
-    A sentinel goes in front of the next line when that line starts a plain paragraph
-    (each paragraph of its own costs Markdown as much as a short paragraph of text)."""
+    Both keep a sentinel where each block fence was, so a track's text has the same block
+    structure whether it is cut from the whole or rendered alone. A sentinel goes in front
+    of the next line when that line starts a plain paragraph (a paragraph of its own costs
+    Markdown as much as a short paragraph of text)."""
     parts: list[str] = []
-    prefix: dict[int, str] = {}
+    replaced: dict[int, str] = {}
     count = len(items)
+
+    def shown(item: Item) -> bool:
+        return track is None or item.tracks is None or track in item.tracks
+
     for index, item in enumerate(items):
         marker = item.marker
         if marker is None:
-            if track is None or item.tracks is None or track in item.tracks:
-                token = prefix.pop(index, None)
-                parts.append(item.text if token is None else f"{token} {item.text}")
+            if shown(item):
+                parts.append(replaced.pop(index, item.text))
             continue
-        if track is None:
-            token = _token(_KIND_LETTER[marker.kind], marker.index)
-        elif marker.kind == "reflection" and (item.tracks is None or track in item.tracks):
-            token = _token("r", marker.index)
-        else:
+        if marker.kind == "reflection" and not shown(item):
             parts.append("")
             continue
+        token = _token(_KIND_LETTER[marker.kind], marker.index)
         target = index + 1
-        while target < count and items[target].marker is None and not items[target].text.strip():
+        while target < count and items[target].marker is None and (
+                not shown(items[target]) or not items[target].text.strip()):
             target += 1
-        if target < count and items[target].marker is None and (
-                track is None or items[target].tracks is None or track in items[target].tracks):
-            following = items[target + 1] if target + 1 < count else None
-            after = None if following is None or following.marker is not None \
-                else following.text
-            if _starts_paragraph(items[target].text, after):
-                prefix[target] = token
+        if target < count and items[target].marker is None and target not in replaced:
+            lines = items[target].text.split("\n")
+            first = next(i for i, line in enumerate(lines) if line.strip())
+            following: str | None = None
+            if first + 1 < len(lines):
+                following = lines[first + 1]
+            elif target + 1 < count and items[target + 1].marker is None \
+                    and shown(items[target + 1]):
+                following = items[target + 1].text.split("\n", 1)[0]
+            if _starts_paragraph(lines[first], following):
+                lines[first] = f"{token} {lines[first]}"
+                replaced[target] = "\n".join(lines)
                 parts.append("")
                 continue
         parts.append(f"\n{token}\n")
@@ -428,6 +472,20 @@ def _find_tokens(clean: str, markers: Sequence[Marker], pieces: int):
         return None
     body = [m for m in matches if m.group(1) != "f"]
     return body, [m for m in matches if m.group(1) == "f"]
+
+
+def _plain_pieces(pieces: Sequence[str], abbreviations: bool) -> list[str | None]:
+    """Each piece's HTML when it is plain prose, else None. Abbreviations defined anywhere
+    in the document change plain words too, so then nothing is plain."""
+    if abbreviations or any("*[" in piece for piece in pieces):
+        return [None] * len(pieces)
+    return [_plain_html(piece) if piece.strip() else "" for piece in pieces]
+
+
+def _merge(plain: list[str | None], rendered: list[str]) -> list[str]:
+    """Put the rendered pieces back between the plain ones, in order."""
+    queue = iter(rendered)
+    return [html if html is not None else next(queue) for html in plain]
 
 
 def _opening(match: re.Match[str]) -> str:

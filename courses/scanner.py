@@ -21,8 +21,10 @@ RE_INDENTED_OURS = re.compile(r"^(?: {4,}|\t)\s*/{3,}\s*(track|question|reflecti
 RE_FENCE = re.compile(r"^(`{3,}|~{3,})")
 
 RE_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]|$)")
-RE_IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]*)>?")
-RE_LINK = re.compile(r"(?<![!\]\\])\[([^\]^][^\]]*)\]\(\s*<?([^)\s>]*)>?")
+# a link target may hold one level of balanced brackets, as Markdown allows
+_TARGET = r"\(\s*<?((?:[^()\s>]|\([^()\s]*\))*)>?"
+RE_IMAGE = re.compile(r"!\[([^\]]*)\]" + _TARGET)
+RE_LINK = re.compile(r"(?<![!\]\\])\[([^\]^][^\]]*)\]" + _TARGET)
 RE_REF_LINK = re.compile(r"(?<![!\]\\])\[([^\]^][^\]]*)\]\[[^\]]*\]")
 RE_REF_DEF = re.compile(r"^ {0,3}\[([^\]^][^\]]*)\]:\s*<?([^\s>]+)>?")
 RE_HTML_IMG = re.compile(r"<img\b[^>]*>", re.I)
@@ -54,7 +56,8 @@ class Marker:
 
 @dataclass(slots=True)
 class Item:
-    """One line of body text, or a marker, with the tracks that see it (None: all)."""
+    """Consecutive lines of body text, or a marker, with the tracks that see them
+    (None: all)."""
 
     text: str
     tracks: frozenset[str] | None
@@ -80,7 +83,6 @@ class Scanned:
     items: list[Item]
     questions: list[RawBlock]
     reflections: list[RawBlock]
-    track_blocks: int
     url_lines: dict[str, int]  # link or image target as written -> first line
     first_line: int
 
@@ -200,9 +202,12 @@ class _Scanner:
         self.track_count = 0
         self._visible: frozenset[str] | None = None
         self._capture: RawBlock | None = None
+        self._run: list[str] = []  # lines waiting to become one Item
+        self._run_tracks: frozenset[str] | None = None
 
     def run(self) -> Scanned:
         lines = self.lines
+        run = self._run
         i = 0
         while i < len(lines):
             text = lines[i]
@@ -233,13 +238,19 @@ class _Scanner:
                         "block; start the line at the left margin")
             if "#" in text or "[" in text or "<" in text:
                 self.checks.line(lineno, text)
-            self.emit(lineno, text)
+            if self._capture is not None:
+                self._capture.lines.append((lineno, text))
+            else:
+                if not run:
+                    self._run_tracks = self._visible
+                run.append(text)
         while self.stack:
             entry = self.pop()
             self.report_unclosed(entry)
             self.finish(entry)
-        return Scanned(self.items, self.questions, self.reflections, self.track_count,
-                       self.checks.url_lines, self.first_line)
+        self.flush()
+        return Scanned(self.items, self.questions, self.reflections, self.checks.url_lines,
+                       self.first_line)
 
     def push(self, entry: _Open) -> None:
         self.stack.append(entry)
@@ -265,12 +276,26 @@ class _Scanner:
         if self._capture is not None:
             self._capture.lines.append((lineno, text))
         else:
-            self.items.append(Item(text, self._visible))
+            if not self._run:
+                self._run_tracks = self._visible
+            self._run.append(text)
+
+    def flush(self) -> None:
+        """Turn the waiting lines into one Item."""
+        if self._run:
+            self.items.append(Item("\n".join(self._run), self._run_tracks))
+            self._run.clear()
+
+    def add_marker(self, tracks: frozenset[str] | None, marker: Marker) -> None:
+        self.flush()
+        self.items.append(Item("", tracks, marker))
 
     def finish(self, entry: _Open) -> None:
         """Keep a closed question (reflections were kept when they opened)."""
         if entry.raw is not None and entry.raw.kind == "question" and self.capturing() is None:
             self.questions.append(entry.raw)
+        if entry.raw is not None and self.capturing() is None:
+            self.emit(entry.line, "")  # the block ends a paragraph, as pymdown's blocks do
 
     def close_block(self, fence: int, text: str, lineno: int) -> None:
         stack = self.stack
@@ -288,7 +313,7 @@ class _Scanner:
             self.finish(inner)
         entry = self.pop()
         if entry.name == "track":
-            self.items.append(Item("", entry.tracks, Marker("close", entry.marker_index)))
+            self.add_marker(entry.tracks, Marker("close", entry.marker_index))
         elif entry.raw is not None:
             self.finish(entry)
         else:
@@ -353,9 +378,8 @@ class _Scanner:
             else:
                 chosen.add(track)
         tracks = frozenset(chosen)
-        self.push(_Open("track", fence, lineno, header, tracks,
-                                marker_index=self.track_count))
-        self.items.append(Item("", tracks, Marker("open", self.track_count, tracks)))
+        self.push(_Open("track", fence, lineno, header, tracks, marker_index=self.track_count))
+        self.add_marker(tracks, Marker("open", self.track_count, tracks))
         self.track_count += 1
 
     def open_capture(self, name: str, argument: str, fence: int, lineno: int,
@@ -376,7 +400,7 @@ class _Scanner:
             raw.kind = "dropped"
         elif name == "reflection":
             raw.position = len(self.reflections)
-            self.items.append(Item("", self.visible(), Marker("reflection", raw.position)))
+            self.add_marker(self.visible(), Marker("reflection", raw.position))
             self.reflections.append(raw)
 
     def unknown_block(self, name: str, lineno: int) -> None:

@@ -143,7 +143,12 @@ class FrontMatterReader:
         """Read a tracks list; it must be a subset of ``parent``. Absent: ``parent``."""
         value: Any = self.data
         for key in key_path:
-            value = value.get(key) if isinstance(value, dict) else None
+            if isinstance(value, dict):
+                value = value.get(key)
+            elif isinstance(value, list) and isinstance(key, int) and key < len(value):
+                value = value[key]
+            else:
+                value = None
         if value is None:
             if required:
                 self.require("tracks", "tracks: [postgraduate, ahp, junior]")
