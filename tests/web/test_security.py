@@ -76,3 +76,15 @@ def test_session_cookie_is_httponly_and_samesite(client):
     response = client.get("/login")
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_every_post_route_refuses_a_request_without_a_csrf_token(app, client, make_user, login):
+    login(make_user(role="admin"))
+    sample = {"slug": "tiny-course", "module_key": "m-one", "lesson_key": "l-read", "prompt_key": "r-think",
+              "code": "AAAA-BBBB-CCCC-DD", "attempt_id": 1, "enrolment_id": 1}
+    posts = [rule for rule in app.url_map.iter_rules() if "POST" in rule.methods]
+    assert len(posts) >= 10
+    for rule in posts:
+        url = rule.build({name: sample[name] for name in rule.arguments}, append_unknown=False)[1]
+        response = client.post(url, data={"anything": "x"})
+        assert response.status_code == 400, f"{rule.rule} answered {response.status_code} without a CSRF token"
