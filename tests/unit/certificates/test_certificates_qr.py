@@ -62,3 +62,21 @@ def test_the_png_has_one_grey_pixel_per_module_and_a_quiet_zone():
     dark = {(i % size - QUIET_ZONE, i // size - QUIET_ZONE) for i, v in enumerate(pixels) if v == 0}
     assert set(pixels) == {0, 255}
     assert dark == dark_modules(qr)
+
+
+def test_qr_codes_with_the_fixed_mask_read_back_for_many_codes():
+    """The fixed mask pattern must not cost scannability: read 200 fresh codes back."""
+    import io
+
+    import pytest
+
+    zxingcpp = pytest.importorskip("zxingcpp")
+    from PIL import Image
+
+    from certificates import new_code, qr_png
+
+    for _ in range(200):
+        url = f"https://learning.example.nhs.uk/verify/{new_code()}"
+        image = Image.open(io.BytesIO(qr_png(url))).resize((330, 330), Image.NEAREST)
+        results = zxingcpp.read_barcodes(image)
+        assert results and results[0].text == url
