@@ -55,6 +55,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.catalog.views import bp as catalog_bp
     from lms.credentials.views import bp as credentials_bp
     from lms.learning.views import bp as learning_bp
+    from lms.reports.views import bp as reports_bp
 
     frontend.init_app(app)
     errors.init_app(app)
@@ -62,6 +63,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(catalog_bp)
     app.register_blueprint(learning_bp)
     app.register_blueprint(credentials_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(pages.bp)
 
 

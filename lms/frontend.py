@@ -15,6 +15,7 @@ NHSUK_FILES = {"nhsuk-frontend.min.css", "nhsuk-frontend.min.js"}
 NAVIGATION = (
     ("catalog.index", "Courses", None),
     ("learning.dashboard", "My learning", "any"),
+    ("reports.index", "Reports", ("educator", "partner", "lead", "admin")),
     ("credentials.manage", "Certificates", ("partner", "admin")),
     ("reports.programme", "Programme", ("lead", "admin")),
 )

@@ -46,3 +46,8 @@ def learner_data_by_course() -> dict[str, set[str]]:
     """{course key: ids with learner data} for every published course."""
     return {key: ids_with_learner_data(course_id)
             for course_id, key in db.session.execute(select(Course.id, Course.key))}
+
+
+def published_revisions() -> dict[str, str]:
+    """{course key: revision it was last published from}, so a build can skip what has not changed."""
+    return {key: revision for key, revision in db.session.execute(select(Course.key, Course.revision))}
