@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, abort, send_from_directory
+from flask import Flask, abort, request, send_from_directory
 from flask_login import current_user
 
 from lms.accounts.roles import ROLES
@@ -35,7 +35,8 @@ def init_app(app: Flask) -> None:
     def nhsuk_asset(filename: str):
         return send_from_directory(frontend_dir / "assets", filename, max_age=86400)
 
-    def main_navigation() -> list[tuple[str, str]]:
+    def main_navigation() -> list[tuple[str, str, bool]]:
+        """(endpoint, label, is current) for the menu items this person may use."""
         items = []
         for endpoint, label, who in NAVIGATION:
             if endpoint not in app.view_functions:
@@ -45,7 +46,11 @@ def init_app(app: Flask) -> None:
             if isinstance(who, tuple) and current_user.role not in who:
                 continue
             items.append((endpoint, label))
-        return items
+        here = request.endpoint or ""
+        # The item for this exact page, or else the first one for this part of the site.
+        current = next((e for e, _ in items if e == here), None) or next(
+            (e for e, _ in items if e.split(".")[0] == here.split(".")[0]), None)
+        return [(endpoint, label, endpoint == current) for endpoint, label in items]
 
     @app.context_processor
     def service_globals() -> dict:
