@@ -20,12 +20,12 @@ class Enrolment(db.Model):
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id"), index=True)
     #: postgraduate, ahp or junior; the learner may switch.
     track: Mapped[str] = mapped_column(String(32))
-    enrolled_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    enrolled_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
     last_activity_at: Mapped[datetime | None]
     #: Where "Continue" starts looking from.
     last_lesson_id: Mapped[int | None] = mapped_column(ForeignKey("lessons.id"))
     #: Set when every required lesson of the track is complete.
-    completed_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None] = mapped_column(index=True)
 
     user: Mapped[Any] = relationship("User")
     course: Mapped[Any] = relationship("Course")
