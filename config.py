@@ -26,6 +26,8 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     # Courses that ship with the product; `flask content build` defaults to this folder.
     CONTENT_DIR = os.environ.get("CONTENT_DIR", str(PROJECT_DIR / "content"))
+    # Compiled lessons kept between builds, so a build compiles only what changed; safe to delete.
+    CONTENT_CACHE_DIR = os.environ.get("CONTENT_CACHE_DIR", str(INSTANCE_DIR / "content-cache"))
     # The NHS.UK frontend installed by npm (never committed).
     NHSUK_FRONTEND_DIR = os.environ.get(
         "NHSUK_FRONTEND_DIR", str(PROJECT_DIR / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk")

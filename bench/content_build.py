@@ -1,4 +1,4 @@
-"""Benchmark: compiling a 1,000-lesson course against the Markdown floor.
+"""Benchmark: compiling and publishing a 1,000-lesson course, against the Markdown floor.
 
 Reproduce with:
 
@@ -7,20 +7,34 @@ Reproduce with:
 The floor is Python-Markdown with the compiler's own extension set converting each lesson
 body once (one instance, reset between lessons); plain ``markdown.markdown`` with no
 extensions is printed for reference. The compile is ``courses.compile_folder`` on the same
-files. Figures are the best of ``--repeat`` runs. The last line is
+files, without a cache.
+
+The publishing stages run the ``flask content build`` command (through click's runner, on
+an app from ``create_app()``), each in a new process so that nothing is kept in memory from
+one build to the next, against a fresh SQLite database made by the migrations, with an
+empty content cache at first:
+
+- full build: the first build, into an empty database with an empty cache;
+- no-change rebuild: the same folder again;
+- one-lesson-changed rebuild: after a sentence of one lesson was changed.
+
+For each, "build" is the command itself, timed inside that process; "process" is the whole
+process, which adds starting Python, importing the app and ``create_app()``.
+
+Figures are the best of ``--repeat`` runs. The last line is
 ``compile_vs_markdown_floor: X.XX`` (CPU time, which is steadier than wall-clock time when
 other processes share the machine; both are printed).
-
-Stages for the publishing layer (full build into SQLite, no-change rebuild, one lesson
-changed) are placeholders below: pass a ``build_fn`` to ``main`` or fill ``PUBLISH_STAGES``.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import json
 import pstats
 import random
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -166,32 +180,88 @@ def _measure(runs: dict[str, Callable[[], object]], repeat: int) -> dict[str, tu
     return best
 
 
-# -- publishing stages: filled in once lms.publishing exists ---------------------------------
+# -- publishing stages: `flask content build`, each run in a process of its own ----------------
 
-def full_build_into_sqlite(course_dir: Path) -> object:
-    """PLACEHOLDER: compile and publish into a fresh SQLite database."""
-    raise NotImplementedError
+def _child_setup(database_url: str) -> None:
+    """A fresh database, as an installation makes it: migrations, then organisations."""
+    import flask_migrate
 
+    from lms import create_app
+    from lms.accounts.services import sync_organisations
+    from lms.extensions import db
 
-def no_change_rebuild(course_dir: Path) -> object:
-    """PLACEHOLDER: publish again with nothing changed (should touch no rows)."""
-    raise NotImplementedError
-
-
-def one_lesson_changed_rebuild(course_dir: Path) -> object:
-    """PLACEHOLDER: change one lesson's text, then publish again."""
-    raise NotImplementedError
-
-
-PUBLISH_STAGES: dict[str, Callable[[Path], object] | None] = {
-    "full build into SQLite": None,  # full_build_into_sqlite
-    "no-change rebuild": None,  # no_change_rebuild
-    "one-lesson-changed rebuild": None,  # one_lesson_changed_rebuild
-}
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        flask_migrate.upgrade()
+        sync_organisations()
+        db.session.commit()
 
 
-def main(argv: list[str] | None = None,
-         build_fn: dict[str, Callable[[Path], object]] | None = None) -> float:
+def _child_build(database_url: str, cache_dir: str, folder: str) -> None:
+    """`flask content build FOLDER`; prints the command's own timing as JSON."""
+    from lms import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "CONTENT_CACHE_DIR": cache_dir})
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = app.test_cli_runner().invoke(args=["content", "build", folder])
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    print(json.dumps({"wall": wall, "cpu": cpu, "exit_code": result.exit_code,
+                      "output": result.output[-2000:]}))
+
+
+def _run_child(*args: str) -> dict[str, object]:
+    """Run this script in a new process; returns its report plus the whole process's times."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = time.perf_counter()
+    done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
+                          check=False)
+    wall = time.perf_counter() - wall
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise RuntimeError(f"{args[0]} failed:\n{done.stdout}\n{done.stderr}")
+    report = json.loads(done.stdout.strip().splitlines()[-1]) if args[0] == "--child-build" \
+        else {}
+    report["process_wall"] = wall
+    report["process_cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return report
+
+
+STAGES = ("full build into SQLite", "no-change rebuild", "one-lesson-changed rebuild")
+
+
+def publishing_stages(course: Path, work: Path, repeat: int) -> dict[str, dict[str, float]]:
+    """Best times of each stage over ``repeat`` rounds of: a fresh database and an empty cache,
+    a full build, a rebuild with no change, and a rebuild after one lesson changed."""
+    best: dict[str, dict[str, float]] = {}
+    lessons = sorted(course.glob("*/*-lesson.md"))
+    lesson = lessons[len(lessons) // 2]
+    for round_number in range(repeat):
+        database = work / f"round-{round_number}.sqlite3"
+        url = f"sqlite:///{database}"
+        cache = work / f"cache-{round_number}"
+        _run_child("--child-setup", url)
+        for stage in STAGES:
+            if stage == "one-lesson-changed rebuild":
+                text = lesson.read_text(encoding="utf-8")
+                marker = "\n## "
+                lesson.write_text(text.replace(
+                    marker, f"\nEdited in round {round_number}: a sentence changed.\n{marker}", 1),
+                    encoding="utf-8")
+            report = _run_child("--child-build", url, str(cache), str(course))
+            output = str(report["output"])
+            expected = {"full build into SQLite": "created",
+                        "no-change rebuild": "unchanged since it was last published",
+                        "one-lesson-changed rebuild": " 1 updated"}[stage]
+            if report["exit_code"] != 0 or expected not in output:
+                raise RuntimeError(f"{stage}: unexpected result\n{output}")
+            times = {key: float(report[key]) for key in ("wall", "cpu", "process_wall",
+                                                         "process_cpu")}
+            best[stage] = {key: min(value, best.get(stage, times)[key])
+                           for key, value in times.items()}
+    return best
+
+
+def main(argv: list[str] | None = None) -> float:
     parser = argparse.ArgumentParser()
     parser.add_argument("--lessons", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
@@ -199,8 +269,6 @@ def main(argv: list[str] | None = None,
     args = parser.parse_args(argv)
     print(f"# reproduce: .venv/bin/python bench/content_build.py --lessons {args.lessons} "
           f"--repeat {args.repeat}")
-    stages = dict(PUBLISH_STAGES)
-    stages.update(build_fn or {})
     with tempfile.TemporaryDirectory() as tmp:
         course = generate(Path(tmp), args.lessons)
         bodies = _bodies(course)
@@ -233,14 +301,20 @@ def main(argv: list[str] | None = None,
             wall, cpu = times[name]
             print(f"{label:40s} {wall:8.3f}s  {wall / floor_wall:5.2f}x  {cpu:8.3f}s  "
                   f"{cpu / floor_cpu:5.2f}x")
-        for name, stage in stages.items():
-            if stage is None:
-                print(f"{name:40s} (pending: needs lms.publishing)")
-            else:
-                wall, cpu = _measure({name: lambda stage=stage: stage(course)},
-                                     args.repeat)[name]
-                print(f"{name:40s} {wall:8.3f}s  {wall / floor_wall:5.2f}x  {cpu:8.3f}s  "
-                      f"{cpu / floor_cpu:5.2f}x")
+        stages = publishing_stages(course, Path(tmp), args.repeat)
+        for name, best in stages.items():
+            for label, wall, cpu in (("build", best["wall"], best["cpu"]),
+                                     ("process", best["process_wall"], best["process_cpu"])):
+                print(f"{name + ': ' + label:40s} {wall:8.3f}s  {wall / floor_wall:5.2f}x  "
+                      f"{cpu:8.3f}s  {cpu / floor_cpu:5.2f}x")
+        full, unchanged, one = (stages[name] for name in STAGES)
+        for label, suffix in (("build", ""), ("process", "process_")):
+            print(f"no-change rebuild / full build ({label}): "
+                  f"{unchanged[suffix + 'wall'] / full[suffix + 'wall']:.1%} wall, "
+                  f"{unchanged[suffix + 'cpu'] / full[suffix + 'cpu']:.1%} cpu (target: at most 5%)")
+        for label, suffix in (("build", ""), ("process", "process_")):
+            print(f"one-lesson-changed rebuild ({label}): {one[suffix + 'wall']:.3f}s wall, "
+                  f"{one[suffix + 'cpu']:.3f}s cpu (target: under 1 second)")
         if args.profile:
             profiler = cProfile.Profile()
             profiler.enable()
@@ -254,4 +328,9 @@ def main(argv: list[str] | None = None,
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1 and sys.argv[1] == "--child-setup":
+        _child_setup(sys.argv[2])
+    elif len(sys.argv) > 1 and sys.argv[1] == "--child-build":
+        _child_build(*sys.argv[2:5])
+    else:
+        main()

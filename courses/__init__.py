@@ -3,6 +3,7 @@
 Pure library: imports only the standard library, Markdown, pymdown-extensions, PyYAML and nh3.
 """
 
+from .cache import CompileCache
 from .compiler import CompileResult, CourseSummary, compile_course, compile_folder
 from .findings import CODES, Finding
 from .grading import GradeResult, grade
@@ -22,11 +23,12 @@ from .model import (
 )
 from .questions import QUESTION_TYPES, QuestionResult, choice_order, score
 from .render import render_markdown
+from .revision import course_revision
 
 __all__ = [
-    "CODES", "QUESTION_TYPES", "TRACKS", "Asset", "Certificate", "Choice", "CompileResult",
-    "CompiledCourse", "CompiledLesson", "CompiledModule", "CourseSummary", "Finding",
-    "GradeResult", "NumericAnswer", "Outcome", "QuestionResult", "QuestionSpec", "Reflection",
-    "TrackMap", "choice_order", "compile_course", "compile_folder", "grade", "render_markdown",
-    "score",
+    "CODES", "QUESTION_TYPES", "TRACKS", "Asset", "Certificate", "Choice", "CompileCache",
+    "CompileResult", "CompiledCourse", "CompiledLesson", "CompiledModule", "CourseSummary",
+    "Finding", "GradeResult", "NumericAnswer", "Outcome", "QuestionResult", "QuestionSpec",
+    "Reflection", "TrackMap", "choice_order", "compile_course", "compile_folder",
+    "course_revision", "grade", "render_markdown", "score",
 ]

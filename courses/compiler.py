@@ -12,6 +12,23 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .cache import (
+    DAMAGED,
+    FRONT_LINES,
+    CompileCache,
+    TraceRecord,
+    events_from_json,
+    front_lines_from_json,
+    html_from_json,
+    html_to_json,
+    lesson_from_json,
+    lesson_meta_from_json,
+    lesson_meta_to_json,
+    lesson_to_json,
+    question_tracks_from_json,
+    trace_from_json,
+    trace_to_json,
+)
 from .findings import Collector, Finding, exit_code_for
 from .frontmatter import FrontMatter, split_front_matter
 from .model import (
@@ -32,7 +49,8 @@ from .questionblock import (
     read_option_tracks,
 )
 from .questions import normalise_text
-from .render import LinkContext, get_renderer
+from .render import LinkContext, get_renderer, resolve_link
+from .revision import course_revision
 from .scanner import RawBlock, Scanned, scan_body
 from .validate import (
     ID_RULE,
@@ -70,11 +88,15 @@ class CourseSummary:
 
 @dataclass(frozen=True, slots=True)
 class CompileResult:
-    """Courses that compiled without errors, and every finding in file order."""
+    """Courses that compiled without errors, and every finding in file order.
+
+    ``unchanged`` holds the ids of courses that were not compiled at all because their
+    revision is the one already published (see ``compile_folder``)."""
 
     courses: tuple[CompiledCourse, ...]
     findings: tuple[Finding, ...]
     summaries: tuple[CourseSummary, ...] = ()
+    unchanged: tuple[str, ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -133,7 +155,9 @@ def _check_url_templates(asset_url: str, lesson_url: str) -> None:
 def compile_folder(path: str | os.PathLike[str], *,
                    ids_with_learner_data: Mapping[str, Collection[str]] | None = None,
                    asset_url: str = DEFAULT_ASSET_URL,
-                   lesson_url: str = DEFAULT_LESSON_URL) -> CompileResult:
+                   lesson_url: str = DEFAULT_LESSON_URL,
+                   cache: CompileCache | None = None,
+                   published_revisions: Mapping[str, str] | None = None) -> CompileResult:
     """Compile ``path``: a folder of course folders, or one course folder (with course.md).
 
     Never raises for bad content: every problem is a finding, reported in file order.
@@ -141,6 +165,13 @@ def compile_folder(path: str | os.PathLike[str], *,
     reflections) that learners have data on; removing one without listing it in the course's
     ``retired`` is an error. ``asset_url`` and ``lesson_url`` are formatted to rewrite image
     and lesson links. Only courses without errors are in ``result.courses``.
+
+    With a ``cache``, a file whose inputs are all as they were when it was last compiled is
+    taken from the cache instead of being compiled again; the result, findings included, is
+    the same as without one. ``published_revisions`` maps a course id to the revision
+    published for it: a course folder whose course.md has that id and whose
+    ``course_revision`` is that revision is not compiled at all (nor checked, apart from its
+    id and slug clashing with another course's) and is listed in ``result.unchanged``.
     """
     _check_url_templates(asset_url, lesson_url)
     root = Path(os.path.abspath(path))
@@ -173,14 +204,16 @@ def compile_folder(path: str | os.PathLike[str], *,
                           "no course found: the folder should hold course folders, each with a "
                           "course.md (or be a course folder itself)")
             return CompileResult((), collector.findings())
-    return _compile_dirs(course_dirs, collector, ids_with_learner_data or {}, asset_url,
-                         lesson_url)
+    return _compile_dirs(course_dirs, collector, _Settings(
+        ids_with_learner_data or {}, asset_url, lesson_url, cache, published_revisions or {}))
 
 
 def compile_course(path: str | os.PathLike[str], *,
                    ids_with_learner_data: Mapping[str, Collection[str]] | None = None,
                    asset_url: str = DEFAULT_ASSET_URL,
-                   lesson_url: str = DEFAULT_LESSON_URL) -> CompileResult:
+                   lesson_url: str = DEFAULT_LESSON_URL,
+                   cache: CompileCache | None = None,
+                   published_revisions: Mapping[str, str] | None = None) -> CompileResult:
     """Compile one course folder (the folder holding course.md); see ``compile_folder``."""
     _check_url_templates(asset_url, lesson_url)
     root = Path(os.path.abspath(path))
@@ -193,7 +226,8 @@ def compile_course(path: str | os.PathLike[str], *,
         collector.add(root, 1, "E002", "no course.md in this folder; a course folder starts with "
                       "a course.md file")
         return CompileResult((), collector.findings())
-    return _compile_dirs([root], collector, ids_with_learner_data or {}, asset_url, lesson_url)
+    return _compile_dirs([root], collector, _Settings(
+        ids_with_learner_data or {}, asset_url, lesson_url, cache, published_revisions or {}))
 
 
 def _has_markdown(folder: Path, depth: int) -> bool:
@@ -216,39 +250,88 @@ def _listing(folder: Path | str) -> list[os.DirEntry[str]]:
         return sorted((e for e in entries if _visible(e.name)), key=lambda e: _order_key(e.name))
 
 
+@dataclass(frozen=True, slots=True)
+class _Settings:
+    """What a compile was asked for, the same for every course folder."""
+
+    learner_data: Mapping[str, Collection[str]]
+    asset_url: str
+    lesson_url: str
+    cache: CompileCache | None
+    published: Mapping[str, str]
+
+
+class _Unchanged:
+    """A course folder whose revision is the published one: only its id and slug are read."""
+
+    def __init__(self, course_dir: Path, front: FrontMatter, course_id: str, slug: str) -> None:
+        self.course_file = course_dir / "course.md"
+        self.course_front = front
+        self.meta = CourseMeta(course_id, "", (), slug)
+        self.collector = Collector()
+
+
+def _unchanged(course_dir: Path, revision: str, published: Mapping[str, str]) -> _Unchanged | None:
+    """The course folder as unchanged if course.md's id was published at ``revision``."""
+    try:
+        text = (course_dir / "course.md").read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return None
+    front = split_front_matter(text.replace("\r\n", "\n").replace("\r", "\n"))
+    data = front.data or {}
+    course_id, slug = data.get("id"), data.get("slug")
+    if not isinstance(course_id, str) or published.get(course_id) != revision:
+        return None
+    slug = slug.strip() if isinstance(slug, str) else course_dir.name
+    return _Unchanged(course_dir, front, course_id, slug)
+
+
 def _compile_dirs(course_dirs: list[Path], collector: Collector,
-                  learner_data: Mapping[str, Collection[str]], asset_url: str,
-                  lesson_url: str) -> CompileResult:
-    built: list[tuple[_CourseBuild, CompiledCourse | None]] = []
-    seen_ids: dict[str, _CourseBuild] = {}
-    seen_slugs: dict[str, _CourseBuild] = {}
+                  settings: _Settings) -> CompileResult:
+    folders: list[_CourseBuild | _Unchanged] = []
     for course_dir in course_dirs:
-        build = _CourseBuild(course_dir, learner_data, asset_url, lesson_url)
-        course = build.run()
-        if build.meta is not None:
-            first = seen_ids.get(build.meta.id)
-            if first is not None and build.meta.id_ok:
-                build.collector.add(
-                    build.course_file, build.course_front.line_of("id"), "E031",
-                    f"the course id '{build.meta.id}' is already used by "
-                    f"{first.collector.register(first.course_file)}; give each course its own id")
-            seen_ids.setdefault(build.meta.id, build)
-            first = seen_slugs.get(build.meta.slug)
-            if first is not None:
-                build.collector.add(
-                    build.course_file, build.course_front.line_of("slug"), "E034",
-                    f"the slug '{build.meta.slug}' is already used by "
-                    f"{first.collector.register(first.course_file)}; add a different 'slug:'")
-            seen_slugs.setdefault(build.meta.slug, build)
-        built.append((build, course))
+        # hashed before reading, so an edit made during the build shows at the next one
+        revision = course_revision(course_dir)
+        unchanged = _unchanged(course_dir, revision, settings.published) \
+            if settings.published else None
+        if unchanged is not None:
+            folders.append(unchanged)
+            continue
+        build = _CourseBuild(course_dir, settings, revision)
+        build.run()
+        folders.append(build)
+    seen_ids: dict[str, str] = {}
+    seen_slugs: dict[str, str] = {}
+    for folder in folders:
+        meta = folder.meta
+        if meta is None:
+            continue
+        first = seen_ids.get(meta.id)
+        if first is not None and meta.id_ok:
+            folder.collector.add(
+                folder.course_file, folder.course_front.line_of("id"), "E031",
+                f"the course id '{meta.id}' is already used by {first}; give each course its "
+                "own id")
+        seen_ids.setdefault(meta.id, folder.collector.register(folder.course_file))
+        first = seen_slugs.get(meta.slug)
+        if first is not None:
+            folder.collector.add(
+                folder.course_file, folder.course_front.line_of("slug"), "E034",
+                f"the slug '{meta.slug}' is already used by {first}; add a different 'slug:'")
+        seen_slugs.setdefault(meta.slug, folder.collector.register(folder.course_file))
     courses: list[CompiledCourse] = []
     summaries: list[CourseSummary] = []
-    for build, course in built:
-        collector.extend(build.collector)
-        summaries.append(build.summary())
-        if course is not None and not build.collector.has_errors:
-            courses.append(course)
-    return CompileResult(tuple(courses), collector.findings(), tuple(summaries))
+    unchanged_ids: list[str] = []
+    for folder in folders:
+        collector.extend(folder.collector)
+        if isinstance(folder, _Unchanged):
+            unchanged_ids.append(folder.meta.id)
+            continue
+        summaries.append(folder.summary())
+        if folder.compiled is not None and not folder.collector.has_errors:
+            courses.append(folder.compiled)
+    return CompileResult(tuple(courses), collector.findings(), tuple(summaries),
+                         tuple(unchanged_ids))
 
 
 @dataclass(slots=True)
@@ -265,6 +348,23 @@ class _LessonBuild:
     position: int
     drafts: list[QuestionDraft] = field(default_factory=list)
     reflections: list[tuple[RawBlock, tuple[str, ...], str]] = field(default_factory=list)
+    question_tracks: list[tuple[str, ...]] = field(default_factory=list)  # per question
+    # with a cache: the entry's key, the text, what reading the front matter found (as the
+    # entry stores it) and, when the entry was found, what compiling the body gave
+    key: str | None = None
+    text: str = ""
+    front_entry: dict[str, Any] | None = None
+    cached: _CachedBody | None = None
+
+
+@dataclass(slots=True)
+class _CachedBody:
+    """A cached lesson body, waiting for its links to be checked."""
+
+    events: list[tuple[Any, ...]]
+    trace: list[TraceRecord]
+    lesson: CompiledLesson
+    question_tracks: list[tuple[str, ...]]
 
 
 @dataclass(slots=True)
@@ -278,16 +378,39 @@ class _ModuleBuild:
     intro: TrackMap[str] | None = None
 
 
+class _Tape(Collector):
+    """Stands in for the collector while one file is compiled for the cache: passes every
+    finding on and keeps it, with the ids the file claims, in order, so that a cached copy
+    of the file adds exactly the same findings to a later build."""
+
+    def __init__(self, collector: Collector, path: Path) -> None:
+        super().__init__()
+        self.collector = collector
+        self.path = path
+        self.events: list[list[Any]] = []
+        self.complete = True  # False if a finding was about another file: then not cached
+
+    def add(self, path: Path | str, line: int, code: str, message: str) -> Finding:
+        if path != self.path:
+            self.complete = False
+        self.events.append(["finding", max(int(line), 1), code, message])
+        return self.collector.add(path, line, code, message)
+
+    def register(self, path: Path | str) -> str:
+        return self.collector.register(path)
+
+
 class _CourseBuild:
     """Compiles one course folder, collecting its findings."""
 
-    def __init__(self, course_dir: Path, learner_data: Mapping[str, Collection[str]],
-                 asset_url: str, lesson_url: str) -> None:
+    def __init__(self, course_dir: Path, settings: _Settings, revision: str) -> None:
         self.course_dir = course_dir
         self.course_file = course_dir / "course.md"
-        self.learner_data = learner_data
-        self.asset_url = asset_url
-        self.lesson_url = lesson_url
+        self.learner_data = settings.learner_data
+        self.asset_url = settings.asset_url
+        self.lesson_url = settings.lesson_url
+        self.cache = settings.cache
+        self.revision = revision
         self.collector = Collector()
         self.meta: CourseMeta | None = None
         self.course_front = FrontMatter(None, {}, [], 1)
@@ -296,10 +419,11 @@ class _CourseBuild:
         self.assets: dict[str, Asset] = {}
         self.lesson_files: dict[str, tuple[str, str]] = {}
         self.compiled: CompiledCourse | None = None
+        self.digests: dict[Path, str] = {}
 
     # -- reading -------------------------------------------------------------------------
 
-    def read(self, path: Path) -> FrontMatter | None:
+    def read_text(self, path: Path) -> str | None:
         try:
             data = path.read_bytes()
         except OSError as exc:
@@ -313,9 +437,18 @@ class _CourseBuild:
                                "the file is not UTF-8 text; save it as UTF-8 in your editor")
             return None
         text = text.replace("\r\n", "\n").replace("\r", "\n")
+        if self.cache is not None:
+            self.digests[path] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        return text
+
+    def read(self, path: Path) -> FrontMatter | None:
+        text = self.read_text(path)
+        return None if text is None else self.split(path, text, self.collector)
+
+    def split(self, path: Path, text: str, sink: Collector) -> FrontMatter:
         front = split_front_matter(text)
         for problem in front.problems:
-            self.collector.add(path, problem.line, problem.code, problem.message)
+            sink.add(path, problem.line, problem.code, problem.message)
         return front
 
     def inside(self, path: Path) -> bool:
@@ -330,7 +463,9 @@ class _CourseBuild:
                            "copy the file or folder into the course instead")
         return False
 
-    def claim(self, item_id: str, path: Path, line: int) -> None:
+    def claim(self, item_id: str, path: Path, line: int, tape: _Tape | None = None) -> None:
+        if tape is not None:
+            tape.events.append(["claim", item_id, line])
         first = self.ids.get(item_id)
         if first is not None:
             self.collector.add(path, line, "E031",
@@ -374,23 +509,6 @@ class _CourseBuild:
             modules.append((path, lessons))
         return modules
 
-    def hash_revision(self) -> str:
-        files: list[tuple[str, str]] = []
-        for folder, dirs, names in os.walk(self.course_dir):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in names:
-                if name.startswith("."):
-                    continue
-                full = os.path.join(folder, name)
-                try:
-                    with open(full, "rb") as handle:
-                        digest = hashlib.sha256(handle.read()).hexdigest()
-                except OSError:
-                    continue
-                relative = os.path.relpath(full, self.course_dir).replace(os.sep, "/")
-                files.append((relative, digest))
-        return _digest(sorted(files))
-
     # -- compiling -----------------------------------------------------------------------
 
     def run(self) -> CompiledCourse | None:
@@ -432,20 +550,161 @@ class _CourseBuild:
                 module.intro = self.render_page(module.source, "module", module.meta.tracks,
                                                 meta.slug)
             for lesson in module.lessons:
-                self.scan_lesson(lesson)
-                module.compiled.append(self.build_lesson(lesson, meta))
+                module.compiled.append(self.compile_lesson(lesson, meta))
                 # the scan is no longer needed; dropping it keeps garbage collection cheap
                 lesson.source.scanned = None
                 lesson.source.front.body = []
+                lesson.text = ""
         self.check_structure(meta)
         return self.build(meta, overview)
+
+    # -- the cache -----------------------------------------------------------------------
+
+    def cache_key(self, kind: str, path: Path, *context: Any) -> str | None:
+        """sha256 of everything compiling the file at ``path`` depends on, apart from where
+        its links and images lead (an entry's trace is checked against the files for that)."""
+        if self.cache is None or path not in self.digests:
+            return None
+        relative = path.relative_to(self.course_dir).as_posix()
+        return _digest([self.cache.version, kind, relative, self.digests[path], self.asset_url,
+                        self.lesson_url, *context])
+
+    def check_trace(self, trace: list[TraceRecord], path: Path, slug: str) -> bool:
+        """Resolve a cached file's links and images again: True if each resolves as it did.
+        The course then knows the assets they show, exactly as if the file was compiled."""
+        if not trace:
+            return True
+        ctx = LinkContext(path, self.course_dir, slug, self.asset_url, self.lesson_url,
+                          self.lesson_files, dict(self.assets), {}, 1, self.collector)
+        try:
+            for tag, url, original, published, problem, asset in trace:
+                again = resolve_link(ctx, tag, url, original)
+                if (again.url, again.problem, _asset_fields(again.asset)) != (
+                        published, problem, asset):
+                    return False
+        except OSError:
+            return False
+        for relative, found in ctx.assets.items():
+            self.assets.setdefault(relative, found)
+        return True
+
+    def replay(self, path: Path, events: list[tuple[Any, ...]]) -> None:
+        """Add a cached file's findings and claim its ids, in the order they first came."""
+        for event in events:
+            if event[0] == "finding":
+                self.collector.add(path, event[1], event[2], event[3])
+            else:
+                self.claim(event[1], path, event[2])
+
+    def store(self, key: str | None, tape: _Tape | None, ctx: LinkContext,
+              value: dict[str, Any]) -> None:
+        if key is not None and tape is not None and tape.complete and self.cache is not None:
+            self.cache.put(key, {"events": tape.events, "trace": trace_to_json(ctx.trace),
+                                 **value})
+
+    def cached_lesson(self, key: str, path: Path, position: int,
+                      text: str) -> _LessonBuild | None:
+        """A lesson from the cache, its front matter's findings and id claimed; None if the
+        entry is missing or damaged. Its body is checked in ``compile_lesson``."""
+        assert self.cache is not None
+        entry = self.cache.get(key)
+        try:
+            if entry is None:
+                raise ValueError("no entry")
+            front_entry = entry["front"]
+            front_events = events_from_json(front_entry["events"])
+            meta = lesson_meta_from_json(front_entry["meta"])
+            lines = front_lines_from_json(front_entry["lines"])
+            body = _CachedBody(events_from_json(entry["events"]),
+                               trace_from_json(entry["trace"]),
+                               lesson_from_json(entry["lesson"], position, path),
+                               question_tracks_from_json(entry["question_tracks"]))
+        except DAMAGED:
+            return None
+        self.replay(path, front_events)
+        return _LessonBuild(_Source(path, FrontMatter(None, lines, [], 1)), meta, position,
+                            key=key, text=text, front_entry=front_entry, cached=body)
+
+    # -- compiling files -----------------------------------------------------------------
 
     def render_page(self, source: _Source, kind: str, tracks: tuple[str, ...],
                     slug: str) -> TrackMap[str]:
         """Scan and render course.md's overview or a module's introduction."""
-        scanned = self.scan(source, kind, tracks)
-        return get_renderer().render_file(
-            scanned.items, tracks, [], [], [], self.context(source, scanned, slug)).html
+        key = self.cache_key(kind, source.path, tracks, slug)
+        if key is not None:
+            assert self.cache is not None
+            entry = self.cache.get(key)
+            try:
+                if entry is None:
+                    raise ValueError("no entry")
+                events = events_from_json(entry["events"])
+                trace = trace_from_json(entry["trace"])
+                html = html_from_json(entry["html"])
+            except DAMAGED:
+                self.cache.misses += 1
+            else:
+                if self.check_trace(trace, source.path, slug):
+                    self.cache.hits += 1
+                    self.replay(source.path, events)
+                    return html
+                self.cache.misses += 1
+        tape = _Tape(self.collector, source.path) if key is not None else None
+        sink = tape or self.collector
+        scanned = self.scan(source, kind, tracks, sink)
+        ctx = self.context(source, scanned, slug, sink)
+        html = get_renderer().render_file(scanned.items, tracks, [], [], [], ctx).html
+        self.store(key, tape, ctx, {"html": html_to_json(html)})
+        return html
+
+    def read_lesson(self, path: Path, position: int, module_tracks: tuple[str, ...],
+                    course: CourseMeta) -> _LessonBuild | None:
+        """Read a lesson's front matter (or find the whole lesson in the cache)."""
+        text = self.read_text(path)
+        if text is None:
+            return None
+        # the lesson's front matter is read with its module's tracks
+        key = self.cache_key("lesson", path, module_tracks, course.slug, course.pass_mark)
+        if key is not None:
+            cached = self.cached_lesson(key, path, position, text)
+            if cached is not None:
+                return cached
+        tape = _Tape(self.collector, path) if key is not None else None
+        sink = tape or self.collector
+        front = self.split(path, text, sink)
+        meta = read_lesson_meta(front, path, sink, module_tracks, path.stem)
+        if meta.id_ok:
+            self.claim(meta.id, path, front.line_of("id"), tape)
+        lesson = _LessonBuild(_Source(path, front), meta, position, key=key, text=text)
+        if tape is not None and tape.complete:
+            lesson.front_entry = {
+                "events": tape.events, "meta": lesson_meta_to_json(meta),
+                "lines": {name: front.line_of(name) for name in FRONT_LINES}}
+        return lesson
+
+    def compile_lesson(self, lesson: _LessonBuild, course: CourseMeta) -> CompiledLesson:
+        """Scan, check and render one lesson's body (or take it from the cache)."""
+        source = lesson.source
+        cached = lesson.cached
+        if cached is not None and self.cache is not None:
+            if self.check_trace(cached.trace, source.path, course.slug):
+                self.cache.hits += 1
+                self.replay(source.path, cached.events)
+                lesson.question_tracks = cached.question_tracks
+                return cached.lesson
+            # a link leads somewhere else now: compile the body again (the front matter's
+            # findings were reported already)
+            self.cache.misses += 1
+            source.front = split_front_matter(lesson.text)
+        elif lesson.key is not None and self.cache is not None:
+            self.cache.misses += 1
+        tape = _Tape(self.collector, source.path) if lesson.key is not None else None
+        self.scan_lesson(lesson, tape)
+        compiled, ctx = self.build_lesson(lesson, course, tape or self.collector)
+        if lesson.front_entry is not None:
+            self.store(lesson.key, tape, ctx, {
+                "front": lesson.front_entry, "lesson": lesson_to_json(compiled),
+                "question_tracks": [list(tracks) for tracks in lesson.question_tracks]})
+        return compiled
 
     def read_module(self, folder: Path, lesson_paths: list[Path], position: int,
                     course: CourseMeta) -> _ModuleBuild:
@@ -461,58 +720,55 @@ class _CourseBuild:
                 self.claim(meta.id, module_file, front.line_of("id"))
             module = _ModuleBuild(_Source(module_file, front), folder, meta, position)
         for index, lesson_path in enumerate(lesson_paths, start=1):
-            lesson_front = self.read(lesson_path)
-            if lesson_front is None:
-                continue
-            lesson_meta = read_lesson_meta(lesson_front, lesson_path, self.collector,
-                                           module.meta.tracks, lesson_path.stem)
-            if lesson_meta.id_ok:
-                self.claim(lesson_meta.id, lesson_path, lesson_front.line_of("id"))
-            module.lessons.append(_LessonBuild(_Source(lesson_path, lesson_front), lesson_meta,
-                                               index))
+            lesson = self.read_lesson(lesson_path, index, module.meta.tracks, course)
+            if lesson is not None:
+                module.lessons.append(lesson)
         return module
 
-    def scan(self, source: _Source, kind: str, tracks: tuple[str, ...]) -> Scanned:
+    def scan(self, source: _Source, kind: str, tracks: tuple[str, ...],
+             sink: Collector) -> Scanned:
         return scan_body(source.front.body, source.front.body_start, path=source.path,
-                         collector=self.collector, file_kind=kind, tracks=tracks)
+                         collector=sink, file_kind=kind, tracks=tracks)
 
-    def scan_lesson(self, lesson: _LessonBuild) -> None:
+    def scan_lesson(self, lesson: _LessonBuild, tape: _Tape | None) -> None:
         source = lesson.source
-        scanned = self.scan(source, "lesson", lesson.meta.tracks)
+        sink = tape or self.collector
+        scanned = self.scan(source, "lesson", lesson.meta.tracks, sink)
         source.scanned = scanned
         for raw in scanned.questions:
             if raw.kind != "question":
                 continue
             if raw.id:
-                self.check_block_id(raw, source.path)
+                self.check_block_id(raw, source.path, tape)
             lesson.drafts.append(parse_question(raw, lesson.meta.tracks, path=source.path,
-                                                collector=self.collector))
+                                                collector=sink))
+        lesson.question_tracks = [draft.tracks for draft in lesson.drafts]
         for raw in scanned.reflections:
             if raw.id:
-                self.check_block_id(raw, source.path)
+                self.check_block_id(raw, source.path, tape)
             options, lines, content = read_block_options(
-                raw, REFLECTION_OPTIONS, path=source.path, collector=self.collector, code="E024")
+                raw, REFLECTION_OPTIONS, path=source.path, collector=sink, code="E024")
             enclosing = lesson.meta.tracks if raw.tracks is None else tuple(
                 t for t in lesson.meta.tracks if t in raw.tracks)
             tracks = enclosing
             if "tracks" in options:
                 tracks = read_option_tracks(options["tracks"], lines.get("tracks", raw.line),
-                                            enclosing, path=source.path,
-                                            collector=self.collector,
+                                            enclosing, path=source.path, collector=sink,
                                             what=f"reflection '{raw.id}'")
             prompt = "\n".join(text for _, text in content).strip("\n")
             if not prompt.strip():
-                self.collector.add(source.path, raw.line, "E055",
-                                   f"reflection '{raw.id}' has no prompt; write the question "
-                                   "learners should reflect on inside the block")
+                sink.add(source.path, raw.line, "E055",
+                         f"reflection '{raw.id}' has no prompt; write the question learners "
+                         "should reflect on inside the block")
             lesson.reflections.append((raw, tracks, prompt))
 
-    def check_block_id(self, raw: RawBlock, path: Path) -> None:
+    def check_block_id(self, raw: RawBlock, path: Path, tape: _Tape | None) -> None:
         if RE_ID.match(raw.id):
-            self.claim(raw.id, path, raw.line)
+            self.claim(raw.id, path, raw.line, tape)
         else:
-            self.collector.add(path, raw.line, "E030",
-                               f"the {raw.kind} id '{raw.id}' is not allowed; an id is {ID_RULE}")
+            (tape or self.collector).add(
+                path, raw.line, "E030",
+                f"the {raw.kind} id '{raw.id}' is not allowed; an id is {ID_RULE}")
 
     def check_structure(self, course: CourseMeta) -> None:
         """Checks that need the whole course: tracks, outcomes, quiz settings, retired ids."""
@@ -556,7 +812,7 @@ class _CourseBuild:
             for lesson in module.lessons:
                 if track in lesson.meta.tracks and any(
                         o == outcome_id for o, _ in lesson.meta.outcomes) and any(
-                        track in d.tracks for d in lesson.drafts):
+                        track in tracks for tracks in lesson.question_tracks):
                     return True
         return False
 
@@ -566,7 +822,8 @@ class _CourseBuild:
         for key, value in (("pass_mark", meta.pass_mark), ("attempts", meta.attempts)):
             if value is None:
                 continue
-            missing = [t for t in meta.tracks if not any(t in d.tracks for d in lesson.drafts)]
+            missing = [t for t in meta.tracks
+                       if not any(t in tracks for tracks in lesson.question_tracks)]
             if missing:
                 self.collector.add(
                     lesson.source.path, front.line_of(key), "E041",
@@ -594,10 +851,11 @@ class _CourseBuild:
 
     # -- building ------------------------------------------------------------------------
 
-    def context(self, source: _Source, scanned: Scanned, slug: str) -> LinkContext:
+    def context(self, source: _Source, scanned: Scanned, slug: str,
+                sink: Collector) -> LinkContext:
         return LinkContext(source.path, self.course_dir, slug, self.asset_url, self.lesson_url,
                            self.lesson_files, self.assets, scanned.url_lines,
-                           scanned.first_line, self.collector)
+                           scanned.first_line, sink)
 
     def build(self, course: CourseMeta, overview: TrackMap[str]) -> CompiledCourse:
         modules: list[CompiledModule] = []
@@ -613,7 +871,7 @@ class _CourseBuild:
             tracks=course.tracks, cpd_hours=course.cpd_hours, outcomes=course.outcomes,
             pass_mark=course.pass_mark, partner=course.partner, certificate=course.certificate,
             retired=course.retired, status=course.status, overview_html=overview,
-            modules=tuple(modules), revision=self.hash_revision(), content_hash="",
+            modules=tuple(modules), revision=self.revision, content_hash="",
             assets=tuple(sorted(self.assets.values(), key=lambda a: a.path)),
             source_dir=self.course_dir)
         self.check_ids(course, compiled.ids())
@@ -632,7 +890,8 @@ class _CourseBuild:
         self.compiled = replace(compiled, content_hash=content_hash)
         return self.compiled
 
-    def build_lesson(self, lesson: _LessonBuild, course: CourseMeta) -> CompiledLesson:
+    def build_lesson(self, lesson: _LessonBuild, course: CourseMeta,
+                     sink: Collector) -> tuple[CompiledLesson, LinkContext]:
         source = lesson.source
         scanned = source.scanned
         assert scanned is not None
@@ -646,7 +905,7 @@ class _CourseBuild:
             private.extend(draft.hints)
             private.append(draft.explanation)
         public.extend(prompt for _, _, prompt in lesson.reflections)
-        ctx = self.context(source, scanned, course.slug)
+        ctx = self.context(source, scanned, course.slug, sink)
         reflection_ids = [raw.id for raw, _, _ in lesson.reflections]
         rendered = get_renderer().render_file(scanned.items, meta.tracks, reflection_ids,
                                               public, private, ctx)
@@ -689,22 +948,27 @@ class _CourseBuild:
             outcomes=tuple(o for o, _ in meta.outcomes), pass_mark=pass_mark,
             attempts=meta.attempts, required=meta.required, shuffle=meta.shuffle,
             html=rendered.html, questions=tuple(questions), reflections=reflections,
-            content_hash=content_hash)
+            content_hash=content_hash), ctx
 
     def summary(self) -> CourseSummary:
         course = self.compiled
         tracks = self.meta.tracks if self.meta else ()
         lessons = [lesson.meta for module in self.modules for lesson in module.lessons]
-        drafts = [d for module in self.modules for lesson in module.lessons
-                  for d in lesson.drafts]
+        questions = [tracks for module in self.modules for lesson in module.lessons
+                     for tracks in lesson.question_tracks]
         return CourseSummary(
             id=self.meta.id if self.meta else self.course_dir.name,
             path=self.collector.register(self.course_dir),
             modules=len(course.modules) if course else len(self.modules),
             lessons=TrackMap((t, sum(t in m.tracks for m in lessons)) for t in tracks),
-            questions=TrackMap((t, sum(t in d.tracks for d in drafts)) for t in tracks),
+            questions=TrackMap((t, sum(t in q for q in questions)) for t in tracks),
             errors=self.collector.count("error"),
             warnings=self.collector.count("warning"))
+
+
+def _asset_fields(asset: Asset | None) -> tuple[str, str, str] | None:
+    """An asset as the cache stores it (where it lies on disk follows from its path)."""
+    return None if asset is None else (asset.path, asset.media_type, asset.sha256)
 
 
 def _choice_key(draft: QuestionDraft, index: int, text: str) -> str:

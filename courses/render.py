@@ -145,6 +145,16 @@ _MEDIA_TYPES = {".svg": "image/svg+xml", ".webp": "image/webp", ".png": "image/p
 _RE_SVG_ACTIVE = re.compile(rb"<script|<foreignobject|javascript:|\bon[a-z]+\s*=", re.I)
 
 
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """What a relative link or image in a file resolves to: its published address (None:
+    dropped), the problem to report about it, and the asset it shows."""
+
+    url: str | None
+    problem: tuple[str, str] | None = None  # (code, message)
+    asset: Asset | None = None
+
+
 @dataclass(slots=True)
 class LinkContext:
     """Where a file sits, so its relative links and images can be checked and rewritten."""
@@ -161,6 +171,9 @@ class LinkContext:
     collector: Collector
     reported: set[tuple[str, int, str]] = field(default_factory=set)
     used_assets: set[str] = field(default_factory=set)  # asset paths this file shows
+    #: every (tag, url, attribute value, resolution), in order: all the file's HTML depends
+    #: on besides its own text, so a cached copy is still right if each resolves the same
+    trace: list[tuple[str, str, str, Resolution]] = field(default_factory=list)
 
     def report(self, code: str, url: str, message: str) -> None:
         line = self.url_lines.get(url, self.default_line)
@@ -168,6 +181,16 @@ class LinkContext:
         if key not in self.reported:
             self.reported.add(key)
             self.collector.add(self.path, line, code, message)
+
+    def resolve(self, tag: str, url: str, original: str) -> str | None:
+        """Check and rewrite one relative link or image, reporting any problem."""
+        resolution = resolve_link(self, tag, url, original)
+        self.trace.append((tag, url, original, resolution))
+        if resolution.problem is not None:
+            self.report(resolution.problem[0], original, resolution.problem[1])
+        if resolution.asset is not None:
+            self.used_assets.add(resolution.asset.path)
+        return resolution.url
 
 
 @dataclass(slots=True)
@@ -327,7 +350,7 @@ class Renderer:
         if ctx is None:
             # browsers read a leading backslash as '/', so '\\host' would leave the site
             return None if "\\" in url else url
-        return _resolve(ctx, tag, url, value)
+        return ctx.resolve(tag, url, value)
 
 
 _RE_FOOTNOTE_ITEM = re.compile(r'(?=<li id="fn:)')
@@ -351,50 +374,50 @@ def _short(url: str) -> str:
     return url if len(url) <= 60 else url[:57] + "..."
 
 
-def _resolve(ctx: LinkContext, tag: str, url: str, original: str) -> str | None:
-    """Check a relative link or image and rewrite it to its published address."""
+def resolve_link(ctx: LinkContext, tag: str, url: str, original: str) -> Resolution:
+    """Check a relative link or image and find its published address.
+
+    Depends only on where the file sits, the course's lesson files and the files on disk;
+    reports nothing itself (``LinkContext.resolve`` does). Assets are remembered in
+    ``ctx.assets`` so each file is read and hashed once per course."""
     before_fragment, has_fragment, fragment = url.partition("#")
     path_part = before_fragment.split("?", 1)[0]
     if not path_part:
-        return url
+        return Resolution(url)
     what = "image" if tag == "img" else "link"
     decoded = unquote(path_part)
     if decoded.startswith(("/", "\\")) or "\\" in decoded or "\x00" in decoded:
-        ctx.report("E061", original,
-                   f"the {what} '{_short(original)}' is not a relative path inside the course "
-                   "folder; write it relative to this file, with '/' between folders, such as "
-                   "'images/chart.png'")
-        return None
+        return Resolution(None, (
+            "E061", f"the {what} '{_short(original)}' is not a relative path inside the course "
+            "folder; write it relative to this file, with '/' between folders, such as "
+            "'images/chart.png'"))
     target = os.path.normpath(os.path.join(os.path.dirname(ctx.path), decoded))
     relative = os.path.relpath(target, ctx.course_dir)
     if relative == os.pardir or relative.startswith(os.pardir + os.sep):
-        ctx.report("E061", original,
-                   f"the {what} '{_short(original)}' points outside the course folder; copy the "
-                   "file into the course folder and link to it there")
-        return None
+        return Resolution(None, (
+            "E061", f"the {what} '{_short(original)}' points outside the course folder; copy "
+            "the file into the course folder and link to it there"))
     if not os.path.isfile(target):
         kind = "a folder" if os.path.isdir(target) else "a file that does not exist"
-        ctx.report("E060", original,
-                   f"the {what} '{_short(original)}' points to {kind}; check the spelling and "
-                   "the folder (paths are relative to this file and case-sensitive)")
-        return None
+        return Resolution(None, (
+            "E060", f"the {what} '{_short(original)}' points to {kind}; check the spelling and "
+            "the folder (paths are relative to this file and case-sensitive)"))
     real_course = os.path.realpath(ctx.course_dir)
     real_target = os.path.realpath(target)
     if os.path.commonpath([real_course, real_target]) != real_course:
-        ctx.report("E061", original,
-                   f"the {what} '{_short(original)}' is a link to a file outside the course "
-                   "folder; copy the file into the course folder instead")
-        return None
+        return Resolution(None, (
+            "E061", f"the {what} '{_short(original)}' is a link to a file outside the course "
+            "folder; copy the file into the course folder instead"))
     relative = relative.replace(os.sep, "/")
     suffix = "#" + fragment if has_fragment and tag == "a" else ""
     if relative.endswith(".md"):
         lesson = ctx.lesson_files.get(os.path.normcase(target))
         if lesson is None:
-            ctx.report("E063", original,
-                       f"the link '{_short(original)}' points to a Markdown file that is not a "
-                       "lesson; link to a lesson file, or to a web page")
-            return None
-        return ctx.lesson_url.format(slug=ctx.slug, module=lesson[0], lesson=lesson[1]) + suffix
+            return Resolution(None, (
+                "E063", f"the link '{_short(original)}' points to a Markdown file that is not "
+                "a lesson; link to a lesson file, or to a web page"))
+        return Resolution(
+            ctx.lesson_url.format(slug=ctx.slug, module=lesson[0], lesson=lesson[1]) + suffix)
     asset = ctx.assets.get(relative)
     if asset is None:
         data = Path(target).read_bytes()
@@ -402,14 +425,14 @@ def _resolve(ctx: LinkContext, tag: str, url: str, original: str) -> str | None:
         media_type = _MEDIA_TYPES.get(extension) or mimetypes.guess_type(relative)[0] \
             or "application/octet-stream"
         if media_type == "image/svg+xml" and _RE_SVG_ACTIVE.search(data):
-            ctx.report("E064", original,
-                       f"the SVG image '{_short(original)}' contains scripts or event handlers; "
-                       "export it again as a plain picture (or as PNG)")
-            return None
+            return Resolution(None, (
+                "E064", f"the SVG image '{_short(original)}' contains scripts or event "
+                "handlers; export it again as a plain picture (or as PNG)"))
         asset = Asset(relative, media_type, hashlib.sha256(data).hexdigest(), Path(target))
         ctx.assets[relative] = asset
-    ctx.used_assets.add(relative)
-    return ctx.asset_url.format(slug=ctx.slug, path=quote(relative), sha256=asset.sha256) + suffix
+    return Resolution(
+        ctx.asset_url.format(slug=ctx.slug, path=quote(relative), sha256=asset.sha256) + suffix,
+        None, asset)
 
 
 # -- sentinels -----------------------------------------------------------------------------

@@ -14,13 +14,15 @@ def _plural(count: int, word: str) -> str:
 
 def summary_line(result: CompileResult) -> str:
     """One line: how many courses were checked and how many errors and warnings there are."""
-    checked = _plural(len(result.summaries), "course")
+    checked = f"{_plural(len(result.summaries), 'course')} checked"
+    if result.unchanged:
+        checked += f", {len(result.unchanged)} unchanged since last published"
     errors, warnings = len(result.errors), len(result.warnings)
     if result.exit_code == 2:
         return f"could not read the content folder: {_plural(errors, 'error')}"
     if not errors and not warnings:
-        return f"{checked} checked: no problems found"
-    return (f"{checked} checked: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+        return f"{checked}: no problems found"
+    return (f"{checked}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
             f" ({len(result.courses)} compiled)")
 
 
@@ -36,6 +38,7 @@ def json_report(result: CompileResult) -> dict[str, Any]:
     return {
         "findings": [finding.to_dict() for finding in result.findings],
         "courses": [summary.to_dict() for summary in result.summaries],
+        "unchanged": list(result.unchanged),
         "exit_code": result.exit_code,
     }
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import defer
 
 from courses import CompiledCourse
 from lms.accounts.models import Organisation
@@ -141,6 +142,17 @@ def _apply(row, values: dict[str, Any]) -> bool:
     return changed
 
 
+#: Columns that a row's `content_hash` covers. A row whose hash is unchanged keeps them as they
+#: are, so they are not even loaded: a rebuild after a typo fix reads ids and hashes, not every
+#: lesson's HTML.
+HASHED_COLUMNS = {
+    Module: ("title", "tracks", "intro_html"),
+    Lesson: ("title", "tracks", "estimated_minutes", "outcomes", "pass_mark", "attempts", "required",
+             "shuffle", "html"),
+    Question: ("tracks", "spec"),
+}
+
+
 class _Upserter:
     """Creates or updates content rows by stable id, counting what it did."""
 
@@ -152,8 +164,9 @@ class _Upserter:
 
     def existing(self, model) -> dict[str, Any]:
         if model not in self.rows:
+            hashed = [defer(getattr(model, name)) for name in HASHED_COLUMNS.get(model, ())]
             self.rows[model] = {row.key: row for row in db.session.scalars(
-                select(model).where(model.course_id == self.course_id))}
+                select(model).where(model.course_id == self.course_id).options(*hashed))}
             self.seen[model] = set()
         return self.rows[model]
 
@@ -162,6 +175,9 @@ class _Upserter:
         self.seen[model].add(key)
         values = {**values, "retired": False}
         row = rows.get(key)
+        hashed = HASHED_COLUMNS.get(model, ())
+        if hashed and row is not None and row.content_hash == values["content_hash"]:
+            values = {name: value for name, value in values.items() if name not in hashed}
         if row is None:
             row = model(course_id=self.course_id, key=key, **values)
             db.session.add(row)
