@@ -126,13 +126,20 @@ class LMSClient(FlaskClient):
         return self.post(url, data=data, **kwargs)
 
 
+@pytest.fixture(scope="session")
+def _content_cache(tmp_path_factory) -> str:
+    """Compiled lessons cached for the whole session, outside the working tree."""
+    return str(tmp_path_factory.mktemp("content-cache"))
+
+
 @pytest.fixture
-def app(_schema):
+def app(_schema, _content_cache):
     from config import TestingConfig
     from lms.accounts.services import sync_organisations
 
     class Config(TestingConfig):
         SQLALCHEMY_DATABASE_URI = _schema
+        CONTENT_CACHE_DIR = _content_cache
 
     app = create_app(Config)
     app.test_client_class = LMSClient

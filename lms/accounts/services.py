@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -115,8 +116,10 @@ class LoginOutcome:
     error: str | None = None
 
 
-# Checked against when the email is unknown, so both answers take the same time.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when the email is unknown, so both answers take the same time."""
+    return hash_password("not-a-real-password")
 
 
 def attempt_login(email: str, password: str, address: str, now: datetime) -> LoginOutcome:
@@ -142,7 +145,7 @@ def attempt_login(email: str, password: str, address: str, now: datetime) -> Log
         )
     user = find_user_by_email(email)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
     elif check_password_hash(user.password_hash, password):
         ratelimit.clear_events(account_key)
         return LoginOutcome(user)

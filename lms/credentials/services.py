@@ -12,7 +12,8 @@ from flask import current_app
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import func, select
 
-from certificates import CertificateData, new_code, render_pdf
+import certificates
+from certificates import CertificateData, new_code
 from lms.accounts.models import Organisation, User
 from lms.catalog.models import Course
 from lms.catalog.tracks import track_label
@@ -98,7 +99,7 @@ def _new_certificate(enrolment: Enrolment, user: User, now: datetime, generation
                      issued_by: User | None) -> Certificate | None:
     code = new_code()
     snapshot = _snapshot(enrolment, user, code, now)
-    pdf = render_pdf(certificate_data(snapshot))
+    pdf = certificates.render_pdf(certificate_data(snapshot))
     months = enrolment.course.certificate_valid_months
     insert_or_ignore(Certificate, {
         "code": code, "user_id": user.id, "course_id": enrolment.course_id, "enrolment_id": enrolment.id,

@@ -47,6 +47,7 @@ def live_server(tmp_path_factory):
 
     class Config(TestingConfig):
         SQLALCHEMY_DATABASE_URI = url
+        CONTENT_CACHE_DIR = str(tmp_path_factory.mktemp("content-cache"))
 
     app = create_app(Config)
     with app.app_context():
