@@ -46,7 +46,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -58,12 +57,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import sqlalchemy as sa  # noqa: E402
+from benchdb import SECRET_KEY, create_postgres_database, drop_postgres_database, make_app  # noqa: E402
 from flask import Flask  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from werkzeug.security import generate_password_hash  # noqa: E402
 
-from config import DevelopmentConfig  # noqa: E402
-from lms import create_app  # noqa: E402
 from lms.accounts.models import User  # noqa: E402
 from lms.accounts.organisations import ORGANISATIONS  # noqa: E402
 from lms.accounts.services import sync_organisations  # noqa: E402
@@ -77,7 +75,6 @@ LUA_SCRIPT = BENCH_DIR / "cookies.lua"
 VENV_BIN = Path(sys.executable).parent
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
-SECRET_KEY = secrets.token_urlsafe(48)
 PASSWORD = "bench password 1234"  # noqa: S105 - the benchmark learners' throwaway password
 BENCH_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105 - a method name, as in config.TestingConfig
 USER_AGENT = "lms-bench/1"  # the same for the test client and wrk, so Flask-Login's session check passes
@@ -108,37 +105,6 @@ def say(*args) -> None:
 
 def postgres_admin_url(args) -> str:
     return args.postgres_url or os.environ.get("LMS_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-
-
-def create_postgres_database(admin: str) -> str | None:
-    """A new empty database next to `admin`; None (with a message) when PostgreSQL does not answer."""
-    admin_url = sa.make_url(admin)
-    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
-    name = f"lms_bench_{uuid.uuid4().hex[:10]}"
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as error:
-        say(f"PostgreSQL skipped: it does not answer at {admin_url.render_as_string()}: "
-            f"{str(error).splitlines()[0]}")
-        return None
-    finally:
-        engine.dispose()
-    return admin_url.set(database=name).render_as_string(hide_password=False)
-
-
-def drop_postgres_database(admin: str, url: str) -> None:
-    engine = sa.create_engine(sa.make_url(admin), isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{sa.make_url(url).database}" WITH (FORCE)'))
-    finally:
-        engine.dispose()
-
-
-def make_app(url: str) -> Flask:
-    config = type("BenchConfig", (DevelopmentConfig,), {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY})
-    return create_app(config)
 
 
 # --- seeding ---------------------------------------------------------------------------------
@@ -669,7 +635,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         results["sqlite"] = bench_database(args, "sqlite", f"sqlite:///{tmp / 'bench.sqlite3'}", tmp)
         if not args.no_postgres:
-            postgres_url = create_postgres_database(admin)
+            postgres_url = create_postgres_database(admin, "lms_bench", say)
             if postgres_url:
                 results["postgresql"] = bench_database(args, "postgresql", postgres_url, tmp)
     finally:

@@ -35,7 +35,6 @@ import sys
 import tempfile
 import time
 import tracemalloc
-import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -44,11 +43,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import sqlalchemy as sa  # noqa: E402
+from benchdb import create_postgres_database, drop_postgres_database, make_app  # noqa: E402
 from flask import Flask  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
-from config import DevelopmentConfig  # noqa: E402
-from lms import create_app  # noqa: E402
 from lms.accounts.models import User  # noqa: E402
 from lms.accounts.organisations import ORGANISATIONS  # noqa: E402
 from lms.accounts.services import hash_password, sync_organisations  # noqa: E402
@@ -73,37 +71,6 @@ def say(text: str) -> None:
 
 
 # --- databases -------------------------------------------------------------------------------
-
-
-def create_postgres_database(admin: str) -> str | None:
-    admin_url = sa.make_url(admin)
-    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 5})
-    name = f"lms_bench_reports_{uuid.uuid4().hex[:10]}"
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    except sa.exc.OperationalError as error:
-        say(f"PostgreSQL skipped: it does not answer at {admin_url.render_as_string()}: "
-            f"{str(error).splitlines()[0]}")
-        return None
-    finally:
-        engine.dispose()
-    return admin_url.set(database=name).render_as_string(hide_password=False)
-
-
-def drop_postgres_database(admin: str, url: str) -> None:
-    engine = sa.create_engine(sa.make_url(admin), isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{sa.make_url(url).database}" WITH (FORCE)'))
-    finally:
-        engine.dispose()
-
-
-def make_app(url: str) -> Flask:
-    config = type("BenchConfig", (DevelopmentConfig,), {"SQLALCHEMY_DATABASE_URI": url,
-                                                        "SECRET_KEY": "bench-secret-" + "x" * 40})
-    return create_app(config)
 
 
 # --- seeding ---------------------------------------------------------------------------------
@@ -348,7 +315,7 @@ def run(kind: str, size: int, runs: int, admin_url: str) -> None:
         if kind == "sqlite":
             url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
         else:
-            url = create_postgres_database(admin_url)
+            url = create_postgres_database(admin_url, "lms_bench_reports", say)
             if url is None:
                 return
         try:
