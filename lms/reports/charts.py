@@ -8,6 +8,7 @@ Every piece is built with `Markup(...).format(...)`, which escapes labels.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -84,6 +85,8 @@ def column_chart(chart_id: str, title: str, description: str, categories: Sequen
     plot_width = WIDTH - left - 10
     base = top + plot_height
     top_value = _nice_max(max((v for s in series for v in s.values), default=0))
+    if top_value < 40 and top_value % 4:
+        top_value = math.ceil(top_value / 4) * 4  # counts: the four grid lines fall on whole numbers
     body = _legend(series, 16)
     for tick in range(5):
         y = base - plot_height * tick / 4
