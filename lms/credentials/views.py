@@ -35,7 +35,7 @@ bp = Blueprint("credentials", __name__)
 def certificate_helpers() -> dict:
     """Lets learners' pages show certificates without the learning domain knowing about them."""
     return {"my_certificates": lambda: queries.certificates_of(current_user) if current_user.is_authenticated else {},
-            "now": utcnow}
+            "utcnow": utcnow}
 
 
 # --- public verification --------------------------------------------------------------------------
