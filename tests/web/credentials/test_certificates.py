@@ -75,7 +75,7 @@ def test_two_racing_completions_issue_exactly_one_certificate(app, tiny_course, 
     db.session.add(enrolment)
     db.session.commit()
     enrolment_id = enrolment.id
-    barrier = threading.Barrier(3)
+    barrier = threading.Barrier(3, timeout=60)  # never wait forever if one thread fails early
     errors = []
 
     def complete():
@@ -92,11 +92,12 @@ def test_two_racing_completions_issue_exactly_one_certificate(app, tiny_course, 
                 db.session.remove()
                 db.engine.dispose()
 
-    threads = [threading.Thread(target=complete) for _ in range(3)]
+    threads = [threading.Thread(target=complete, daemon=True) for _ in range(3)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a racing thread did not finish"
     assert errors == []
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Certificate)) == 1

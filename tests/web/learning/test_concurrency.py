@@ -22,7 +22,7 @@ def test_the_same_attempt_posted_concurrently_is_recorded_once(app, client, tiny
         tab.post_form("/login", {"email": user.email, "password": "correct horse battery"})
         tabs.append((tab, tab.csrf_token()))
     db.session.commit()
-    barrier = threading.Barrier(POSTS)
+    barrier = threading.Barrier(POSTS, timeout=60)  # never wait forever if one request fails early
     responses = [None] * POSTS
 
     def post(i):
@@ -32,11 +32,12 @@ def test_the_same_attempt_posted_concurrently_is_recorded_once(app, client, tiny
         barrier.wait()
         responses[i] = tab.post(CHECK + "quiz", data=data)
 
-    threads = [threading.Thread(target=post, args=(i,)) for i in range(POSTS)]
+    threads = [threading.Thread(target=post, args=(i,), daemon=True) for i in range(POSTS)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a racing request did not finish"
 
     assert [r.status_code for r in responses] == [302] * POSTS, [r.get_data(as_text=True)[:300] for r in responses]
     assert len({r.headers["Location"] for r in responses}) == 1
