@@ -151,6 +151,10 @@ def submit_attempt(enrolment: Enrolment, lesson: Lesson, answers: dict[str, Any]
         return existing
     draft = find_draft(enrolment, lesson)
     if draft is None or not secrets.compare_digest(draft.token, attempt_token):
+        # A twin request may have recorded this very attempt (and used up the draft) meanwhile.
+        existing = _attempt_by_token(enrolment, attempt_token)
+        if existing is not None:
+            return existing
         raise LearningError("This knowledge check was restarted somewhere else. Your answers are below: "
                             "check them and submit again.")
     if lesson.attempts is not None and attempts_used(enrolment, lesson) >= lesson.attempts:
