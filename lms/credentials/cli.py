@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -14,7 +12,7 @@ from lms.catalog.queries import find_course
 from lms.clock import utcnow
 from lms.credentials import queries, services
 from lms.credentials.exports import register_rows, zip_certificates
-from lms.exports import safe_cell
+from lms.exports import csv_lines
 from lms.extensions import db
 
 certificates_cli = AppGroup("certificates", help="Issue and export certificates in batches.")
@@ -58,11 +56,7 @@ def export_command(course_key, since: datetime | None, until: datetime | None, o
     certificates = queries.course_certificates(course, since, end)
     out_dir.mkdir(parents=True, exist_ok=True)
     zip_path, csv_path = out_dir / f"{course.slug}-certificates.zip", out_dir / f"{course.slug}-certificates.csv"
-    with click.progressbar(length=len(certificates), label="Rendering", show_pos=True) as bar:
+    with click.progressbar(length=len(certificates), label="Writing PDFs", show_pos=True) as bar:
         zip_path.write_bytes(zip_certificates(certificates, progress=lambda: bar.update(1)))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in register_rows(course, since, end):
-        writer.writerow([safe_cell(cell) for cell in row])
-    csv_path.write_text(buffer.getvalue(), encoding="utf-8-sig")
+    csv_path.write_text("".join(csv_lines(register_rows(course, since, end))), encoding="utf-8")
     click.echo(f"{len(certificates)} certificates: {zip_path} and {csv_path}")
