@@ -69,6 +69,8 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     # Cheap scrypt parameters: tests create hundreds of accounts.
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105
+    # Jobs run right after the commit that enqueued them, in the test's process.
+    JOBS_IMMEDIATE = True
 
 
 class ProductionConfig(Config):

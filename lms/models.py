@@ -1,6 +1,7 @@
 """Imports every domain's models, so the metadata (and Alembic) sees every table."""
 
 from lms.accounts.models import Organisation, User  # noqa: F401
+from lms.audit.models import AuditEntry  # noqa: F401
 from lms.catalog.models import (  # noqa: F401
     Course,
     CourseAsset,
@@ -19,4 +20,5 @@ from lms.learning.models import (  # noqa: F401
     QuizDraft,
     ReflectionNote,
 )
+from lms.jobs.models import Job  # noqa: F401
 from lms.ratelimit import RateEvent  # noqa: F401

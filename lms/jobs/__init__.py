@@ -1,0 +1,11 @@
+"""Background jobs: an outbox table drained by workers (Huey), so a job never undoes or loses work.
+
+Use: inside the transaction that makes a change, `enqueue("certificates.issue", key=f"issue:{id}",
+enrolment_id=id)`; after that transaction commits the job runs (at once in tests, by a worker
+otherwise). Handlers are registered with `@task("name")`, take the payload as keyword arguments,
+run in their own transaction, must be idempotent, and raise to be retried with back-off.
+"""
+
+from lms.jobs.outbox import enqueue, run_job, run_pending, task, tasks
+
+__all__ = ["enqueue", "run_job", "run_pending", "task", "tasks"]
