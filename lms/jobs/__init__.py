@@ -6,6 +6,17 @@ otherwise). Handlers are registered with `@task("name")`, take the payload as ke
 run in their own transaction, must be idempotent, and raise to be retried with back-off.
 """
 
-from lms.jobs.outbox import enqueue, run_job, run_pending, task, tasks
+from lms.jobs.outbox import (
+    current_job_id,
+    enqueue,
+    nightly,
+    nightly_tasks,
+    report_progress,
+    run_job,
+    run_pending,
+    task,
+    tasks,
+)
 
-__all__ = ["enqueue", "run_job", "run_pending", "task", "tasks"]
+__all__ = ["current_job_id", "enqueue", "nightly", "nightly_tasks", "report_progress", "run_job",
+           "run_pending", "task", "tasks"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import traceback
 from collections.abc import Callable
@@ -20,6 +21,8 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 _registry: dict[str, Callable[..., object]] = {}
+_nightly: list[str] = []
+_current_job: contextvars.ContextVar[int | None] = contextvars.ContextVar("current_job", default=None)
 
 
 def task(name: str):
@@ -32,8 +35,36 @@ def task(name: str):
     return register
 
 
+def nightly(name: str):
+    """Register `fn` as a task that the scheduler enqueues once a night (key: name and London date)."""
+
+    def register(fn):
+        _nightly.append(name)
+        return task(name)(fn)
+
+    return register
+
+
+def nightly_tasks() -> list[str]:
+    return list(_nightly)
+
+
 def tasks() -> dict[str, Callable[..., object]]:
     return dict(_registry)
+
+
+def report_progress(done: int, total: int | None = None) -> None:
+    """From inside a handler: record how far batch work has got, visible at once to the page that shows it."""
+    job_id = _current_job.get()
+    if job_id is None:
+        return
+    with db.engine.begin() as conn:  # its own transaction: the handler's work commits at the end
+        values = {"progress_done": done} if total is None else {"progress_done": done, "progress_total": total}
+        conn.execute(Job.__table__.update().where(Job.id == job_id).values(**values))
+
+
+def current_job_id() -> int | None:
+    return _current_job.get()
 
 
 def enqueue(task_name: str, key: str, now: datetime | None = None, **payload) -> None:
@@ -55,6 +86,7 @@ def run_job(job_id: int) -> str:
     if job is None or job.status != PENDING:
         return job.status if job else "missing"
     handler = _registry.get(job.task)
+    token = _current_job.set(job_id)
     try:
         if handler is None:
             raise LookupError(f"no handler registered for job {job.task!r}")
@@ -72,6 +104,8 @@ def run_job(job_id: int) -> str:
         db.session.commit()
         log.warning("job %s (%s) failed, attempt %s: %s", job.id, job.task, job.attempts, job.last_error)
         return job.status
+    finally:
+        _current_job.reset(token)
     job.status, job.finished_at = DONE, utcnow()
     job.attempts += 1
     db.session.commit()
