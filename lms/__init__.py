@@ -52,6 +52,7 @@ def _load_config(app: Flask, config: type | Mapping | None) -> None:
 def _register_blueprints(app: Flask) -> None:
     from lms import errors, frontend, pages
     from lms.accounts.views import bp as accounts_bp
+    from lms.admin.views import bp as admin_bp
     from lms.catalog.views import bp as catalog_bp
     from lms.credentials.views import bp as credentials_bp
     from lms.learning.views import bp as learning_bp
@@ -65,6 +66,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(credentials_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(admin_bp)
 
 
 def _register_cli(app: Flask) -> None:

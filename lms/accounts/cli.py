@@ -8,11 +8,31 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from lms import audit
 from lms.accounts import roles, services
 from lms.accounts.models import User
 from lms.extensions import db
 
 users_cli = AppGroup("users", help="Create people and change their roles.")
+
+
+def as_option(command):
+    """`--as EMAIL`: the person responsible for a change made at the command line, named in the audit trail.
+
+    Without it the entry has no actor (via "cli"): only people with a shell on the server run these.
+    """
+    return click.option("--as", "acting_as", metavar="EMAIL", default=None,
+                        help="Your account's email, recorded as who made the change in the audit trail.")(command)
+
+
+def cli_actor_id(acting_as: str | None) -> int | None:
+    """The id of the account `--as` names; a ClickException when there is none."""
+    if not acting_as:
+        return None
+    user = services.find_user_by_email(acting_as)
+    if user is None:
+        raise click.ClickException(f"--as: no account with the email {acting_as}.")
+    return user.id
 orgs_cli = AppGroup("orgs", help="The list of partner organisations.")
 demo_cli = AppGroup("demo", help="Demo data for trying the service.")
 
@@ -39,22 +59,30 @@ def create_user_command(email, full_name, role, organisation_id, password):
 @users_cli.command("set-role")
 @click.argument("email")
 @click.argument("role", type=click.Choice(list(roles.ROLES)))
-def set_role_command(email, role):
-    """Change a person's role (logs them out everywhere)."""
+@as_option
+def set_role_command(email, role, acting_as):
+    """Change a person's role (logs them out everywhere); recorded in the audit trail."""
+    actor_id = cli_actor_id(acting_as)
     user = services.find_user_by_email(email)
     if user is None:
         raise click.ClickException(f"No account with the email {email}.")
-    services.set_role(user, role)
+    if not services.set_role(user, role, actor_id=actor_id, via="cli"):
+        click.echo(f"{user.email} is already {role}; nothing changed.")
+        return
     db.session.commit()
     click.echo(f"{user.email} is now {role}.")
 
 
 @orgs_cli.command("sync")
-def sync_orgs_command():
-    """Write the seeded North West London organisation list into the database."""
-    added, updated = services.sync_organisations()
+@as_option
+def sync_orgs_command(acting_as):
+    """Add the seeded North West London organisations the database does not have yet.
+
+    Organisations already there are left as admins have set them on the admin screens.
+    """
+    added, kept = services.sync_organisations(actor_id=cli_actor_id(acting_as), via="cli")
     db.session.commit()
-    click.echo(f"Organisations: {added} added, {updated} updated.")
+    click.echo(f"Organisations: {added} added, {kept} kept as they are.")
 
 
 DEMO_ACCOUNTS = (
@@ -72,12 +100,33 @@ def demo_accounts_command():
     if db.session.scalar(select(func.count()).select_from(User)):
         click.echo("Accounts exist already; no demo accounts created.")
         return
+    # Accounts sits below the catalogue (it may not import it), so its tables are read from the metadata.
+    courses_table, staff_table = db.metadata.tables["courses"], db.metadata.tables["course_staff"]
+    courses = db.session.execute(select(courses_table.c.id, courses_table.c.partner_id)
+                                 .order_by(courses_table.c.id)).all()
+    # The demo partner certifies the shipped courses, so it belongs to their partner organisation.
+    partner_org = next((partner for _, partner in courses if partner), None)
     lines = []
     for email, name, role, org, group in DEMO_ACCOUNTS:
         password = secrets.token_urlsafe(12)
-        services.create_user(email=email, full_name=name, password=password, role=role,
-                             organisation_id=org, professional_group=group)
+        if role == roles.PARTNER and partner_org:
+            org = partner_org
+        user = services.create_user(email=email, full_name=name, password=password, role=role,
+                                    organisation_id=org, professional_group=group)
+        staffed = [{"course_id": course_id, "user_id": user.id, "role": role} for course_id, partner in courses
+                   if role == roles.EDUCATOR or (role == roles.PARTNER and partner == org)]
+        if staffed:
+            db.session.execute(staff_table.insert(), staffed)
+        for row in staffed:
+            audit.record("course.staff_added", "course", row["course_id"], actor_id=None, via="cli",
+                         after={"user_id": user.id, "email": user.email, "role": role})
         lines.append(f"  {role:<9} {email:<26} {password}")
     db.session.commit()
     click.echo("Demo accounts (the passwords are shown once only; note them now):")
     click.echo("\n".join(lines))
+    if courses:
+        click.echo(f"The demo educator and partner are staff of the {len(courses)} published courses "
+                   f"(the partner of those certified by {partner_org}).")
+    else:
+        click.echo("No courses are published yet, so the demo educator and partner teach none; "
+                   "publish with `flask content build` first.")

@@ -47,8 +47,15 @@ class User(UserMixin, db.Model):
     #: Part of the login cookie; changing it (password change) logs out every other session.
     session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    #: Set by an admin: the person cannot sign in and their sessions stop working (UTC).
+    deactivated_at: Mapped[datetime | None]
 
     organisation: Mapped[Organisation | None] = relationship("Organisation")
+
+    @property
+    def is_active(self) -> bool:
+        # Flask-Login refuses to log in an inactive user; the user loader drops their sessions.
+        return self.deactivated_at is None
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,10 +13,10 @@ from flask import current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from lms import ratelimit
+from lms import audit, ratelimit
 from lms.accounts import roles
 from lms.accounts.models import Organisation, User, new_session_token
-from lms.accounts.organisations import ORGANISATIONS
+from lms.accounts.organisations import KINDS, ORGANISATIONS
 from lms.extensions import db
 
 log = logging.getLogger(__name__)
@@ -80,6 +82,9 @@ def update_profile(user: User, **fields) -> None:
     for name, value in fields.items():
         if name not in allowed:
             raise AccountError(f"{name} cannot be changed here.")
+        if name == "organisation_id" and user.has_role(roles.PARTNER) and value != user.organisation_id:
+            # Who may act for an organisation is decided by admins, never by the person.
+            raise AccountError("An administrator sets a university partner's organisation.")
         setattr(user, name, value.strip() if isinstance(value, str) else value)
     user.registration_body = user.registration_body or None
     user.registration_number = user.registration_number or None
@@ -101,13 +106,87 @@ def set_password(user: User, new: str) -> None:
     db.session.flush()
 
 
-def set_role(user: User, role: str) -> None:
+def set_role(user: User, role: str, *, actor_id: int | None = None, via: str = "web") -> bool:
+    """Give `user` another role (logging them out everywhere), audited; False when it is already theirs."""
     if role not in roles.ROLES:
         raise AccountError(f"Unknown role {role!r}; choose one of {', '.join(roles.ROLES)}.")
+    if user.role == role:
+        return False
+    if via == "web" and actor_id == user.id:
+        raise AccountError("You cannot change your own role; ask another administrator.")
+    audit.record("user.role_changed", "user", user.id, actor_id=actor_id, via=via,
+                 before={"role": user.role}, after={"role": role})
     user.role = role
     user.session_token = new_session_token()
     db.session.flush()
     log.info("role changed: user %s is now %s", user.id, role)
+    return True
+
+
+def set_organisation(user: User, organisation_id: str | None, *, actor_id: int | None,
+                     via: str = "web") -> bool:
+    """An admin sets the organisation a person (a partner above all) acts for; audited.
+
+    Raises AccountError for an unknown organisation; False when nothing changed.
+    """
+    if organisation_id and db.session.get(Organisation, organisation_id) is None:
+        raise AccountError(f"No organisation with the id {organisation_id!r}.")
+    organisation_id = organisation_id or None
+    if user.organisation_id == organisation_id:
+        return False
+    audit.record("user.organisation_set", "user", user.id, actor_id=actor_id, via=via,
+                 before={"organisation_id": user.organisation_id}, after={"organisation_id": organisation_id})
+    user.organisation_id = organisation_id
+    db.session.flush()
+    return True
+
+
+def set_active(user: User, active: bool, now: datetime, *, actor_id: int | None, via: str = "web") -> bool:
+    """Deactivate (no sign-in, every session ended) or reactivate an account; audited.
+
+    Raises AccountError when an admin would deactivate themselves; False when nothing changed.
+    """
+    if active == user.is_active:
+        return False
+    if not active and actor_id == user.id:
+        raise AccountError("You cannot deactivate your own account.")
+    before = {"deactivated_at": _iso(user.deactivated_at)}
+    user.deactivated_at = None if active else now
+    user.session_token = new_session_token()  # ends every session now, whatever the session store
+    audit.record("user.reactivated" if active else "user.deactivated", "user", user.id, actor_id=actor_id,
+                 via=via, before=before, after={"deactivated_at": _iso(user.deactivated_at)})
+    db.session.flush()
+    return True
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value else None
+
+
+def create_invited_user(*, email: str, full_name: str, organisation_id: str | None = None,
+                        professional_group: str = "other") -> User:
+    """A learner account created for someone by staff; they choose a password from their invitation link.
+
+    The password hash is a random value no password matches, so the account cannot be signed in to
+    until the person sets one. Raises AccountError if the email is taken.
+    """
+    if find_user_by_email(email):
+        raise AccountError("An account with this email address already exists.")
+    user = User(email=normalise_email(email), full_name=full_name.strip(), role=roles.LEARNER,
+                password_hash=invited_password_hash(), organisation_id=organisation_id,
+                professional_group=professional_group)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def invited_password_hash() -> str:
+    """Not a hash of any password (no '$' fields), so every password check fails; unique per account."""
+    return f"!invited:{secrets.token_urlsafe(24)}"
+
+
+DEACTIVATED_MESSAGE = ("Your account has been deactivated. Contact the programme team if you need to "
+                      "use the service again.")
 
 
 @dataclass(frozen=True)
@@ -148,6 +227,8 @@ def attempt_login(email: str, password: str, address: str, now: datetime) -> Log
         check_password_hash(_dummy_hash(), password)
     elif check_password_hash(user.password_hash, password):
         ratelimit.clear_events(account_key)
+        if not user.is_active:
+            return LoginOutcome(None, DEACTIVATED_MESSAGE)
         return LoginOutcome(user)
     ratelimit.record_event(account_key, now, keep=window * 2)
     ratelimit.record_event(address_key, now, keep=window * 2)
@@ -155,23 +236,56 @@ def attempt_login(email: str, password: str, address: str, now: datetime) -> Log
     return LoginOutcome(None, "Enter a correct email address and password.")
 
 
-def sync_organisations() -> tuple[int, int]:
-    """Write the seeded organisation list into the database; returns (added, updated)."""
-    existing = {o.id: o for o in db.session.scalars(select(Organisation))}
-    added = updated = 0
-    listed = set()
+def sync_organisations(*, actor_id: int | None = None, via: str = "cli") -> tuple[int, int]:
+    """Add the seeded organisations the database does not have yet; returns (added, kept).
+
+    Rows already there are kept as they are: admins rename, reclassify and retire organisations
+    on the admin screens, and a later sync (every `make run`) must not undo that.
+    """
+    existing = set(db.session.scalars(select(Organisation.id)))
+    added = 0
     for org_id, name, kind in ORGANISATIONS:
-        listed.add(org_id)
-        org = existing.get(org_id)
-        if org is None:
+        if org_id not in existing:
             db.session.add(Organisation(id=org_id, name=name, kind=kind, active=True))
+            audit.record("organisation.created", "organisation", org_id, actor_id=actor_id, via=via,
+                         after={"name": name, "kind": kind, "active": True})
             added += 1
-        elif (org.name, org.kind, org.active) != (name, kind, True):
-            org.name, org.kind, org.active = name, kind, True
-            updated += 1
-    for org_id, org in existing.items():
-        if org_id not in listed and org.active:
-            org.active = False  # kept for the people already in it
-            updated += 1
     db.session.flush()
-    return added, updated
+    return added, len(existing)
+
+
+def organisation_values(org: Organisation) -> dict:
+    return {"name": org.name, "kind": org.kind, "active": org.active}
+
+
+def organisation_id_for(name: str) -> str:
+    """A stable key from a new organisation's name (`Royal Brompton Hospital` -> `royal-brompton-hospital`),
+    with a number added when it is taken."""
+    base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:56] or "organisation"
+    candidate, n = base, 2
+    while db.session.get(Organisation, candidate) is not None:
+        candidate, n = f"{base}-{n}", n + 1
+    return candidate
+
+
+def save_organisation(org: Organisation | None, *, name: str, kind: str, active: bool = True,
+                      actor_id: int | None, via: str = "web") -> Organisation:
+    """Add an organisation (org None) or change one's name, kind and whether it is offered; audited."""
+    name = name.strip()
+    if not name:
+        raise AccountError("Enter the organisation's name.")
+    if kind not in KINDS:
+        raise AccountError(f"Unknown kind {kind!r}; choose one of {', '.join(KINDS)}.")
+    if org is None:
+        org = Organisation(id=organisation_id_for(name), name=name, kind=kind, active=active)
+        db.session.add(org)
+        audit.record("organisation.created", "organisation", org.id, actor_id=actor_id, via=via,
+                     after=organisation_values(org))
+    else:
+        before = organisation_values(org)
+        org.name, org.kind, org.active = name, kind, active
+        if organisation_values(org) != before:
+            audit.record("organisation.updated", "organisation", org.id, actor_id=actor_id, via=via,
+                         before=before, after=organisation_values(org))
+    db.session.flush()
+    return org

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from lms.accounts import queries, services
+from lms.accounts import queries, roles, services
 from lms.accounts.forms import ChangePasswordForm, LoginForm, ProfileFields, RegisterForm
 from lms.accounts.models import User
 from lms.clock import utcnow
@@ -26,7 +26,7 @@ def load_user(cookie_id: str) -> User | None:
     if not user_id.isdigit() or not token:
         return None
     user = db.session.get(User, int(user_id))
-    return user if user and user.session_token == token else None
+    return user if user and user.session_token == token and user.is_active else None
 
 
 def safe_next(target: str | None) -> str | None:
@@ -103,14 +103,17 @@ def logout():
 def profile():
     form = ProfileFields(obj=current_user)
     form.set_organisations(queries.organisations_for(current_user))
+    if current_user.has_role(roles.PARTNER):
+        del form.organisation_id  # an admin sets the organisation a partner acts for
     if form.validate_on_submit():
+        fields = {"organisation_id": form.organisation_id.data} if "organisation_id" in form else {}
         services.update_profile(
             current_user,
             full_name=form.full_name.data,
-            organisation_id=form.organisation_id.data,
             professional_group=form.professional_group.data,
             registration_body=form.registration_body.data,
             registration_number=form.registration_number.data,
+            **fields,
         )
         db.session.commit()
         flash("Your details have been saved.", "success")

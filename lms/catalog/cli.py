@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from lms.accounts.cli import as_option, cli_actor_id
 from lms.accounts.services import find_user_by_email
 from lms.catalog import queries, services
 from lms.catalog.models import STAFF_ROLES
@@ -31,13 +32,16 @@ def _course_and_user(course_key: str, email: str | None = None):
 @click.argument("course")
 @click.argument("email")
 @click.option("--role", type=click.Choice(STAFF_ROLES), required=True)
-def add_command(course, email, role):
-    """Make EMAIL an educator or partner of COURSE."""
+@as_option
+def add_command(course, email, role, acting_as):
+    """Make EMAIL an educator or partner of COURSE; recorded in the audit trail."""
+    actor_id = cli_actor_id(acting_as)
     course_row, user = _course_and_user(course, email)
     try:
-        services.add_course_staff(course_row, user, role)
+        services.add_course_staff(course_row, user, role, actor_id=actor_id, via="cli")
     except services.StaffError as error:
-        raise click.ClickException(str(error)) from None
+        hint = f" with `flask users set-role {user.email} {role}`" if not user.has_role(role, "admin") else ""
+        raise click.ClickException(f"{error}{hint}") from None
     db.session.commit()
     click.echo(f"{user.email} is now {role} of {course_row.key}.")
 
@@ -45,10 +49,12 @@ def add_command(course, email, role):
 @staff_cli.command("remove")
 @click.argument("course")
 @click.argument("email")
-def remove_command(course, email):
-    """Remove EMAIL from COURSE's staff."""
+@as_option
+def remove_command(course, email, acting_as):
+    """Remove EMAIL from COURSE's staff; recorded in the audit trail."""
+    actor_id = cli_actor_id(acting_as)
     course_row, user = _course_and_user(course, email)
-    if not services.remove_course_staff(course_row, user):
+    if not services.remove_course_staff(course_row, user, actor_id=actor_id, via="cli"):
         raise click.ClickException(f"{user.email} is not staff of {course_row.key}.")
     db.session.commit()
     click.echo(f"{user.email} removed from {course_row.key}.")

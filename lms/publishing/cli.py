@@ -15,6 +15,7 @@ from flask.cli import AppGroup
 
 from courses import CompileCache, compile_folder
 from courses.report import json_report, summary_line
+from lms.accounts.cli import as_option, cli_actor_id
 from lms.clock import utcnow
 from lms.extensions import db
 from lms.publishing.queries import learner_data_by_course, published_revisions
@@ -68,19 +69,21 @@ def check_command(path, as_json):
 
 @content_cli.command("build")
 @click.argument("path", required=False)
-def build_command(path):
+@as_option
+def build_command(path, acting_as):
     """Compile courses, then publish them in one transaction (all or nothing).
 
     A course whose files are exactly those it was last published from is neither compiled
     nor written; `flask content check` still checks every course.
     """
+    actor_id = cli_actor_id(acting_as)
     folder = _folder(path)
     click.echo(f"Compiling {folder} ...")
     with _startup_objects_frozen():
-        _build(folder)
+        _build(folder, actor_id)
 
 
-def _build(folder: Path) -> None:
+def _build(folder: Path, actor_id: int | None = None) -> None:
     result = compile_folder(folder, ids_with_learner_data=learner_data_by_course(),
                             cache=_cache(), published_revisions=published_revisions())
     _print_findings(result)
@@ -97,7 +100,8 @@ def _build(folder: Path) -> None:
     try:
         with click.progressbar(length=total, label="Publishing", show_pos=True) as bar:
             for course in result.courses:
-                summaries.append(publish_course(course, now, on_lesson=lambda: bar.update(1)))
+                summaries.append(publish_course(course, now, on_lesson=lambda: bar.update(1),
+                                                actor_id=actor_id, via="cli"))
         db.session.commit()
     except PublishError as error:
         db.session.rollback()

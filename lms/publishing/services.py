@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import defer
 
 from courses import CompiledCourse
+from lms import audit
 from lms.accounts.models import Organisation
 from lms.catalog.models import Course, CourseAsset, Lesson, Module, Question, ReflectionPrompt
 from lms.extensions import db
@@ -54,15 +55,20 @@ def count_items(compiled: CompiledCourse) -> int:
 
 
 def publish_course(
-    compiled: CompiledCourse, now: datetime, on_lesson: Callable[[], None] | None = None
+    compiled: CompiledCourse, now: datetime, on_lesson: Callable[[], None] | None = None, *,
+    actor_id: int | None = None, via: str = "cli",
 ) -> PublishSummary:
-    """Bring the database in line with `compiled`; flushes, never commits."""
+    """Bring the database in line with `compiled`; flushes, never commits.
+
+    A course whose revision changes gets a `course.published` audit entry (before and after revision).
+    """
     summary = PublishSummary(compiled.id)
     course = db.session.scalar(select(Course).where(Course.key == compiled.id))
     if course is not None and course.revision == compiled.revision:
         summary.unchanged = count_items(compiled)
         return summary  # the same source files: nothing to write
     _check_references(compiled, course)
+    old_revision = course.revision if course is not None else None
 
     course_values = _course_values(compiled)
     if course is None:
@@ -103,6 +109,10 @@ def publish_course(
 
     _remove_leftovers(course, compiled, upsert.seen, summary)
     _publish_assets(course, compiled)
+    audit.record("course.published", "course", course.id, actor_id=actor_id, via=via, now=now,
+                 before={"revision": old_revision} if old_revision else None,
+                 after={"revision": compiled.revision, "status": course.status, "created": summary.created,
+                        "updated": summary.updated, "retired": summary.retired, "removed": summary.removed})
     db.session.flush()
     log.info("published %s", summary)
     return summary

@@ -53,4 +53,4 @@ def test_demo_accounts_only_on_a_new_database(runner):
 
 def test_orgs_sync_is_idempotent(runner):
     result = runner.invoke(args=["orgs", "sync"])
-    assert "0 added, 0 updated" in result.output
+    assert "0 added, 25 kept as they are" in result.output
