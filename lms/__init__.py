@@ -55,6 +55,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.admin.views import bp as admin_bp
     from lms.catalog.views import bp as catalog_bp
     from lms.credentials.views import bp as credentials_bp
+    from lms.learning.cohort_views import bp as cohorts_bp
     from lms.learning.views import bp as learning_bp
     from lms.reports.views import bp as reports_bp
 
@@ -67,6 +68,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(cohorts_bp)
 
 
 def _register_cli(app: Flask) -> None:

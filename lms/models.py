@@ -12,7 +12,9 @@ from lms.catalog.models import (  # noqa: F401
     ReflectionPrompt,
 )
 from lms.credentials.models import Certificate, PartnerSettings, SignatureImage  # noqa: F401
+from lms.jobs.models import Job  # noqa: F401
 from lms.learning.models import (  # noqa: F401
+    CohortUpload,
     Enrolment,
     LessonProgress,
     QuestionResponse,
@@ -20,5 +22,4 @@ from lms.learning.models import (  # noqa: F401
     QuizDraft,
     ReflectionNote,
 )
-from lms.jobs.models import Job  # noqa: F401
 from lms.ratelimit import RateEvent  # noqa: F401

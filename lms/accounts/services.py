@@ -163,25 +163,9 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value else None
 
 
-def create_invited_user(*, email: str, full_name: str, organisation_id: str | None = None,
-                        professional_group: str = "other") -> User:
-    """A learner account created for someone by staff; they choose a password from their invitation link.
-
-    The password hash is a random value no password matches, so the account cannot be signed in to
-    until the person sets one. Raises AccountError if the email is taken.
-    """
-    if find_user_by_email(email):
-        raise AccountError("An account with this email address already exists.")
-    user = User(email=normalise_email(email), full_name=full_name.strip(), role=roles.LEARNER,
-                password_hash=invited_password_hash(), organisation_id=organisation_id,
-                professional_group=professional_group)
-    db.session.add(user)
-    db.session.flush()
-    return user
-
-
 def invited_password_hash() -> str:
-    """Not a hash of any password (no '$' fields), so every password check fails; unique per account."""
+    """For an account made for someone by staff (an invitation): not a hash of any password (no '$'
+    fields), so every password check fails until they set one from their link; unique per account."""
     return f"!invited:{secrets.token_urlsafe(24)}"
 
 

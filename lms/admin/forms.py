@@ -14,6 +14,9 @@ from lms.reports.forms import DayField, choices
 STATUSES = {"active": "Active", "deactivated": "Deactivated"}
 
 
+EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.nhs.uk"
+
+
 class UserFilterForm(Form):
     q = StringField("Name or email address", validators=[Optional(), Length(max=200)],
                     render_kw={"spellcheck": "false", "autocomplete": "off"})
@@ -47,7 +50,7 @@ class ConfirmForm(FlaskForm):
 class StaffAddForm(FlaskForm):
     email = EmailField("Email address of their account",
                        validators=[InputRequired(message="Enter the email address of their account"),
-                                   Email(message="Enter an email address in the correct format, like name@example.nhs.uk")],
+                                   Email(message=EMAIL_FORMAT)],
                        render_kw={"spellcheck": "false", "autocomplete": "off"})
     role = SelectField("Role on this course", choices=choices([(r, r.capitalize()) for r in STAFF_ROLES]),
                        validators=[InputRequired()], validate_choice=True)

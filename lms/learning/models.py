@@ -124,3 +124,20 @@ class ReflectionNote(db.Model):
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class CohortUpload(db.Model):
+    """A checked CSV of learners kept between its preview and its confirmation (never re-uploaded)."""
+
+    __tablename__ = "cohort_uploads"
+
+    #: Random and unguessable; only the person who uploaded it may confirm it.
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    uploaded_by: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(255))
+    #: [{line, email, name, track, organisation_id}] as parsed and checked.
+    rows: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    #: Set when the upload is confirmed, so it cannot be confirmed twice.
+    confirmed_at: Mapped[datetime | None]
