@@ -13,7 +13,8 @@ def entries(action):
 
 
 def staff_of(course):
-    return {(s.user_id, s.role) for s in db.session.scalars(select(CourseStaff).where(CourseStaff.course_id == course.id))}
+    rows = db.session.scalars(select(CourseStaff).where(CourseStaff.course_id == course.id))
+    return {(s.user_id, s.role) for s in rows}
 
 
 def test_add_and_remove_course_staff_on_the_admin_screen(client, make_user, login, tiny_course):
@@ -42,7 +43,8 @@ def test_adding_a_learner_or_an_unknown_email_rerenders_with_the_error(client, m
     learner = make_user(email="lea@example.nhs.uk")
     response = client.post_form("/admin/courses/tiny-course/staff", {"email": learner.email, "role": "partner"})
     assert response.status_code == 200 and "give them the role" in response.get_data(as_text=True)
-    response = client.post_form("/admin/courses/tiny-course/staff", {"email": "ghost@example.nhs.uk", "role": "partner"})
+    response = client.post_form("/admin/courses/tiny-course/staff",
+                                {"email": "ghost@example.nhs.uk", "role": "partner"})
     assert "no account with this email" in response.get_data(as_text=True)
     assert staff_of(tiny_course) == set() and entries("course.staff_added") == []
 
