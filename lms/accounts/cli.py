@@ -43,8 +43,10 @@ demo_cli = AppGroup("demo", help="Demo data for trying the service.")
 @click.option("--role", type=click.Choice(list(roles.ROLES)), default=roles.LEARNER, show_default=True)
 @click.option("--organisation", "organisation_id", default=None, help="Organisation id, e.g. cnwl.")
 @click.option("--password", default=None, help="Prompted for (hidden) when not given.")
-def create_user_command(email, full_name, role, organisation_id, password):
-    """Create an account."""
+@as_option
+def create_user_command(email, full_name, role, organisation_id, password, acting_as):
+    """Create an account; recorded in the audit trail."""
+    actor_id = cli_actor_id(acting_as)
     if password is None:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
@@ -52,6 +54,8 @@ def create_user_command(email, full_name, role, organisation_id, password):
                                     role=role, organisation_id=organisation_id)
     except services.AccountError as error:
         raise click.ClickException(str(error)) from None
+    audit.record("user.created", "user", user.id, actor_id=actor_id, via="cli",
+                 after={"email": user.email, "role": role, "organisation_id": organisation_id})
     db.session.commit()
     click.echo(f"Created {user.email} ({role}).")
 

@@ -133,3 +133,12 @@ def test_demo_accounts_attach_the_educator_and_partner_to_the_courses(runner, ti
     partner = find_user_by_email("partner@example.ac.uk")
     assert staff_of(tiny_course) == {(educator.id, "educator"), (partner.id, "partner")}
     assert partner.organisation_id == tiny_course.partner_id == "imperial-college-london"
+
+
+def test_cli_user_create_is_audited(runner):
+    result = runner.invoke(args=["users", "create", "--email", "ed@example.nhs.uk", "--name", "Ed", "--role",
+                                 "educator", "--password", "educator password"])
+    assert result.exit_code == 0, result.output
+    [entry] = entries("user.created")
+    assert (entry.via, entry.actor_id, entry.after["role"], entry.after["email"]) == ("cli", None, "educator",
+                                                                                      "ed@example.nhs.uk")
