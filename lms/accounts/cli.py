@@ -129,8 +129,9 @@ def demo_accounts_command():
     click.echo("Demo accounts (the passwords are shown once only; note them now):")
     click.echo("\n".join(lines))
     if courses:
-        click.echo(f"The demo educator and partner are staff of the {len(courses)} published courses "
-                   f"(the partner of those certified by {partner_org}).")
+        certified = sum(1 for _, partner in courses if partner and partner == partner_org)
+        click.echo(f"The demo educator teaches the {len(courses)} published courses; the demo partner "
+                   f"({partner_org or 'no organisation'}) certifies {certified} of them.")
     else:
         click.echo("No courses are published yet, so the demo educator and partner teach none; "
                    "publish with `flask content build` first.")
