@@ -12,6 +12,7 @@ from lms.catalog.models import (  # noqa: F401
     ReflectionPrompt,
 )
 from lms.credentials.models import Certificate, PartnerSettings, SignatureImage  # noqa: F401
+from lms.jobs.models import Job  # noqa: F401
 from lms.learning.models import (  # noqa: F401
     Enrolment,
     LessonProgress,
@@ -20,5 +21,6 @@ from lms.learning.models import (  # noqa: F401
     QuizDraft,
     ReflectionNote,
 )
-from lms.jobs.models import Job  # noqa: F401
+from lms.privacy.models import DataExport  # noqa: F401
 from lms.ratelimit import RateEvent  # noqa: F401
+from lms.sso.models import SsoIdentity  # noqa: F401

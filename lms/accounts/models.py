@@ -47,6 +47,12 @@ class User(UserMixin, db.Model):
     #: Part of the login cookie; changing it (password change) logs out every other session.
     session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    #: Last sign-in (UTC); the retention job measures inactivity from it.
+    last_seen_at: Mapped[datetime | None]
+    #: When the retention job warned that the account will be erased (UTC); cleared by a sign-in.
+    retention_warned_at: Mapped[datetime | None]
+    #: Set when personal data was erased (UK GDPR); the row stays so certificates still verify.
+    erased_at: Mapped[datetime | None]
 
     organisation: Mapped[Organisation | None] = relationship("Organisation")
 
