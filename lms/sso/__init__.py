@@ -4,6 +4,6 @@
 line naming the setting when it is wrong.
 """
 
-from lms.sso.providers import Provider, SSOConfigError, init_app, providers
+from lms.sso.providers import Provider, SSOConfigError, init_app
 
-__all__ = ["Provider", "SSOConfigError", "init_app", "providers"]
+__all__ = ["Provider", "SSOConfigError", "init_app"]

@@ -83,7 +83,7 @@ def parse(raw) -> list[Provider]:
 def init_app(app: Flask) -> None:
     """Parse the providers and register each with Authlib; raise SSOConfigError on a wrong setting."""
     configure(app, parse(app.config.get(SETTING)))
-    app.context_processor(lambda: {"sso_providers": providers})
+    app.context_processor(lambda: {"sso_providers": providers})  # the list, read per page
 
 
 def configure(app: Flask, found: list[Provider]) -> None:
