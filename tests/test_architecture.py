@@ -20,6 +20,8 @@ ALLOWED_DOMAIN_IMPORTS = {
     "learning": {"accounts", "catalog"},
     "credentials": {"accounts", "catalog", "learning"},
     "reports": {"accounts", "catalog", "learning", "credentials"},
+    "sso": {"accounts"},
+    "privacy": {"accounts", "catalog", "learning", "credentials", "sso"},
 }
 
 

@@ -20,6 +20,9 @@ def erase_command(email: str, yes: bool) -> None:
         raise click.ClickException(f"No account with the email {email}.")
     if not yes:
         click.confirm(f"Erase {user.email} ({user.full_name})? This cannot be undone", abort=True)
-    services.erase_user(user, actor_id=None, via="cli", reason="admin")
+    try:
+        services.erase_user(user, actor_id=None, via="cli", reason="admin")
+    except services.ErasureError as error:
+        raise click.ClickException(str(error)) from None
     db.session.commit()
     click.echo(f"Erased the account that was {email} (user {user.id}); its certificates still verify.")

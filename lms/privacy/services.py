@@ -185,6 +185,9 @@ def erase_user(user: User, *, actor_id: int | None, via: str, reason: str, now: 
     """
     if user.erased_at is not None:
         return
+    if user.role == "admin" and not db.session.scalar(
+            select(func.count(User.id)).where(User.role == "admin", User.id != user.id, User.erased_at.is_(None))):
+        raise ErasureError("This is the only administrator account. Make someone else an administrator first.")
     now = now or utcnow()
     secrets_to_remove = [s for s in {user.email, user.full_name, user.registration_number} if s and len(s) >= 3]
     enrolment_ids = list(db.session.scalars(select(Enrolment.id).where(Enrolment.user_id == user.id)))

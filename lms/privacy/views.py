@@ -92,7 +92,12 @@ def delete_account():
             form.password.errors.append("Enter your password, or log out and sign in again, then delete "
                                         "your account within 10 minutes")
         if not form.password.errors:
-            services.erase_user(current_user, actor_id=current_user.id, via="web", reason="request")
+            try:
+                services.erase_user(current_user, actor_id=current_user.id, via="web", reason="request")
+            except services.ErasureError as error:
+                form.confirm.errors.append(str(error))
+                return render_template("privacy/delete.html", form=form,
+                                       contact=current_app.config["PRIVACY_CONTACT_EMAIL"])
             db.session.commit()
             logout_user()
             session.clear()

@@ -67,8 +67,9 @@ def callback(name: str):
         session[SIGNUP_KEY] = {"provider": identity.provider, "subject": identity.subject,
                                "email": identity.email, "name": identity.name}
         return redirect(url_for("sso.complete"))
-    if getattr(user, "erased_at", None) is not None:
-        return refused("This account has been deleted.")
+    if getattr(user, "erased_at", None) is not None or not user.is_active:
+        db.session.rollback()
+        return refused("This account cannot be used. Ask your administrator if you think this is wrong.")
     db.session.commit()
     target = session.get(NEXT_KEY)
     start_session(user)

@@ -232,3 +232,12 @@ def test_every_table_is_scanned(app):
     assert {"users", "certificates", "audit_entries", "jobs", "reflection_notes", "question_responses",
             "data_exports", "sso_identities"} <= {t.name for t in db.metadata.sorted_tables}
     assert isinstance(db.metadata, sa.MetaData)
+
+
+def test_the_only_administrator_cannot_be_erased(runner, make_user):
+    admin = make_user(role="admin", email="only.admin@example.nhs.uk")
+    result = runner.invoke(args=["users", "erase", admin.email, "--yes"])
+    assert result.exit_code == 1 and "only administrator" in result.output
+    assert db.session.get(User, admin.id).erased_at is None
+    make_user(role="admin")
+    assert runner.invoke(args=["users", "erase", admin.email, "--yes"]).exit_code == 0
