@@ -267,6 +267,13 @@ def _scrub_text(model, column: str, needles: list[str]) -> None:
 # --- Retention --------------------------------------------------------------------------------------
 
 
+def _london_date(at: datetime) -> str:
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    return at.replace(tzinfo=UTC).astimezone(ZoneInfo("Europe/London")).strftime("%-d %B %Y")
+
+
 def last_active(user: User) -> datetime:
     return user.last_seen_at or user.created_at
 
@@ -295,7 +302,7 @@ def apply_retention(now: datetime) -> tuple[int, int]:
         if user.retention_warned_at is None:
             user.retention_warned_at = now
             mail.send(user.email, "retention_warning", key=f"retention-warning:{user.id}:{now.date()}",
-                      full_name=user.full_name, erase_on=(now + timedelta(days=WARNING_DAYS)).date().isoformat(),
+                      full_name=user.full_name, erase_on=_london_date(now + timedelta(days=WARNING_DAYS)),
                       login_url=current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/login")
             warned += 1
         elif user.retention_warned_at <= now - timedelta(days=WARNING_DAYS):

@@ -4,6 +4,7 @@ privacy, accessibility and help pages."""
 from __future__ import annotations
 
 import io
+import re
 import json
 import zipfile
 from datetime import timedelta
@@ -182,6 +183,7 @@ def test_retention_warns_then_erases_30_days_later_and_a_sign_in_saves_the_accou
     warnings = list(db.session.scalars(select(Job).where(Job.task == "mail.send")))
     assert sorted(j.payload["to"] for j in warnings) == ["idle@example.nhs.uk", "returning@example.nhs.uk"]
     assert {j.payload["template"] for j in warnings} == {"retention_warning"}
+    assert re.fullmatch(r"\d{1,2} [A-Z][a-z]+ \d{4}", warnings[0].payload["context"]["erase_on"])
     assert services.apply_retention(now) == (0, 0)  # idempotent: the same night warns nobody twice
     db.session.commit()
 
