@@ -7,6 +7,7 @@ from datetime import timedelta
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_required, logout_user, user_logged_in
 from sqlalchemy import select
+from werkzeug.local import LocalProxy
 from werkzeug.security import check_password_hash
 
 from lms.clock import utcnow
@@ -24,6 +25,8 @@ SIGNED_IN_AT = "signed_in_at"
 @user_logged_in.connect
 def _on_sign_in(app, user) -> None:
     """Any sign-in (password or single sign-on) keeps the account from the retention job."""
+    if isinstance(user, LocalProxy):
+        return  # a re-login of current_user (after a password change) is not a new sign-in
     session[SIGNED_IN_AT] = utcnow().isoformat()
     user.last_seen_at = utcnow()
     user.retention_warned_at = None

@@ -4,8 +4,8 @@ privacy, accessibility and help pages."""
 from __future__ import annotations
 
 import io
-import re
 import json
+import re
 import zipfile
 from datetime import timedelta
 
