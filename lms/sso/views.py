@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from authlib.integrations.base_client import OAuthError
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from requests import RequestException
 
@@ -26,12 +26,17 @@ def refused(message: str, status: int = 403):
     return render_template("sso/refused.html", message=message), status
 
 
+def callback_url(name: str) -> str:
+    """The redirect URI registered with the provider: from PUBLIC_BASE_URL, not the request's Host header."""
+    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("sso.callback", name=name)
+
+
 @bp.get("/<name>/start")
 def start(name: str):
     provider = providers.get(name) or abort(404)
     session[NEXT_KEY] = safe_next(request.args.get("next"))
     try:
-        return providers.client(name).authorize_redirect(url_for("sso.callback", name=name, _external=True))
+        return providers.client(name).authorize_redirect(callback_url(name))
     except (RequestException, OAuthError, ValueError) as error:
         log.warning("cannot reach identity provider %s: %s", name, error)
         return refused(f"{provider.label} cannot be reached just now. Try again later, "

@@ -35,6 +35,7 @@ def oidc(oidc_server_factory):  # noqa: F811
 
 @pytest.fixture
 def sso(app, oidc):
+    app.config["PUBLIC_BASE_URL"] = "http://localhost"
     providers.configure(app, providers.parse([provider_config(oidc.issuer)]))
     return oidc
 
