@@ -22,7 +22,7 @@ from lms.catalog.models import Course, CourseStaff, Lesson, Question, Reflection
 from lms.clock import utcnow
 from lms.credentials.models import Certificate
 from lms.extensions import db
-from lms.jobs.models import Job
+from lms.jobs.models import DONE, PENDING, Job
 from lms.learning.models import (
     Enrolment,
     LessonProgress,
@@ -131,12 +131,16 @@ def collect(user: User) -> dict[str, list[dict[str, Any]]]:
         for c, title in db.session.execute(
             select(Certificate, Course.title).join(Course, Course.id == Certificate.course_id)
             .where(Certificate.user_id == user.id).order_by(Certificate.id))]
+    certificate_ids = [str(i) for i in db.session.scalars(select(Certificate.id).where(Certificate.user_id == user.id))]
+    certificate_codes = [row["code"] for row in data["certificates"]]
     data["audit_entries"] = [
         {"before": json.dumps(a.before, ensure_ascii=False), "after": json.dumps(a.after, ensure_ascii=False),
          **_row(a, ["at", "action", "target_type", "target_id", "actor_id", "via"])}
         for a in db.session.scalars(select(AuditEntry).where(
             or_(AuditEntry.actor_id == user.id,
-                (AuditEntry.target_type == "user") & (AuditEntry.target_id == str(user.id)))
+                (AuditEntry.target_type == "user") & (AuditEntry.target_id == str(user.id)),
+                (AuditEntry.target_type == "certificate")
+                & AuditEntry.target_id.in_(certificate_ids + certificate_codes))
         ).order_by(AuditEntry.id))]
     jobs.report_progress(7, 7)
     return data
@@ -210,7 +214,9 @@ def erase_user(user: User, *, actor_id: int | None, via: str, reason: str, now: 
         certificate.snapshot = snapshot
         certificate.pdf = b""
     _scrub_json(AuditEntry, ("before", "after"), secrets_to_remove)
-    _scrub_json(Job, ("payload", "result"), secrets_to_remove)
+    for job in _scrub_json(Job, ("payload", "result"), secrets_to_remove):
+        if job.status == PENDING:  # e.g. an email to them not yet sent: it has nobody to go to now
+            job.status, job.finished_at, job.result = DONE, now, {"cancelled": "account erased"}
     _scrub_text(Job, "last_error", secrets_to_remove)
     user.email = f"removed-{user.id}@erased.invalid"
     user.full_name = "Removed account"
@@ -251,11 +257,15 @@ def _scrub(value, needles: list[str]):
     return value
 
 
-def _scrub_json(model, columns: tuple[str, ...], needles: list[str]) -> None:
+def _scrub_json(model, columns: tuple[str, ...], needles: list[str]) -> list:
+    """Replace `needles` inside the JSON columns of `model`; returns the rows changed."""
+    changed = []
     for column in columns:
         attr = getattr(model, column)
         for row in db.session.scalars(select(model).where(_matches(attr, needles))):
             setattr(row, column, _scrub(getattr(row, column), needles))
+            changed.append(row)
+    return changed
 
 
 def _scrub_text(model, column: str, needles: list[str]) -> None:

@@ -46,6 +46,8 @@ def learner(client, tiny_course, make_user, login):
     audit.record("user.organisation_set", "user", user.id, actor_id=admin.id,
                  before={"email": EMAIL, "full_name": NAME, "organisation": None},
                  after={"email": EMAIL, "full_name": NAME, "organisation": "cnwl"})
+    certificate = db.session.scalar(select(Certificate))
+    audit.record("certificate.revoked", "certificate", certificate.id, actor_id=admin.id, after={"reason": "test"})
     mail.send(EMAIL, "welcome", key=f"welcome:{user.id}", full_name=NAME)
     db.session.commit()
     assert db.session.scalar(select(Certificate.snapshot)).get("learner_name") == NAME
@@ -94,6 +96,7 @@ def test_download_my_data_builds_a_zip_as_a_job_that_only_they_can_fetch(app, cl
     assert any(ANSWER in row["answer"] for row in data["answers"])
     assert data["certificates"][0]["code"] == db.session.scalar(select(Certificate.code))
     assert any(row["action"] == "user.organisation_set" for row in data["audit_entries"])
+    assert any(row["action"] == "certificate.revoked" for row in data["audit_entries"])
     assert REFLECTION in archive.read("reflections.csv").decode("utf-8-sig")
     assert ANSWER in archive.read("answers.csv").decode("utf-8-sig")
     assert NAME in archive.read("account.csv").decode("utf-8-sig")
@@ -140,6 +143,14 @@ def test_delete_my_account_erases_name_and_email_from_every_table(client, learne
     assert "Tiny course" in page and "This certificate is valid" in page and NAME not in page
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.erased"))
     assert entry.actor_id == learner.id and entry.after["reason"] == "request"
+    # An email to them that had not gone yet is cancelled, not retried towards nobody.
+    welcome = db.session.scalar(select(Job).where(Job.key == f"mail:welcome:{learner.id}"))
+    assert welcome.payload["to"] == "[removed]"
+    assert welcome.status in ("done", "failed") and welcome.status != "pending"
+    # Staff cannot download a PDF that no longer exists; the code still verifies.
+    admin_client = client.application.test_client()
+    admin_client.post_form("/login", {"email": "admin@example.nhs.uk", "password": "correct horse battery"})
+    assert admin_client.get(f"/certificates/{code}.pdf").status_code == 404
     # They cannot sign in again.
     assert client.post_form("/login", {"email": EMAIL, "password": "correct horse battery"}).status_code == 200
 
