@@ -226,3 +226,28 @@ def test_a_wrong_sso_setting_stops_start_up_with_one_line_naming_it(setting, mes
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert message in lines[0] and lines[0].startswith("Configuration error: OIDC_PROVIDERS")
+
+
+def test_cancelling_at_the_provider_shows_why_and_signs_nobody_in(client, sso):
+    query = parse_qs(urlsplit(start(client)).query)
+    response = client.get(f"/sso/local/callback?error=access_denied&error_description=End-User+aborted"
+                          f"&state={query['state'][0]}")
+    assert response.status_code == 403
+    assert "did not sign you in (End-User aborted)" in response.get_data(as_text=True)
+    assert logged_in_as(client) is None
+
+
+def test_an_unknown_provider_is_not_found(client, sso):
+    assert client.get("/sso/nope/start").status_code == 404
+    assert client.get("/sso/nope/callback?code=x&state=y").status_code == 404
+
+
+def test_the_next_page_survives_the_round_trip_but_only_on_this_site(client, sso, make_user, monkeypatch):
+    verified_user(make_user, monkeypatch, email="amira.khan@nhs.net")
+    authorize = client.get("/sso/local/start?next=/profile").headers["Location"]
+    response = finish(client, sign_in_at_provider(authorize, "amira.khan@nhs.net", "Amira Khan", CALLBACK))
+    assert response.headers["Location"] == "/profile"
+    client.post_form("/logout")
+    authorize = client.get("/sso/local/start?next=https://evil.example/").headers["Location"]
+    response = finish(client, sign_in_at_provider(authorize, "amira.khan@nhs.net", "Amira Khan", CALLBACK))
+    assert response.headers["Location"] == "/"
