@@ -100,6 +100,8 @@ def test_download_my_data_builds_a_zip_as_a_job_that_only_they_can_fetch(app, cl
     assert REFLECTION in archive.read("reflections.csv").decode("utf-8-sig")
     assert ANSWER in archive.read("answers.csv").decode("utf-8-sig")
     assert NAME in archive.read("account.csv").decode("utf-8-sig")
+    listing = client.get("/profile/data").get_data(as_text=True)
+    assert f'href="{status_url}"' in listing and "(ready)" in listing
 
     # Nobody else can see or fetch it.
     client.post_form("/logout")
