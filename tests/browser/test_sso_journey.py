@@ -55,3 +55,13 @@ def test_sign_in_with_a_work_account_then_download_and_delete_my_data(page, sso_
     page.get_by_role("button", name="Delete my account").click()  # signed in moments ago: no password asked
     expect(page.get_by_role("heading", name="Your account has been deleted")).to_be_visible()
     expect(page.get_by_role("link", name="Log in")).to_be_visible()
+
+
+def test_information_pages_from_the_footer_reflow_at_320_pixels(page):
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto("/")
+    for link, heading in [("Privacy", "Privacy notice"), ("Accessibility statement", "Accessibility statement"),
+                          ("Help and contact", "Help and contact")]:
+        page.get_by_role("contentinfo").get_by_role("link", name=link, exact=True).click()
+        expect(page.get_by_role("heading", level=1, name=re.compile(heading))).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320, link
