@@ -58,6 +58,21 @@ class Config:
     # Production refuses to start with a missing, default or short secret.
     REQUIRE_STRONG_SECRET = False
 
+    # Single sign-on: a JSON list of OpenID Connect providers, each {"name", "label", "issuer",
+    # "client_id", "client_secret", "allowed_domains": ["nhs.net"]}; empty for none.
+    OIDC_PROVIDERS = os.environ.get("OIDC_PROVIDERS", "")
+    SSO_CLOCK_LEEWAY_SECONDS = _env_int("SSO_CLOCK_LEEWAY_SECONDS", 60)
+    # UK GDPR: accounts with no sign-in for this many months are warned, then erased 30 days later (0 = never).
+    RETENTION_INACTIVE_MONTHS = _env_int("RETENTION_INACTIVE_MONTHS", 36)
+    # Privacy notice and help pages: placeholders until the programme gives its real details.
+    PRIVACY_CONTROLLER = os.environ.get(
+        "PRIVACY_CONTROLLER", "[Data controller: the NHS organisation that runs the programme, and its address]")
+    PRIVACY_CONTACT_EMAIL = os.environ.get("PRIVACY_CONTACT_EMAIL", "privacy@example.nhs.uk")
+    PRIVACY_DPO = os.environ.get("PRIVACY_DPO", "[Data protection officer's name and contact details]")
+    HELP_CONTACT_EMAIL = os.environ.get("HELP_CONTACT_EMAIL", "learning-support@example.nhs.uk")
+    HELP_CONTACT_PHONE = os.environ.get("HELP_CONTACT_PHONE", "[Support telephone number]")
+    ACCESSIBILITY_STATEMENT_PREPARED = os.environ.get("ACCESSIBILITY_STATEMENT_PREPARED", "29 November 2026")
+
 
 class DevelopmentConfig(Config):
     DEBUG = False

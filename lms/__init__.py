@@ -9,7 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as config_module
-from lms import database, models, security  # noqa: F401 - models registers every table
+from lms import database, models, security, sso  # noqa: F401 - models registers every table
 from lms.extensions import csrf, db, login_manager, migrate
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -33,6 +33,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
+    sso.init_app(app)
     _register_blueprints(app)
     _register_cli(app)
     return app
@@ -57,7 +58,10 @@ def _register_blueprints(app: Flask) -> None:
     from lms.credentials.views import bp as credentials_bp
     from lms.learning.cohort_views import bp as cohorts_bp
     from lms.learning.views import bp as learning_bp
+    from lms.privacy import cli as privacy_cli  # noqa: F401 - adds `flask users erase`
+    from lms.privacy.views import bp as privacy_bp
     from lms.reports.views import bp as reports_bp
+    from lms.sso.views import bp as sso_bp
 
     frontend.init_app(app)
     errors.init_app(app)
@@ -69,6 +73,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(pages.bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(cohorts_bp)
+    app.register_blueprint(sso_bp)
+    app.register_blueprint(privacy_bp)
 
 
 def _register_cli(app: Flask) -> None:

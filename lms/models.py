@@ -22,4 +22,6 @@ from lms.learning.models import (  # noqa: F401
     QuizDraft,
     ReflectionNote,
 )
+from lms.privacy.models import DataExport  # noqa: F401
 from lms.ratelimit import RateEvent  # noqa: F401
+from lms.sso.models import SsoIdentity  # noqa: F401

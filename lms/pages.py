@@ -10,6 +10,11 @@ def accessibility():
     return render_template("pages/accessibility.html")
 
 
+@bp.get("/help")
+def help():  # noqa: A001 - the page's name
+    return render_template("pages/help.html")
+
+
 @bp.get("/privacy")
 def privacy():
     return render_template("pages/privacy.html")

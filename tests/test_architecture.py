@@ -21,6 +21,8 @@ ALLOWED_DOMAIN_IMPORTS = {
     "credentials": {"accounts", "catalog", "learning"},
     "reports": {"accounts", "catalog", "learning", "credentials"},
     "admin": {"accounts", "catalog", "publishing", "learning", "credentials", "reports"},
+    "sso": {"accounts"},
+    "privacy": {"accounts", "catalog", "learning", "credentials", "sso"},
 }
 
 

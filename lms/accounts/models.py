@@ -49,6 +49,12 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     #: Set by an admin: the person cannot sign in and their sessions stop working (UTC).
     deactivated_at: Mapped[datetime | None]
+    #: Last sign-in (UTC); the retention job measures inactivity from it.
+    last_seen_at: Mapped[datetime | None]
+    #: When the retention job warned that the account will be erased (UTC); cleared by a sign-in.
+    retention_warned_at: Mapped[datetime | None]
+    #: Set when personal data was erased (UK GDPR); the row stays so certificates still verify.
+    erased_at: Mapped[datetime | None]
 
     organisation: Mapped[Organisation | None] = relationship("Organisation")
 

@@ -87,8 +87,8 @@ def verify_code(code: str):
 @bp.get("/certificates/<code>.pdf")
 def download(code: str):
     certificate = queries.find_by_code(normalise_code(code))
-    if certificate is None or not queries.may_download(current_user, certificate):
-        abort(404)  # the same answer as for a code that does not exist
+    if certificate is None or not queries.may_download(current_user, certificate) or certificate.user.erased_at:
+        abort(404)  # the same answer as for a code that does not exist (or whose holder's record was erased)
     pdf = services.certificate_pdf(certificate)
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="certificate-{certificate.code}.pdf"',
