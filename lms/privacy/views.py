@@ -112,14 +112,3 @@ def delete_account():
 @bp.get("/account-deleted")
 def account_deleted():
     return render_template("privacy/deleted.html")
-
-
-@bp.app_template_filter("london")
-def london(value) -> str:
-    """A stored UTC time as people read it: '3 March 2026, 14:05' in Europe/London."""
-    from datetime import UTC
-    from zoneinfo import ZoneInfo
-
-    if value is None:
-        return ""
-    return value.replace(tzinfo=UTC).astimezone(ZoneInfo("Europe/London")).strftime("%-d %B %Y, %H:%M")

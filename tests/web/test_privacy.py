@@ -29,7 +29,7 @@ NAME = "Zoë Quillfeather-Nguyễn"
 EMAIL = "zoe.quillfeather@example.nhs.uk"
 REGISTRATION = "PA98765"
 REFLECTION = "On the ward we trialled a new handover sheet"
-ANSWER = WRONG["q-second"]
+ANSWER = "vermilion, I think"  # distinctive: a short answer like "red" is inside words such as "retired"
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def learner(client, tiny_course, make_user, login):
     admin = make_user(role="admin", email="admin@example.nhs.uk")
     login(user)
     enrol(client)
-    submit(client, WRONG)
+    submit(client, {**WRONG, "q-second": ANSWER})
     client.post_form(CHECK + "reflections/r-think", {"r-think-text": REFLECTION})
     complete_course(client)
     audit.record("user.organisation_set", "user", user.id, actor_id=admin.id,
