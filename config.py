@@ -58,6 +58,19 @@ class Config:
     # Production refuses to start with a missing, default or short secret.
     REQUIRE_STRONG_SECRET = False
 
+    # Email (Flask-Mail; checked at start-up by lms.mail). Without MAIL_SERVER every message is
+    # written as an .eml file under MAIL_FILE_DIR instead, so development needs no mail server.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = os.environ.get("MAIL_PORT", "")  # default 25, 587 with TLS, 465 with SSL
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "false")
+    MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "false")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Innovation learning <no-reply@example.nhs.uk>")
+    MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR", str(INSTANCE_DIR / "mail"))
+    MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 30)  # seconds to wait for the SMTP server
+    MAIL_SUPPRESS_SEND = False
+
 
 class DevelopmentConfig(Config):
     DEBUG = False
@@ -71,6 +84,9 @@ class TestingConfig(Config):
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105
     # Jobs run right after the commit that enqueued them, in the test's process.
     JOBS_IMMEDIATE = True
+    # Email is rendered but not sent; the smtp_server fixture points it at a real SMTP server.
+    MAIL_SUPPRESS_SEND = True
+    MAIL_SERVER = ""
 
 
 class ProductionConfig(Config):

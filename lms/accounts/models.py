@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, func
+from sqlalchemy import ForeignKey, String, func, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts import roles
@@ -47,6 +47,8 @@ class User(UserMixin, db.Model):
     #: Part of the login cookie; changing it (password change) logs out every other session.
     session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    #: Optional emails (certificate expiry reminders) wanted; essential ones (certificates, account) always go.
+    email_reminders: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     organisation: Mapped[Organisation | None] = relationship("Organisation")
 
