@@ -23,6 +23,8 @@ class _Collect:
         self.server = server
 
     async def handle_DATA(self, _server, _session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        if self.server.refuse:
+            return self.server.refuse
         message = email.message_from_bytes(envelope.original_content or envelope.content,
                                            policy=email.policy.default)
         self.server.messages.append(message)
@@ -38,6 +40,8 @@ class SMTPServer:
     port: int = field(default_factory=free_port)
     messages: list[EmailMessage] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    #: An SMTP reply (e.g. "554 ...") to refuse every message with, as a strict server would.
+    refuse: str | None = None
     _controller: Controller | None = None
 
     def start(self) -> None:

@@ -95,7 +95,9 @@ def deliver(to: str, template: str, context: dict, attachments: list[tuple[str, 
         path = _write_eml(message, template)
         log.info("email %r to %s written to %s", rendered.subject, to, path)
         return True
-    state = flask_mail.Mail().init_mail(config, current_app.debug, current_app.testing)
+    # Read per send (cheap), so settings changed after start-up (tests' SMTP server) are used.
+    state = current_app.extensions["mail"] = flask_mail.Mail().init_mail(config, current_app.debug,
+                                                                          current_app.testing)
     try:
         with _Connection(state, timeout=config.get("MAIL_TIMEOUT", 30)) as connection:
             message.send(connection)
@@ -174,4 +176,5 @@ def init_app(app) -> None:
     from lms.mail.settings import check_mail_settings
 
     check_mail_settings(app.config)
+    flask_mail.Mail().init_app(app)
     app.jinja_env.filters.setdefault("long_date", long_date)
