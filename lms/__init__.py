@@ -54,6 +54,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms import errors, frontend, pages
     from lms.accounts.views import bp as accounts_bp
     from lms.catalog.views import bp as catalog_bp
+    from lms.credentials import reminders  # noqa: F401 - registers the nightly email tasks
     from lms.credentials.views import bp as credentials_bp
     from lms.learning.views import bp as learning_bp
     from lms.reports.views import bp as reports_bp
