@@ -240,51 +240,70 @@ def quiz(slug: str, module_key: str, lesson_key: str):
         abort(400)
     questions = services.questions_for(view.lesson, view.track)
     answers = read_answers(questions)
+    # The lesson's reflection boxes share the quiz's form, so whatever button is pressed keeps them.
+    notes, note_errors = _posted_reflections(view)
+    if note_errors:
+        return render_lesson(view, answers=answers, reflection_errors=note_errors)
     now = utcnow()
     recorded = services.find_attempt(view.enrolment, form.token.data or "")
     if recorded is not None:  # Back in the browser and sent again: change nothing, say so
-        return _already_submitted(view, recorded, answers)
+        return _already_submitted(view, recorded, answers, notes)
     draft = services.find_draft(view.enrolment, view.lesson)
     hint_for = request.form.get("hint")
-    if request.form.get("action") == "save" or hint_for:
-        if draft is None:
-            return redirect(lesson_url(view))
-        services.save_draft(draft, answers, now)
+    action = request.form.get("action", "submit")
+    if action != "submit" or hint_for:
+        services.save_reflections(current_user, notes, now)
+        if draft is not None:
+            services.save_draft(draft, answers, now)
         anchor = "quiz"
-        if hint_for:
+        if hint_for and draft is not None:
             question = next((q for q in questions if q.key == hint_for), None) or abort(400)
             services.reveal_hint(draft, question, now)
             anchor = f"question-{question.key}"
-        else:
+        elif action.startswith("reflection-"):
+            anchor = action
+            flash("Your reflection is saved. Only you can read it."
+                  + (" Your answers so far are saved too." if draft is not None else ""), "success")
+        elif draft is not None:
             flash("Your answers are saved. You can finish this knowledge check later, on any device.", "success")
         db.session.commit()
         return redirect(lesson_url(view, _anchor=anchor))
 
     missing = {q.key: f"Answer question {n}" for n, q in enumerate(questions, start=1) if q.key not in answers}
     if missing:
+        services.save_reflections(current_user, notes, now)
         if draft is not None:
             services.save_draft(draft, answers, now)
-            db.session.commit()
+        db.session.commit()
         return render_lesson(view, answers=answers, errors=missing, status=200)
     try:
         attempt = services.submit_attempt(view.enrolment, view.lesson, answers, form.token.data or "", now)
     except services.LearningError as error:
         db.session.rollback()
+        services.save_reflections(current_user, notes, now)
+        db.session.commit()
         return render_lesson(view, answers=answers, errors={"quiz": str(error)}, status=200)
+    # After the attempt: a racing twin rolls back only a transaction that has written nothing else.
+    services.save_reflections(current_user, notes, now)
     db.session.commit()
     return redirect(url_for("learning.attempt", slug=slug, module_key=module_key, lesson_key=lesson_key,
                             attempt_id=attempt.id))
 
 
-def _already_submitted(view: LessonView, recorded: QuizAttempt, answers: dict):
-    """The same answers go to their results; other answers stay on the page, unsaved, beside a link to them."""
+def _already_submitted(view: LessonView, recorded: QuizAttempt, answers: dict, notes: dict):
+    """The same answers go to their results; other answers stay on the page, unsaved, beside a link to them.
+
+    Reflections typed on the page are saved either way.
+    """
+    services.save_reflections(current_user, notes, utcnow())
     message = "You have already submitted these answers."
     if request.form.get("action") == "submit" and answers == queries.answers_of(recorded):
+        db.session.commit()
         flash(f"{message} These are their results.", "info")
         return redirect(url_for("learning.attempt", slug=view.course.slug, module_key=view.module.key,
                                 lesson_key=view.lesson.key, attempt_id=recorded.id))
     page = render_lesson(view, answers=answers, already=recorded)
-    db.session.commit()  # a new attempt's draft may have been opened for the form
+    db.session.commit()  # the notes, and a new attempt's draft if the form needed one
     return page
 
 

@@ -142,3 +142,47 @@ def test_the_same_answers_sent_twice_go_to_the_results_with_the_message(client, 
     assert second.status_code == 302 and second.headers["Location"] == first.headers["Location"]
     assert "You have already submitted these answers" in client.get(second.headers["Location"]).get_data(
         as_text=True)
+
+
+def quiz_form(html: str) -> str:
+    match = re.search(r'<form[^>]*action="[^"]*/quiz"[^>]*>(.*?)</form>', html, re.S)
+    assert match, "no quiz form"
+    return match.group(1)
+
+
+def test_reflection_typed_on_a_quiz_lesson_is_saved_when_the_answers_are_submitted(client, tiny_course, make_user,
+                                                                                    login):
+    login(make_user())
+    enrol(client)
+    form = quiz_form(client.get(CHECK).get_data(as_text=True))
+    assert 'name="r-think-text"' in form and "Submit answers" in form
+    response = client.post_form(CHECK + "quiz", {"token": quiz_token(client), "action": "submit",
+                                                 "r-think-text": "Ask before changing.",
+                                                 **{f"answer-{k}": v for k, v in RIGHT.items()}})
+    assert response.status_code == 302 and "/attempts/" in response.headers["Location"]
+    assert notes() == {"r-think": "Ask before changing."}
+    assert len(db.session.scalars(select(QuizAttempt)).all()) == 1
+
+
+def test_saving_a_reflection_on_a_quiz_lesson_keeps_the_answers_typed_so_far(client, tiny_course, make_user, login):
+    login(make_user())
+    enrol(client)
+    html = client.get(CHECK).get_data(as_text=True)
+    assert 'name="action" value="reflection-r-think"' in html
+    response = client.post_form(CHECK + "quiz", {"token": quiz_token(client), "action": "reflection-r-think",
+                                                 "r-think-text": "A thought.", "answer-q-second": "blue-ish"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("#reflection-r-think")
+    assert notes() == {"r-think": "A thought."}
+    assert db.session.scalar(select(QuizDraft)).answers == {"q-second": "blue-ish"}
+    assert db.session.scalar(select(QuizAttempt)) is None
+
+
+def test_reflection_sent_with_a_finished_attempt_again_is_still_saved(client, tiny_course, make_user, login):
+    login(make_user())
+    enrol(client)
+    token = quiz_token(client)
+    submit(client, WRONG, token=token)
+    response = client.post_form(CHECK + "quiz", {"token": token, "action": "submit", "r-think-text": "Kept.",
+                                                 **{f"answer-{k}": v for k, v in RIGHT.items()}})
+    assert "You have already submitted these answers" in response.get_data(as_text=True)
+    assert notes() == {"r-think": "Kept."}
