@@ -98,3 +98,12 @@ def test_the_profile_turns_optional_emails_off_and_on(client, make_user, login):
     client.post_form("/profile", {**fields, "email_reminders": "y"})
     db.session.expire_all()
     assert db.session.get(User, user.id).email_reminders is True
+
+
+def test_a_message_missing_a_fact_fails_instead_of_sending_a_gap(app, smtp_server):
+    mail.send("una@example.nhs.uk", "certificate_revoked", "revoked:1", learner_name="Una",
+              course_title="Innovation in practice", code="7KQ2")  # no reason
+    db.session.commit()
+    job = db.session.scalar(select(Job).where(Job.task == "mail.send"))
+    assert job.status == "pending" and "'reason' is undefined" in job.last_error
+    assert smtp_server.messages == []
