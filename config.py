@@ -14,6 +14,10 @@ INSTANCE_DIR = PROJECT_DIR / "instance"
 DEV_SECRET = "dev-only-secret-change-me"  # noqa: S105 - refused by ProductionConfig
 
 
+class SettingError(RuntimeError):
+    """A malformed setting found at start-up; the message is one line naming it (wsgi.py prints only that)."""
+
+
 def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from email.utils import parseaddr
 
+from config import SettingError
+
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off", ""}
 
 
-class MailSettingError(RuntimeError):
+class MailSettingError(SettingError):
     """A malformed email setting; the message names the setting and what it should be."""
 
 

@@ -152,3 +152,16 @@ def test_well_formed_settings_from_the_environment_are_read_as_numbers_and_flags
                       "MAIL_PORT": " 587 ", "MAIL_USE_TLS": "True", "MAIL_USE_SSL": "0",
                       "MAIL_USERNAME": "lms", "MAIL_PASSWORD": "secret"})
     assert (app.config["MAIL_PORT"], app.config["MAIL_USE_TLS"], app.config["MAIL_USE_SSL"]) == (587, True, False)
+
+
+def test_the_server_refuses_to_start_with_one_line_naming_the_setting(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "MAIL_PORT": "twenty-five", "DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}"}
+    result = subprocess.run([sys.executable, "-c", "import wsgi"], env=env, capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == ["Error: MAIL_PORT must be a port number from 1 to 65535, "
+                                                  "not 'twenty-five'"]
