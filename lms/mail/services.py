@@ -16,8 +16,9 @@ import logging
 import re
 import smtplib
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import flask_mail
 from flask import current_app
@@ -28,6 +29,7 @@ from lms import jobs
 from lms.clock import utcnow
 
 log = logging.getLogger(__name__)
+LONDON = ZoneInfo("Europe/London")
 
 
 def send(to: str, template: str, key: str, *, essential: bool = True, **context) -> None:
@@ -170,14 +172,18 @@ def _send_job(to: str, template: str, context: dict, essential: bool = True) -> 
     deliver(to, template, context, essential=essential)
 
 
-def long_date(value) -> str:
-    """'12 March 2026' from a date, a datetime or an ISO string (already a London date); '' for None."""
+def mail_date(value) -> str:
+    """'12 March 2026' from a date, an ISO date string (a London date already) or a naive-UTC datetime (shown as
+    its London date); text that is already a written date is kept as it is; '' for None."""
     if not value:
         return ""
     if isinstance(value, str):
-        value = date.fromisoformat(value[:10])
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return value  # e.g. "12 March 2026", formatted by the sender
     if isinstance(value, datetime):
-        value = value.date()
+        value = value.replace(tzinfo=UTC).astimezone(LONDON).date()
     return f"{value.day} {value:%B %Y}"
 
 
@@ -187,4 +193,4 @@ def init_app(app) -> None:
 
     check_mail_settings(app.config)
     flask_mail.Mail().init_app(app)
-    app.jinja_env.filters.setdefault("long_date", long_date)
+    app.jinja_env.filters["mail_date"] = mail_date

@@ -107,3 +107,12 @@ def test_a_message_missing_a_fact_fails_instead_of_sending_a_gap(app, smtp_serve
     job = db.session.scalar(select(Job).where(Job.task == "mail.send"))
     assert job.status == "pending" and "'reason' is undefined" in job.last_error
     assert smtp_server.messages == []
+
+
+def test_valid_until_may_be_an_iso_date_a_written_date_or_a_utc_time(app):
+    from datetime import datetime
+
+    for given in ("2029-03-12", "12 March 2029"):
+        assert "Valid until: 12 March 2029" in mail.render("certificate_issued", {**CERT, "valid_until": given}).text
+    summer = mail.render("certificate_issued", {**CERT, "valid_until": datetime(2029, 6, 30, 23, 30)}).text
+    assert "Valid until: 1 July 2029" in summer  # the London date of a stored UTC time
