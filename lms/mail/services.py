@@ -110,11 +110,13 @@ def deliver(to: str, template: str, context: dict, attachments: list[tuple[str, 
     # Read per send (cheap), so settings changed after start-up (tests' SMTP server) are used.
     state = current_app.extensions["mail"] = flask_mail.Mail().init_mail(config, current_app.debug,
                                                                           current_app.testing)
+    connection = _Connection(state, timeout=config.get("MAIL_TIMEOUT", 30))
     try:
-        with _Connection(state, timeout=config.get("MAIL_TIMEOUT", 30)) as connection:
+        with connection:
+            connection.stage = "send"
             message.send(connection)
     except (smtplib.SMTPException, OSError) as error:
-        raise MailDeliveryError(_explain(error, config)) from error
+        raise MailDeliveryError(_explain(error, connection.stage, config)) from error
     log.info("email %s sent by SMTP", template)  # no address: logs carry no personal data
     return True
 
@@ -123,37 +125,65 @@ class MailDeliveryError(RuntimeError):
     """The mail server could not take a message; the text names the setting to check."""
 
 
-def _explain(error: Exception, config) -> str:
+#: What to check when the SMTP conversation fails at each stage.
+_CHECK = {
+    "connect": "cannot reach the mail server {where}: check MAIL_SERVER and MAIL_PORT",
+    "ssl": "the mail server {where} did not start SSL: check MAIL_USE_SSL and MAIL_PORT",
+    "starttls": "the mail server {where} did not start TLS: check MAIL_USE_TLS and MAIL_PORT",
+    "login": "the mail server {where} refused the login: check MAIL_USERNAME and MAIL_PASSWORD",
+}
+
+
+def _explain(error: Exception, stage: str, config) -> str:
+    """One line: what failed and which MAIL_* setting to check, with the server's own words."""
     where = f"{config['MAIL_SERVER']}:{config['MAIL_PORT']}"
-    if isinstance(error, smtplib.SMTPAuthenticationError):
-        return f"the mail server {where} refused the login: check MAIL_USERNAME and MAIL_PASSWORD ({error})"
+    if stage in _CHECK:
+        return f"{_CHECK[stage].format(where=where)} ({error})"
     if isinstance(error, smtplib.SMTPSenderRefused):
         return f"the mail server {where} refused the sender: check MAIL_DEFAULT_SENDER ({error})"
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return f"the mail server {where} refused the recipient ({error})"
-    if isinstance(error, smtplib.SMTPNotSupportedError | smtplib.SMTPServerDisconnected | smtplib.SMTPHeloError):
-        return f"the mail server {where} broke off: check MAIL_USE_TLS and MAIL_USE_SSL ({error})"
-    if isinstance(error, smtplib.SMTPException):
-        return f"the mail server {where} refused the message ({error})"
-    return f"cannot reach the mail server {where}: check MAIL_SERVER and MAIL_PORT ({error})"
+    return f"the mail server {where} refused the message ({error})"
 
 
 class _Connection(flask_mail.Connection):
-    """Flask-Mail's connection with a time limit, so a silent server cannot hold a worker for ever."""
+    """Flask-Mail's connection with a time limit (a silent server cannot hold a worker for ever) that
+    remembers the stage it reached, so a failure names the setting to check."""
 
     def __init__(self, mail, timeout: float):
         super().__init__(mail)
         self.timeout = timeout
+        self.stage = "connect"
 
     def configure_host(self):
         mail = self.mail
-        smtp = smtplib.SMTP_SSL if mail.use_ssl else smtplib.SMTP
+        self.stage = "ssl" if mail.use_ssl else "connect"
+        smtp = _SMTPSSL if mail.use_ssl else smtplib.SMTP
         host = smtp(mail.server, mail.port, timeout=self.timeout)
-        if mail.use_tls:
-            host.starttls()
-        if mail.username and mail.password:
-            host.login(mail.username, mail.password)
+        try:
+            if mail.use_tls:
+                self.stage = "starttls"
+                host.starttls()
+            if mail.username and mail.password:
+                self.stage = "login"
+                host.login(mail.username, mail.password)
+        except BaseException:
+            host.close()  # the connection is of no use; leave no socket open
+            raise
+        self.stage = "connected"
         return host
+
+
+class _SMTPSSL(smtplib.SMTP_SSL):
+    """SMTP over SSL that closes its socket when the SSL handshake fails (the standard library leaves it open)."""
+
+    def _get_socket(self, host, port, timeout):
+        raw = smtplib.SMTP._get_socket(self, host, port, timeout)
+        try:
+            return self.context.wrap_socket(raw, server_hostname=self._host)
+        except BaseException:
+            raw.close()
+            raise
 
 
 def _write_eml(message: flask_mail.Message, template: str) -> Path:

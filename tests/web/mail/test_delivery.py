@@ -165,3 +165,16 @@ def test_the_server_refuses_to_start_with_one_line_naming_the_setting(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == ["Error: MAIL_PORT must be a port number from 1 to 65535, "
                                                   "not 'twenty-five'"]
+
+
+@pytest.mark.parametrize(("settings", "named"), [
+    ({"MAIL_USE_TLS": True}, "check MAIL_USE_TLS"),  # this server offers no STARTTLS
+    ({"MAIL_USE_SSL": True}, "check MAIL_USE_SSL"),  # nor SSL on connect
+    ({"MAIL_USERNAME": "lms", "MAIL_PASSWORD": "secret"}, "check MAIL_USERNAME and MAIL_PASSWORD"),  # nor AUTH
+])
+def test_a_setting_the_server_does_not_match_is_named_when_sending(app, smtp_server, settings, named):
+    app.config.update(settings)
+    with pytest.raises(mail.MailDeliveryError) as raised:
+        mail.deliver("una@example.nhs.uk", "certificate_issued", ISSUED)
+    assert named in str(raised.value) and f"127.0.0.1:{smtp_server.port}" in str(raised.value)
+    assert smtp_server.messages == []
