@@ -92,10 +92,13 @@ def questions_for(lesson: Lesson, track: str) -> list[Question]:
 
 def mark_lesson_complete(enrolment: Enrolment, lesson: Lesson, now: datetime,
                          notes: dict[ReflectionPrompt, str] | None = None) -> None:
-    """Complete a lesson that has no questions for the learner's track, saving the reflections typed on it."""
+    """Complete a lesson that has no questions for the learner's track, saving the reflections typed on it.
+
+    The notes are saved (flushed) even when LearningError says the lesson cannot be completed this way.
+    """
+    save_reflections(enrolment.user, notes or {}, now)
     if questions_for(lesson, enrolment.track):
         raise LearningError("This lesson is completed by passing its knowledge check.")
-    save_reflections(enrolment.user, notes or {}, now)
     _complete_lesson(enrolment, lesson, now, percent=None, passed=True)
     update_progress(enrolment, now)
 

@@ -343,6 +343,7 @@ def complete(slug: str, module_key: str, lesson_key: str):
     try:
         services.mark_lesson_complete(view.enrolment, view.lesson, utcnow(), notes)
     except services.LearningError as error:
+        db.session.commit()  # the reflections typed are kept even so
         flash(str(error), "error")
         return redirect(lesson_url(view))
     db.session.commit()

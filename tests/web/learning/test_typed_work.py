@@ -186,3 +186,13 @@ def test_reflection_sent_with_a_finished_attempt_again_is_still_saved(client, ti
                                                  **{f"answer-{k}": v for k, v in RIGHT.items()}})
     assert "You have already submitted these answers" in response.get_data(as_text=True)
     assert notes() == {"r-think": "Kept."}
+
+
+def test_a_stale_mark_as_complete_on_a_quiz_lesson_still_keeps_the_reflection(client, tiny_course, make_user, login):
+    login(make_user())
+    enrol(client)
+    response = client.post_form(CHECK + "complete", {"r-think-text": "Typed on an old page."})
+    assert response.status_code == 302
+    assert notes() == {"r-think": "Typed on an old page."}
+    assert "completed by passing its knowledge check" in client.get(CHECK).get_data(as_text=True)
+    assert not lesson_complete()
