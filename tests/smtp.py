@@ -45,7 +45,8 @@ class SMTPServer:
     _controller: Controller | None = None
 
     def start(self) -> None:
-        self._controller = Controller(_Collect(self), hostname=self.host, port=self.port)
+        # A generous start-up wait: the CI machine has two cores shared by everything.
+        self._controller = Controller(_Collect(self), hostname=self.host, port=self.port, ready_timeout=30)
         self._controller.start()
 
     def stop(self) -> None:
