@@ -12,6 +12,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = PROJECT_DIR / "instance"
 DEV_SECRET = "dev-only-secret-change-me"  # noqa: S105 - refused by ProductionConfig
+EXAMPLE_SENDER = "Innovation learning <no-reply@example.nhs.uk>"  # refused by production with MAIL_SERVER
 
 
 class SettingError(RuntimeError):
@@ -70,7 +71,7 @@ class Config:
     MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "false")
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
-    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Innovation learning <no-reply@example.nhs.uk>")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", EXAMPLE_SENDER)
     MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR", str(INSTANCE_DIR / "mail"))
     MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 30)  # seconds to wait for the SMTP server
     MAIL_SUPPRESS_SEND = False
@@ -98,6 +99,7 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
     REQUIRE_STRONG_SECRET = True
+    MAIL_REQUIRE_REAL_SENDER = True
 
 
 def check_secret(secret: str | None) -> None:

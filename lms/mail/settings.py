@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from email.utils import parseaddr
 
-from config import SettingError
+from config import EXAMPLE_SENDER, SettingError
 
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off", ""}
@@ -50,6 +50,9 @@ def check_mail_settings(config) -> None:
         missing = "MAIL_PASSWORD" if config.get("MAIL_USERNAME") else "MAIL_USERNAME"
         raise MailSettingError(f"{missing} must be set as well: the SMTP login needs both a user name and a password")
     sender = config.get("MAIL_DEFAULT_SENDER") or ""
+    if config.get("MAIL_REQUIRE_REAL_SENDER") and sender == EXAMPLE_SENDER:
+        raise MailSettingError("MAIL_DEFAULT_SENDER must be set to your service's own address in production "
+                               "(the example address would be rejected as spam)")
     if "@" not in parseaddr(sender)[1]:
         raise MailSettingError(f"MAIL_DEFAULT_SENDER must be an email address such as "
                                f"'Innovation learning <learning@nwl.nhs.uk>', not {sender!r}")

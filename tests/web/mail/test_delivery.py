@@ -139,6 +139,7 @@ def test_optional_messages_respect_the_persons_choice_and_essential_ones_always_
     ({"MAIL_SERVER": "smtp.example.nhs.uk", "MAIL_USE_TLS": "true", "MAIL_USE_SSL": "1"}, "MAIL_USE_SSL"),
     ({"MAIL_SERVER": "smtp.example.nhs.uk", "MAIL_USERNAME": "lms"}, "MAIL_PASSWORD"),
     ({"MAIL_SERVER": "smtp.example.nhs.uk", "MAIL_DEFAULT_SENDER": "nobody"}, "MAIL_DEFAULT_SENDER"),
+    ({"MAIL_SERVER": "smtp.example.nhs.uk", "MAIL_REQUIRE_REAL_SENDER": True}, "MAIL_DEFAULT_SENDER"),
 ])
 def test_a_malformed_setting_stops_start_up_with_one_line_naming_it(settings, named):
     with pytest.raises(mail.MailSettingError) as raised:
