@@ -12,6 +12,11 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = PROJECT_DIR / "instance"
 DEV_SECRET = "dev-only-secret-change-me"  # noqa: S105 - refused by ProductionConfig
+EXAMPLE_SENDER = "Innovation learning <no-reply@example.nhs.uk>"  # refused by production with MAIL_SERVER
+
+
+class SettingError(RuntimeError):
+    """A malformed setting found at start-up; the message is one line naming it (wsgi.py prints only that)."""
 
 
 def _env_int(name: str, default: int) -> int:
@@ -72,6 +77,18 @@ class Config:
     HELP_CONTACT_EMAIL = os.environ.get("HELP_CONTACT_EMAIL", "learning-support@example.nhs.uk")
     HELP_CONTACT_PHONE = os.environ.get("HELP_CONTACT_PHONE", "[Support telephone number]")
     ACCESSIBILITY_STATEMENT_PREPARED = os.environ.get("ACCESSIBILITY_STATEMENT_PREPARED", "29 November 2026")
+    # Email (Flask-Mail; checked at start-up by lms.mail). Without MAIL_SERVER every message is
+    # written as an .eml file under MAIL_FILE_DIR instead, so development needs no mail server.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = os.environ.get("MAIL_PORT", "")  # default 25, 587 with TLS, 465 with SSL
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "false")
+    MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "false")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", EXAMPLE_SENDER)
+    MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR", str(INSTANCE_DIR / "mail"))
+    MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 30)  # seconds to wait for the SMTP server
+    MAIL_SUPPRESS_SEND = False
 
 
 class DevelopmentConfig(Config):
@@ -86,6 +103,9 @@ class TestingConfig(Config):
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105
     # Jobs run right after the commit that enqueued them, in the test's process.
     JOBS_IMMEDIATE = True
+    # Email is rendered but not sent; the smtp_server fixture points it at a real SMTP server.
+    MAIL_SUPPRESS_SEND = True
+    MAIL_SERVER = ""
 
 
 class ProductionConfig(Config):
@@ -93,6 +113,7 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
     REQUIRE_STRONG_SECRET = True
+    MAIL_REQUIRE_REAL_SENDER = True
 
 
 def check_secret(secret: str | None) -> None:

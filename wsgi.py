@@ -1,9 +1,9 @@
 """Entry point for gunicorn: `gunicorn wsgi:app`."""
 
+from config import SettingError
 from lms import create_app
-from lms.sso import SSOConfigError
 
 try:
     app = create_app()
-except SSOConfigError as error:
-    raise SystemExit(f"Configuration error: {error}") from None  # one line, naming the setting
+except SettingError as error:  # a malformed setting (email, single sign-on, ...): one clear line, no traceback
+    raise SystemExit(f"Configuration error: {error}") from None

@@ -9,7 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as config_module
-from lms import database, models, security, sso  # noqa: F401 - models registers every table
+from lms import database, mail, models, security, sso  # noqa: F401 - models registers every table
 from lms.extensions import csrf, db, login_manager, migrate
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -29,6 +29,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     security.init_app(app)
+    mail.init_app(app)
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
@@ -55,6 +56,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.accounts.views import bp as accounts_bp
     from lms.admin.views import bp as admin_bp
     from lms.catalog.views import bp as catalog_bp
+    from lms.credentials import reminders  # noqa: F401 - registers the nightly email tasks
     from lms.credentials.views import bp as credentials_bp
     from lms.learning.cohort_views import bp as cohorts_bp
     from lms.learning.views import bp as learning_bp

@@ -21,6 +21,7 @@ from flask.testing import FlaskClient
 from lms import create_app
 from lms.extensions import db
 from lms.learning.progress import clear_structure_cache
+from tests.smtp import smtp_server  # noqa: F401 - a real SMTP server for email tests
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REQUIRE_ALL = os.environ.get("LMS_REQUIRE_ALL") == "1"

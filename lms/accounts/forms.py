@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
@@ -73,6 +73,14 @@ class ProfileFields(FlaskForm):
     def validate_registration_body(self, field) -> None:
         if field.data and not (self.registration_number.data or "").strip():
             raise ValidationError("Enter your registration number, or choose None")
+
+
+class ProfileForm(ProfileFields):
+    email_reminders = BooleanField(
+        "Certificate expiry reminders",
+        description="Emails 90, 30 and 7 days before a certificate expires. Emails about your account and "
+                    "your certificates being issued, revoked or reinstated are always sent.",
+    )
 
 
 class RegisterForm(ProfileFields):

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, func
+from sqlalchemy import ForeignKey, String, func, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts import roles
@@ -55,6 +55,8 @@ class User(UserMixin, db.Model):
     retention_warned_at: Mapped[datetime | None]
     #: Set when personal data was erased (UK GDPR); the row stays so certificates still verify.
     erased_at: Mapped[datetime | None]
+    #: Optional emails (certificate expiry reminders) wanted; essential ones (certificates, account) always go.
+    email_reminders: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     organisation: Mapped[Organisation | None] = relationship("Organisation")
 

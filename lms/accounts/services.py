@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from lms import audit, ratelimit
+from lms import audit, mail, ratelimit
 from lms.accounts import roles
 from lms.accounts.models import Organisation, User, new_session_token
 from lms.accounts.organisations import KINDS, ORGANISATIONS
@@ -75,10 +75,17 @@ def create_user(
     return user
 
 
+def register(**fields) -> User:
+    """Self-registration: `create_user` (same arguments and errors) and a welcome email after the commit."""
+    user = create_user(**fields)
+    mail.send(user.email, "welcome", key=f"welcome:{user.id}", learner_name=user.full_name)
+    return user
+
+
 def update_profile(user: User, **fields) -> None:
     """Change the person's own details (not email, password or role)."""
     allowed = {"full_name", "organisation_id", "professional_group", "registration_body",
-               "registration_number"}
+               "registration_number", "email_reminders"}
     for name, value in fields.items():
         if name not in allowed:
             raise AccountError(f"{name} cannot be changed here.")

@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_required, login_user, logout_user
 
 from lms.accounts import queries, roles, services
-from lms.accounts.forms import ChangePasswordForm, LoginForm, ProfileFields, RegisterForm
+from lms.accounts.forms import ChangePasswordForm, LoginForm, ProfileForm, RegisterForm
 from lms.accounts.models import User
 from lms.clock import utcnow
 from lms.extensions import db, login_manager
@@ -53,7 +53,7 @@ def register():
     form.set_organisations(queries.active_organisations())
     if form.validate_on_submit():
         try:
-            user = services.create_user(
+            user = services.register(
                 email=form.email.data,
                 full_name=form.full_name.data,
                 password=form.password.data,
@@ -101,7 +101,7 @@ def logout():
 @bp.route("/profile", methods=["GET", "POST"])
 @login_required
 def profile():
-    form = ProfileFields(obj=current_user)
+    form = ProfileForm(obj=current_user)
     form.set_organisations(queries.organisations_for(current_user))
     if current_user.has_role(roles.PARTNER):
         del form.organisation_id  # an admin sets the organisation a partner acts for
@@ -113,6 +113,7 @@ def profile():
             professional_group=form.professional_group.data,
             registration_body=form.registration_body.data,
             registration_number=form.registration_number.data,
+            email_reminders=form.email_reminders.data,
             **fields,
         )
         db.session.commit()

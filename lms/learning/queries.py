@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
 from lms.accounts.models import User
-from lms.catalog.models import Course, Lesson, ReflectionPrompt
+from lms.catalog.models import Course, Lesson, Question, ReflectionPrompt
 from lms.extensions import db
-from lms.learning.models import Enrolment, LessonProgress, QuizAttempt, ReflectionNote
+from lms.learning.models import Enrolment, LessonProgress, QuestionResponse, QuizAttempt, ReflectionNote
 from lms.learning.progress import CourseProgress, OutlineLesson, OutlineModule, compute_progress, course_structures
 
 
@@ -87,3 +87,11 @@ def my_notes(user: User) -> list[tuple[ReflectionNote, ReflectionPrompt, Lesson,
         .where(ReflectionNote.user_id == user.id)
         .order_by(Course.title, ReflectionNote.updated_at)
     ).all())
+
+
+def answers_of(attempt: QuizAttempt) -> dict:
+    """{question key: answer} as the learner sent them in `attempt` (unanswered ones left out); one query."""
+    rows = db.session.execute(select(Question.key, QuestionResponse.answer)
+                              .join(Question, Question.id == QuestionResponse.question_id)
+                              .where(QuestionResponse.attempt_id == attempt.id))
+    return {key: answer for key, answer in rows if answer not in (None, "", [])}

@@ -90,8 +90,13 @@ def questions_for(lesson: Lesson, track: str) -> list[Question]:
     return [q for q in rows if track in q.tracks]
 
 
-def mark_lesson_complete(enrolment: Enrolment, lesson: Lesson, now: datetime) -> None:
-    """Complete a lesson that has no questions for the learner's track."""
+def mark_lesson_complete(enrolment: Enrolment, lesson: Lesson, now: datetime,
+                         notes: dict[ReflectionPrompt, str] | None = None) -> None:
+    """Complete a lesson that has no questions for the learner's track, saving the reflections typed on it.
+
+    The notes are saved (flushed) even when LearningError says the lesson cannot be completed this way.
+    """
+    save_reflections(enrolment.user, notes or {}, now)
     if questions_for(lesson, enrolment.track):
         raise LearningError("This lesson is completed by passing its knowledge check.")
     _complete_lesson(enrolment, lesson, now, percent=None, passed=True)
@@ -235,6 +240,17 @@ def update_progress(enrolment: Enrolment, now: datetime) -> bool:
     log.info("enrolment %s completed course %s", enrolment.id, enrolment.course_id)
     events.course_completed.send(enrolment, enrolment=enrolment, now=now)
     return True
+
+
+def find_attempt(enrolment: Enrolment, token: str) -> QuizAttempt | None:
+    """The attempt already recorded from the quiz page with this token (Back and submit again), if any."""
+    return _attempt_by_token(enrolment, token) if token else None
+
+
+def save_reflections(user: User, notes: dict[ReflectionPrompt, str], now: datetime) -> None:
+    """Keep each of the learner's notes (the page may post several prompts at once)."""
+    for prompt, text in notes.items():
+        save_reflection(user, prompt, text, now)
 
 
 def save_reflection(user: User, prompt: ReflectionPrompt, text: str, now: datetime) -> ReflectionNote | None:

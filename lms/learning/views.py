@@ -153,7 +153,7 @@ def lesson(slug: str, module_key: str, lesson_key: str):
 
 
 def render_lesson(view: LessonView, answers: dict | None = None, errors: dict | None = None,
-                  reflection_errors: dict | None = None, status: int = 200):
+                  reflection_errors: dict | None = None, status: int = 200, already: QuizAttempt | None = None):
     """The lesson page: content, reflections, and the quiz (answers never included before submission)."""
     questions = services.questions_for(view.lesson, view.track)
     draft = None
@@ -176,7 +176,7 @@ def render_lesson(view: LessonView, answers: dict | None = None, errors: dict | 
         next=track_lessons[index + 1] if index + 1 < len(track_lessons) else None,
         reflections=[(p, n, _reflection_form(p, n, reflection_errors))
                      for p, n in queries.prompts_and_notes(view.lesson, view.track, current_user)],
-        reflection_errors=reflection_errors or {}, errors=errors or {}, action_form=ActionForm(),
+        reflection_errors=reflection_errors or {}, errors=errors or {}, action_form=ActionForm(), already=already,
         quiz_form=QuizForm(token=draft.token if draft else ""),
         attempts_left=None if view.lesson.attempts is None else max(view.lesson.attempts - len(attempts), 0),
     ), status
@@ -190,9 +190,9 @@ def _by_module(lessons: list[OutlineLesson]) -> dict[int, list[OutlineLesson]]:
 
 
 def _reflection_form(prompt: ReflectionPrompt, note, errors: dict | None) -> ReflectionForm:
-    if errors and prompt.key in errors:
-        form = ReflectionForm(prefix=prompt.key)  # what was typed, with its error
-        form.text.errors = [errors[prompt.key]]
+    if errors and f"{prompt.key}-text" in request.form:
+        form = ReflectionForm(prefix=prompt.key)  # what was typed (in any prompt of the page), with its error
+        form.text.errors = [errors[prompt.key]] if prompt.key in errors else []
         return form
     return ReflectionForm(prefix=prompt.key, formdata=None, text=note.text if note else "")
 
@@ -240,37 +240,71 @@ def quiz(slug: str, module_key: str, lesson_key: str):
         abort(400)
     questions = services.questions_for(view.lesson, view.track)
     answers = read_answers(questions)
+    # The lesson's reflection boxes share the quiz's form, so whatever button is pressed keeps them.
+    notes, note_errors = _posted_reflections(view)
+    if note_errors:
+        return render_lesson(view, answers=answers, reflection_errors=note_errors)
     now = utcnow()
+    recorded = services.find_attempt(view.enrolment, form.token.data or "")
+    if recorded is not None:  # Back in the browser and sent again: change nothing, say so
+        return _already_submitted(view, recorded, answers, notes)
     draft = services.find_draft(view.enrolment, view.lesson)
     hint_for = request.form.get("hint")
-    if request.form.get("action") == "save" or hint_for:
-        if draft is None:
-            return redirect(lesson_url(view))
-        services.save_draft(draft, answers, now)
+    action = request.form.get("action", "submit")
+    if action != "submit" or hint_for:
+        services.save_reflections(current_user, notes, now)
+        if draft is not None:
+            services.save_draft(draft, answers, now)
         anchor = "quiz"
-        if hint_for:
+        if hint_for and draft is not None:
             question = next((q for q in questions if q.key == hint_for), None) or abort(400)
             services.reveal_hint(draft, question, now)
             anchor = f"question-{question.key}"
-        else:
+        elif action.startswith("reflection-"):
+            anchor = action
+            flash("Your reflection is saved. Only you can read it."
+                  + (" Your answers so far are saved too." if draft is not None else ""), "success")
+        elif draft is not None:
             flash("Your answers are saved. You can finish this knowledge check later, on any device.", "success")
         db.session.commit()
         return redirect(lesson_url(view, _anchor=anchor))
 
     missing = {q.key: f"Answer question {n}" for n, q in enumerate(questions, start=1) if q.key not in answers}
     if missing:
+        services.save_reflections(current_user, notes, now)
         if draft is not None:
             services.save_draft(draft, answers, now)
-            db.session.commit()
+        db.session.commit()
         return render_lesson(view, answers=answers, errors=missing, status=200)
     try:
         attempt = services.submit_attempt(view.enrolment, view.lesson, answers, form.token.data or "", now)
     except services.LearningError as error:
         db.session.rollback()
+        services.save_reflections(current_user, notes, now)
+        db.session.commit()
         return render_lesson(view, answers=answers, errors={"quiz": str(error)}, status=200)
+    # After the attempt: a racing twin rolls back only a transaction that has written nothing else.
+    services.save_reflections(current_user, notes, now)
     db.session.commit()
     return redirect(url_for("learning.attempt", slug=slug, module_key=module_key, lesson_key=lesson_key,
                             attempt_id=attempt.id))
+
+
+def _already_submitted(view: LessonView, recorded: QuizAttempt, answers: dict, notes: dict):
+    """The same answers go to their results; other answers stay on the page, unsaved, beside a link to them.
+
+    Reflections typed on the page are saved either way.
+    """
+    services.save_reflections(current_user, notes, utcnow())
+    message = "You have already submitted these answers."
+    if request.form.get("action") == "submit" and answers == queries.answers_of(recorded):
+        db.session.commit()
+        flash(f"{message} These are their results.", "info")
+        return redirect(url_for("learning.attempt", slug=view.course.slug, module_key=view.module.key,
+                                lesson_key=view.lesson.key, attempt_id=recorded.id))
+    page = render_lesson(view, answers=answers, already=recorded)
+    db.session.commit()  # the notes, and a new attempt's draft if the form needed one
+    return page
 
 
 @bp.get("/courses/<slug>/<module_key>/<lesson_key>/attempts/<int:attempt_id>")
@@ -303,9 +337,13 @@ def complete(slug: str, module_key: str, lesson_key: str):
     view = open_lesson(slug, module_key, lesson_key)
     if view.enrolment is None or not ActionForm().validate_on_submit():
         abort(403 if view.enrolment is None else 400)
+    notes, errors = _posted_reflections(view)
+    if errors:
+        return render_lesson(view, reflection_errors=errors)  # nothing saved, every text kept on the page
     try:
-        services.mark_lesson_complete(view.enrolment, view.lesson, utcnow())
+        services.mark_lesson_complete(view.enrolment, view.lesson, utcnow(), notes)
     except services.LearningError as error:
+        db.session.commit()  # the reflections typed are kept even so
         flash(str(error), "error")
         return redirect(lesson_url(view))
     db.session.commit()
@@ -326,15 +364,32 @@ def reflection(slug: str, module_key: str, lesson_key: str, prompt_key: str):
     prompt = db.session.scalar(select(ReflectionPrompt).where(
         ReflectionPrompt.lesson_id == view.lesson.id, ReflectionPrompt.key == prompt_key,
         ReflectionPrompt.retired.is_(False))) or abort(404)
-    form = ReflectionForm(prefix=prompt.key)
-    if not form.validate_on_submit():
-        if form.errors.get("csrf_token"):
-            abort(400)
-        return render_lesson(view, reflection_errors={prompt.key: form.text.errors[0]})
-    services.save_reflection(current_user, prompt, form.text.data or "", utcnow())
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    notes, errors = _posted_reflections(view)
+    if errors:
+        return render_lesson(view, reflection_errors=errors)
+    services.save_reflections(current_user, notes, utcnow())
     db.session.commit()
     flash("Your reflection is saved. Only you can read it.", "success")
     return redirect(lesson_url(view, _anchor=f"reflection-{prompt.key}"))
+
+
+def _posted_reflections(view: LessonView) -> tuple[dict[ReflectionPrompt, str], dict[str, str]]:
+    """({prompt: text}, {prompt key: error}) for every prompt of the lesson whose box was posted.
+
+    The lesson page may post several boxes at once (with "Mark as complete" or one "Save reflection").
+    """
+    notes, errors = {}, {}
+    for prompt, _note in queries.prompts_and_notes(view.lesson, view.track, current_user):
+        if f"{prompt.key}-text" not in request.form:
+            continue
+        form = ReflectionForm(prefix=prompt.key)
+        if form.text.validate(form):
+            notes[prompt] = form.text.data or ""
+        else:
+            errors[prompt.key] = form.text.errors[0]
+    return notes, errors
 
 
 # --- dashboard and learning record --------------------------------------------------------------

@@ -3,9 +3,10 @@
 `send(to, template, key, **context)` enqueues a message in the current transaction (JSON-able context);
 `deliver(to, template, context, attachments)` sends one now and raises on failure (for use inside a
 job handler that needs attachments, e.g. a certificate's PDF). Templates: `templates/mail/<template>.txt`
-and `.html`, the subject from the template's first line.
+(first line: the subject) and `.html` (extending `mail/_layout.html`). Settings: MAIL_* in config.py.
 """
 
-from lms.mail.services import deliver, send
+from lms.mail.services import MailDeliveryError, deliver, init_app, public_url, render, send
+from lms.mail.settings import MailSettingError
 
-__all__ = ["deliver", "send"]
+__all__ = ["MailDeliveryError", "MailSettingError", "deliver", "init_app", "public_url", "render", "send"]

@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app
 
+from config import SettingError
+
 SETTING = "OIDC_PROVIDERS"
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 DOMAIN = re.compile(r"^[a-z0-9.-]+\.[a-z]{2,}$")
 REQUIRED = ("name", "label", "issuer", "client_id", "client_secret", "allowed_domains")
 
 
-class SSOConfigError(RuntimeError):
+class SSOConfigError(SettingError):
     """The SSO setting is wrong; the message is one line that names the setting."""
 
 
