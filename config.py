@@ -52,6 +52,11 @@ class Config:
     LOGIN_MAX_FAILURES_PER_ACCOUNT = _env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 10)
     # Hospitals share one outgoing address between many staff, so this is set high.
     LOGIN_MAX_FAILURES_PER_ADDRESS = _env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 100)
+    # Server-side sessions end after this long without a request, and this long after sign-in.
+    SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 30)
+    SESSION_MAX_HOURS = _env_int("SESSION_MAX_HOURS", 12)
+    # Lifetimes of the links sent by email (a password reset link lasts 1 hour).
+    VERIFY_LINK_HOURS = _env_int("VERIFY_LINK_HOURS", 72)
     # How many proxies in front of the app set X-Forwarded-For (0 = trust none).
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
 

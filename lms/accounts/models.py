@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, func
+from sqlalchemy import JSON, ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts import roles
@@ -47,6 +47,10 @@ class User(UserMixin, db.Model):
     #: Part of the login cookie; changing it (password change) logs out every other session.
     session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    #: UTC; None until the person follows the link sent to their address (no certificates until then).
+    email_verified_at: Mapped[datetime | None]
+    #: The one password-reset link that may be used now; a newer link or its use replaces it.
+    reset_nonce: Mapped[str | None] = mapped_column(String(32))
 
     organisation: Mapped[Organisation | None] = relationship("Organisation")
 
@@ -62,3 +66,33 @@ class User(UserMixin, db.Model):
         if not self.registration_number:
             return None
         return f"{self.registration_body or ''} {self.registration_number}".strip()
+
+
+class UserSession(db.Model):
+    """One signed-in browser. The cookie holds a random id; the table holds its SHA-256."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]  # UTC
+    #: Updated at most once a minute, so a page view rarely writes.
+    last_seen_at: Mapped[datetime]
+    #: Set by logging out, "sign out of all devices", a password reset or expiry.
+    ended_at: Mapped[datetime | None]
+
+
+class KeptForm(db.Model):
+    """What a person posted after their session had ended, kept until they sign in again."""
+
+    __tablename__ = "kept_forms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]  # UTC
+    #: The endpoint the form was posted to, e.g. ``learning.reflection``.
+    endpoint: Mapped[str] = mapped_column(String(100))
+    #: The path of the page the form was on, where the text is put back.
+    page: Mapped[str] = mapped_column(String(500))
+    #: Field name -> list of values, without passwords and tokens.
+    fields: Mapped[dict[str, list[str]]] = mapped_column(JSON)
