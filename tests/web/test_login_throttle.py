@@ -69,7 +69,7 @@ def test_an_unknown_address_gets_exactly_the_same_answers(app, make_user):
 def test_each_attempt_after_three_failures_must_wait_longer(app, make_user):
     user = make_user()
     start = utcnow()
-    for n in range(3):
+    for _ in range(3):
         assert services.attempt_login(user.email, "wrong", "10.0.0.1", start).user is None
     # The fourth failure needs 2 s after the third: sooner, the password is not even checked.
     too_soon = services.attempt_login(user.email, RIGHT, "10.0.0.1", start + timedelta(seconds=1))
