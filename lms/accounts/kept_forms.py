@@ -10,9 +10,11 @@ import re
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from flask import request, session
+from flask import current_app, request, session
 from flask_login import current_user
 from sqlalchemy import delete, select
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 from lms.accounts.models import KeptForm
 from lms.extensions import db
@@ -46,11 +48,22 @@ def keep(user_id: int, now: datetime) -> KeptForm | None:
 
 
 def page_of_form() -> str:
-    """The path of the page the form was on (from Referer, if it is this site), else the form's own path."""
+    """The path of the page the form was on: from Referer if it is this site, else the nearest page
+    above the form's own address (``/courses/c/m/l/reflections/r`` -> ``/courses/c/m/l/``)."""
     referrer = urlsplit(request.referrer or "")
     if referrer.netloc == request.host and referrer.path.startswith("/"):
         return referrer.path[:500]
-    return request.path[:500]
+    adapter = current_app.url_map.bind("localhost")
+    path = request.path
+    while path not in ("", "/"):
+        try:
+            adapter.match(path, method="GET")
+            return path[:500]
+        except RequestRedirect as moved:  # the same page with its trailing slash
+            return urlsplit(moved.new_url).path[:500]
+        except HTTPException:
+            path = path.rstrip("/").rpartition("/")[0]
+    return "/"
 
 
 def newest_for(user_id: int, now: datetime) -> KeptForm | None:

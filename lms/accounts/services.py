@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -55,7 +56,9 @@ def check_password(password: str, email: str = "", full_name: str = "") -> None:
     """Raise AccountError unless `password` is 12-128 characters and hard to guess (zxcvbn score >= 3)."""
     if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise WeakPassword(f"The password must be {PASSWORD_MIN} to {PASSWORD_MAX} characters.")
-    hints = [part for part in (email, email.partition("@")[0], *full_name.split(), full_name) if part]
+    local = email.partition("@")[0]
+    names = full_name.split()
+    hints = [p for p in {email, local, *re.split(r"[._+-]", local), *names, full_name, "".join(names)} if p]
     result = zxcvbn(password, user_inputs=hints, max_length=PASSWORD_MAX)
     if result["score"] < PASSWORD_MIN_SCORE:
         why = result["feedback"].get("warning") or "This password would be easy to guess."
