@@ -84,6 +84,11 @@ def end_session_cookie() -> None:
     session.update(keep)
 
 
+@bp.app_context_processor
+def account_messages() -> dict:
+    return {"unverified_message": services.UNVERIFIED_MESSAGE}
+
+
 def _device_cookie() -> str | None:
     return request.cookies.get(throttle.DEVICE_COOKIE)
 
@@ -287,8 +292,7 @@ def profile():
         flash("Your details have been saved.", "success")
         return redirect(url_for("accounts.profile"))
     return render_template("accounts/profile.html", form=form, action_form=ActionForm(),
-                           signed_in=sessions.live_count(current_user, utcnow()),
-                           unverified_message=services.UNVERIFIED_MESSAGE)
+                           signed_in=sessions.live_count(current_user, utcnow()))
 
 
 @bp.route("/profile/password", methods=["GET", "POST"])

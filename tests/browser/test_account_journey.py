@@ -1,11 +1,25 @@
-"""A new member of staff registers, logs out and logs back in, in a real browser."""
+"""A new member of staff registers, confirms their address, logs out and back in; someone who forgot
+their password sets a new one from the emailed link. In a real browser, with axe on every page."""
 
 import re
 
 from playwright.sync_api import expect
+from sqlalchemy import select
+
+from lms.accounts.services import create_user
+from lms.extensions import db
+from lms.jobs.models import Job
 
 
-def test_register_log_out_and_log_in(page):
+def emailed_link(app, template: str, to: str) -> str:
+    """The link in the newest email of `template` to `to`, read from its outbox row."""
+    with app.app_context():
+        jobs = db.session.scalars(select(Job).where(Job.task == "mail.send").order_by(Job.id.desc()))
+        payload = next(j.payload for j in jobs if j.payload["template"] == template and j.payload["to"] == to)
+        return payload["context"]["url"]
+
+
+def test_register_log_out_and_log_in(page, live_server):
     page.goto("/register")
     expect(page.get_by_role("heading", name="Create an account")).to_be_visible()
 
@@ -23,7 +37,17 @@ def test_register_log_out_and_log_in(page):
     page.get_by_label("Professional registration body (optional)").select_option(value="HCPC")
     page.get_by_label("Registration number (optional)").fill("OT12345")
     page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_text("Your account has been created.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_label("Email address").fill("siobhan.obriain@example.nhs.uk")
+    page.get_by_label("Password", exact=True).fill("three unrelated words here")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Siobhán Ó Briain").click()
+    expect(page.get_by_text("Confirm your email address to receive certificates.")).to_be_visible()
+
+    page.goto(emailed_link(live_server.app, "verify_email", "siobhan.obriain@example.nhs.uk"))
+    expect(page.get_by_role("heading", name="Email address confirmed")).to_be_visible()
 
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(re.compile(r"/login$"))
@@ -36,3 +60,38 @@ def test_register_log_out_and_log_in(page):
 
     page.get_by_role("link", name="Siobhán Ó Briain").click()
     expect(page.get_by_label("Registration number (optional)")).to_have_value("OT12345")
+
+
+def test_forgotten_password_email_link_new_password_and_log_in(page, live_server):
+    with live_server.app.app_context():
+        create_user(email="forgetful@example.nhs.uk", full_name="Kwame Mensah", password="first winter lantern",
+                    organisation_id="cnwl", professional_group="nurse", verified=True)
+        db.session.commit()
+
+    page.goto("/login")
+    page.get_by_role("link", name="Forgotten your password?").click()
+    expect(page.get_by_role("heading", name="Forgotten your password")).to_be_visible()
+    page.get_by_label("Email address").fill("Forgetful@example.nhs.uk")
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+
+    page.goto(emailed_link(live_server.app, "password_reset", "forgetful@example.nhs.uk"))
+    expect(page.get_by_role("heading", name="Set a new password")).to_be_visible()
+    page.get_by_label("New password").fill("password1234")
+    page.get_by_role("button", name="Set password").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+    expect(page.get_by_text("This is a very common password").first).to_be_visible()
+    page.get_by_label("New password").fill("second spring meadow")
+    page.get_by_role("button", name="Set password").click()
+
+    expect(page).to_have_url(re.compile(r"/login$"))
+    expect(page.get_by_text("Your new password is set")).to_be_visible()
+    page.get_by_label("Email address").fill("forgetful@example.nhs.uk")
+    page.get_by_label("Password", exact=True).fill("second spring meadow")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("link", name="Kwame Mensah")).to_be_visible()
+
+    # The link is spent: opening it again explains why and offers a new one.
+    page.goto(emailed_link(live_server.app, "password_reset", "forgetful@example.nhs.uk"))
+    expect(page.get_by_role("heading", name="This link has already been used")).to_be_visible()
+    expect(page.get_by_role("link", name="Ask for a new link to set your password")).to_be_visible()

@@ -268,3 +268,11 @@ def test_changing_the_address_needs_the_current_password(app, client, make_user,
     response = client.post_form("/profile/email", {"new_email": "new@example.nhs.uk", "current_password": "nope"})
     assert response.status_code == 200 and "Your current password is not correct" in response.get_data(as_text=True)
     assert mails("verify_email") == []
+
+
+def test_my_learning_says_why_certificates_wait(app, client, make_user, login):
+    login(make_user(verified=False))
+    assert services.UNVERIFIED_MESSAGE in client.get("/dashboard").get_data(as_text=True)
+    client.post_form("/logout")
+    login(make_user())
+    assert services.UNVERIFIED_MESSAGE not in client.get("/dashboard").get_data(as_text=True)
