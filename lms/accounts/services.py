@@ -7,14 +7,14 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
-from lms import audit, mail
+from lms import audit, mail, ratelimit
 from lms.accounts import recovery, roles, sessions, throttle
 from lms.accounts.models import Organisation, User, new_session_token
 from lms.accounts.organisations import ORGANISATIONS
@@ -203,6 +203,25 @@ def _mail_key(kind: str, user_id: int | None = None) -> str:
     return f"{kind}:{user_id or ''}:{secrets.token_hex(8)}"
 
 
+MAILS_PER_HOUR = 5  # of one kind to one address, so nobody can flood a colleague's inbox
+
+
+def mail_allowed(kind: str, address: str, now: datetime) -> bool:
+    """Count one email of `kind` to `address`; False once MAILS_PER_HOUR were sent within the hour."""
+    key = f"mail-{kind}:{address}"
+    if ratelimit.limited_until(key, now, timedelta(hours=1), MAILS_PER_HOUR):
+        return False
+    ratelimit.record_event(key, now, keep=timedelta(hours=2))
+    return True
+
+
+def _tell_owner_of_taken_address(existing: User, now: datetime) -> None:
+    if mail_allowed("account-exists", existing.email, now):
+        mail.send(existing.email, "account_exists", key=_mail_key("account-exists", existing.id),
+                  name=existing.full_name, login_url=recovery.absolute("accounts.login"),
+                  reset_url=recovery.absolute("accounts.forgot_password"))
+
+
 def register(*, email: str, full_name: str, password: str, now: datetime, **fields) -> User | None:
     """Create a learner and send the verification link; for a taken address, email its owner instead.
 
@@ -213,9 +232,7 @@ def register(*, email: str, full_name: str, password: str, now: datetime, **fiel
     existing = find_user_by_email(email)
     if existing is not None:
         hash_password(password)  # the same work as a new account, so the time taken tells nothing
-        mail.send(existing.email, "account_exists", key=_mail_key("account-exists", existing.id),
-                  name=existing.full_name, login_url=recovery.absolute("accounts.login"),
-                  reset_url=recovery.absolute("accounts.forgot_password"))
+        _tell_owner_of_taken_address(existing, now)
         log.info("registration for an existing address: user %s told by email", existing.id)
         return None
     user = create_user(email=email, full_name=full_name, password=password, **fields)
@@ -224,6 +241,9 @@ def register(*, email: str, full_name: str, password: str, now: datetime, **fiel
 
 
 def send_verification(user: User, now: datetime) -> None:
+    """Email a link that confirms the account's address (at most MAILS_PER_HOUR an hour)."""
+    if not mail_allowed("verify", user.email, now):
+        return
     mail.send(user.email, "verify_email", key=_mail_key("verify", user.id), name=user.full_name,
               url=recovery.verify_url(user, now), hours=current_app.config["VERIFY_LINK_HOURS"],
               change=False)
@@ -246,7 +266,7 @@ def may_receive_certificates(user: User) -> bool:
 def request_password_reset(email: str, now: datetime) -> None:
     """Email a one-hour reset link to the account at `email`; for an unknown address, do nothing."""
     user = find_user_by_email(email)
-    if user is None or not email.strip():
+    if user is None or not mail_allowed("password-reset", user.email, now):
         return
     url = recovery.reset_url(user, now)
     mail.send(user.email, "password_reset", key=_mail_key("password-reset", user.id), name=user.full_name,
@@ -296,9 +316,7 @@ def request_email_change(user: User, current_password: str, new_email: str, now:
         raise AccountError("This is already your email address.")
     existing = find_user_by_email(new_email)
     if existing is not None:
-        mail.send(existing.email, "account_exists", key=_mail_key("account-exists", existing.id),
-                  name=existing.full_name, login_url=recovery.absolute("accounts.login"),
-                  reset_url=recovery.absolute("accounts.forgot_password"))
+        _tell_owner_of_taken_address(existing, now)
         return
     mail.send(new_email, "verify_email", key=_mail_key("change-email", user.id), name=user.full_name,
               url=recovery.change_email_url(user, new_email, now), hours=recovery.CHANGE_EMAIL_HOURS,

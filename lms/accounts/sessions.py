@@ -12,13 +12,14 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app, session
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from lms.accounts.models import User, UserSession
 from lms.extensions import db
 
 SID = "sid"
 TOUCH_EVERY = timedelta(minutes=1)
+KEEP_ENDED = timedelta(days=30)
 
 
 def _digest(raw: str) -> str:
@@ -28,6 +29,9 @@ def _digest(raw: str) -> str:
 def start(user: User, now: datetime) -> None:
     """Add a session row for `user` and put its id in the browser's cookie (the caller commits)."""
     raw = secrets.token_urlsafe(32)
+    # This person's rows from long ago are of no further use: forget them as a new one starts.
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id,
+                                                 UserSession.created_at < now - KEEP_ENDED))
     db.session.add(UserSession(id=_digest(raw), user_id=user.id, created_at=now, last_seen_at=now))
     session[SID] = raw
 

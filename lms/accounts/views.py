@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from lms import ratelimit
 from lms.accounts import kept_forms, queries, recovery, services, sessions, throttle
 from lms.accounts.forms import (
     ChangeEmailForm,
@@ -30,7 +29,6 @@ login_manager.login_view = "accounts.login"
 login_manager.login_message = "Log in to see this page."
 login_manager.login_message_category = "info"
 
-RESET_REQUESTS_PER_HOUR = 5  # per address asked about, so nobody can flood a colleague's inbox
 SESSION_ENDED = "Your session has ended, so you need to log in again."
 KEPT = ("You were logged out before your form was sent. What you typed has been kept: log in again "
         "to check it and send it.")
@@ -224,12 +222,8 @@ def sign_out_everywhere():
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
-        now = utcnow()
         email = services.normalise_email(form.email.data)
-        key = f"reset-request:{email}"
-        if not ratelimit.limited_until(key, now, timedelta(hours=1), RESET_REQUESTS_PER_HOUR):
-            ratelimit.record_event(key, now, keep=timedelta(hours=2))
-            services.request_password_reset(email, now)
+        services.request_password_reset(email, utcnow())
         db.session.commit()
         session["reset_email"] = email
         return redirect(url_for("accounts.reset_sent"))

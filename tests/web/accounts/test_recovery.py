@@ -276,3 +276,10 @@ def test_my_learning_says_why_certificates_wait(app, client, make_user, login):
     client.post_form("/logout")
     login(make_user())
     assert services.UNVERIFIED_MESSAGE not in client.get("/dashboard").get_data(as_text=True)
+
+
+def test_nobody_can_flood_a_colleagues_inbox_by_registering_their_address(app, make_user):
+    make_user(email="taken@example.nhs.uk")
+    for _ in range(8):
+        app.test_client().post_form("/register", {**REGISTRATION, "email": "taken@example.nhs.uk"})
+    assert len(mails("account_exists")) == 5
