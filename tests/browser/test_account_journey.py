@@ -95,3 +95,36 @@ def test_forgotten_password_email_link_new_password_and_log_in(page, live_server
     page.goto(emailed_link(live_server.app, "password_reset", "forgetful@example.nhs.uk"))
     expect(page.get_by_role("heading", name="This link has already been used")).to_be_visible()
     expect(page.get_by_role("link", name="Ask for a new link to set your password")).to_be_visible()
+
+
+def test_change_email_and_log_out_of_all_devices(page, live_server):
+    with live_server.app.app_context():
+        create_user(email="mover@example.nhs.uk", full_name="Lena Moreau", password="quiet harbour bicycle",
+                    organisation_id="cnwl", professional_group="ahp", verified=True)
+        db.session.commit()
+    page.goto("/login")
+    page.get_by_label("Email address").fill("mover@example.nhs.uk")
+    page.get_by_label("Password", exact=True).fill("quiet harbour bicycle")
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Lena Moreau").click()
+    page.get_by_role("link", name="Change email address").click()
+
+    page.get_by_label("New email address").fill("lena.moreau@example.nhs.uk")
+    page.get_by_label("Current password").fill("not the password")
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
+    page.get_by_label("Current password").fill("quiet harbour bicycle")
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.get_by_text("We have sent a link to lena.moreau@example.nhs.uk")).to_be_visible()
+
+    page.goto(emailed_link(live_server.app, "verify_email", "lena.moreau@example.nhs.uk"))
+    page.get_by_role("button", name="Use this email address").click()
+    expect(page.get_by_text("Your email address is now lena.moreau@example.nhs.uk")).to_be_visible()
+
+    page.goto("/profile/kept-text")
+    expect(page.get_by_text("There is nothing kept.")).to_be_visible()
+    page.goto("/profile")
+    page.get_by_role("button", name="Log out of all devices").click()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    page.goto("/verify-email/not-a-real-link")
+    expect(page.get_by_role("heading", name="This link does not work")).to_be_visible()
