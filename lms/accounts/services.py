@@ -134,10 +134,11 @@ def change_password(user: User, current: str, new: str, now: datetime, device: s
 
 
 def set_password(user: User, new: str) -> None:
-    """Store a new password (checked for strength); every cookie issued before stops working."""
+    """Store a new password (checked for strength); every cookie and reset link issued before stops working."""
     check_password(new, user.email, user.full_name)
     user.password_hash = hash_password(new)
     user.session_token = new_session_token()
+    user.reset_nonce = None
     db.session.flush()
 
 
@@ -280,7 +281,6 @@ def reset_password(token: str, new: str, now: datetime) -> User:
     """
     user = recovery.check_reset(token, now)
     set_password(user, new)
-    user.reset_nonce = None
     # Following the emailed link proves the address too.
     user.email_verified_at = user.email_verified_at or now
     sessions.end_all(user, now)

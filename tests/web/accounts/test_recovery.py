@@ -283,3 +283,12 @@ def test_nobody_can_flood_a_colleagues_inbox_by_registering_their_address(app, m
     for _ in range(8):
         app.test_client().post_form("/register", {**REGISTRATION, "email": "taken@example.nhs.uk"})
     assert len(mails("account_exists")) == 5
+
+
+def test_changing_the_password_spends_a_pending_reset_link(app, client, make_user, login):
+    user = make_user()
+    ask_for_reset(app.test_client(), user.email)
+    url = link_path(mails("password_reset")[0]["context"]["url"])
+    login(user)
+    client.post_form("/profile/password", {"current_password": RIGHT, "new_password": NEW})
+    assert "This link has already been used" in client.get(url).get_data(as_text=True)
