@@ -2,11 +2,14 @@
 their password sets a new one from the emailed link. In a real browser, with axe on every page."""
 
 import re
+from datetime import timedelta
 
 from playwright.sync_api import expect
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from lms.accounts.models import UserSession
 from lms.accounts.services import create_user
+from lms.clock import utcnow
 from lms.extensions import db
 from lms.jobs.models import Job
 
@@ -128,3 +131,37 @@ def test_change_email_and_log_out_of_all_devices(page, live_server):
     expect(page).to_have_url(re.compile(r"/login$"))
     page.goto("/verify-email/not-a-real-link")
     expect(page.get_by_role("heading", name="This link does not work")).to_be_visible()
+
+
+def test_a_reflection_typed_as_the_session_ends_survives_logging_in_again(page, live_server):
+    app = live_server.app
+    with app.app_context():
+        create_user(email="slow.typist@example.nhs.uk", full_name="Ngozi Adeyemi", password="kettle on the ward",
+                    organisation_id="cnwl", professional_group="doctor", verified=True)
+        db.session.commit()
+    page.goto("/login")
+    page.get_by_label("Email address").fill("slow.typist@example.nhs.uk")
+    page.get_by_label("Password", exact=True).fill("kettle on the ward")
+    page.get_by_role("button", name="Log in").click()
+    page.goto("/courses/innovation-in-practice/")
+    page.get_by_role("button", name="Enrol on this course").click()
+    lesson = "/courses/innovation-in-practice/understanding-problems/first-ward-improvement-project/"
+    page.goto(lesson)
+    text = "Falls at night on bay 3: involve the night sister and physio; test a bedside checklist for a week."
+    page.get_by_label("Your reflection").fill(text)
+
+    with app.app_context():  # a long think: 31 minutes pass
+        db.session.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(minutes=31)))
+        db.session.commit()
+    page.get_by_role("button", name="Save reflection").click()
+    expect(page.get_by_text("What you typed has been kept")).to_be_visible()
+    page.get_by_label("Email address").fill("slow.typist@example.nhs.uk")
+    page.get_by_label("Password", exact=True).fill("kettle on the ward")
+    page.get_by_role("button", name="Log in").click()
+
+    expect(page).to_have_url(re.compile(re.escape(lesson) + "$"))
+    expect(page.get_by_text("What you typed is back in the form")).to_be_visible()
+    expect(page.get_by_label("Your reflection")).to_have_value(text)
+    page.get_by_role("button", name="Save reflection").click()
+    expect(page.get_by_text("Your reflection is saved.")).to_be_visible()
+    expect(page.get_by_label("Your reflection")).to_have_value(text)
