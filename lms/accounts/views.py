@@ -24,6 +24,7 @@ from lms.extensions import db, login_manager
 from lms.forms import ActionForm
 
 bp = Blueprint("accounts", __name__)
+ASSET_ENDPOINTS = {"static", "nhsuk_file", "nhsuk_asset"}
 
 login_manager.login_view = "accounts.login"
 login_manager.login_message = "Log in to see this page."
@@ -41,6 +42,14 @@ def load_user(cookie_id: str) -> User | None:
     if not user_id.isdigit() or not token:
         return None
     return sessions.load(int(user_id), token, utcnow())
+
+
+@bp.before_app_request
+def load_session_first() -> None:
+    """Look the session up before the view runs, so its once-a-minute `last_seen_at` write (its own
+    short transaction) never waits behind the view's own uncommitted writes on SQLite."""
+    if request.endpoint not in ASSET_ENDPOINTS:
+        _ = current_user.is_authenticated
 
 
 @login_manager.unauthorized_handler
