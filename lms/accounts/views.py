@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from lms.accounts import kept_forms, queries, recovery, services, sessions, throttle
@@ -109,6 +120,19 @@ def _remember_device(response, user: User):
     return response
 
 
+def link_page(view):
+    """Pages opened from an emailed link: never cached, and the link (a secret) never sent on as a Referer."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        response = make_response(view(*args, **kwargs))
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    return wrapped
+
+
 def _link_problem(reason: str, kind: str):
     return render_template("accounts/link_problem.html", reason=reason, kind=kind), 400
 
@@ -153,6 +177,7 @@ def check_email():
 
 
 @bp.get("/verify-email/<token>")
+@link_page
 def verify_email(token: str):
     try:
         user = services.verify_email(token, utcnow())
@@ -248,6 +273,7 @@ def reset_sent():
 
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
+@link_page
 def reset_password(token: str):
     # The link is only read on GET (mail scanners open links); it is spent by the POST.
     try:
@@ -341,6 +367,7 @@ def change_email():
 
 
 @bp.route("/email-change/<token>", methods=["GET", "POST"])
+@link_page
 def confirm_email_change(token: str):
     # Confirmed by a button, not by opening the link, so a mail scanner cannot change the address.
     try:

@@ -292,3 +292,13 @@ def test_changing_the_password_spends_a_pending_reset_link(app, client, make_use
     login(user)
     client.post_form("/profile/password", {"current_password": RIGHT, "new_password": NEW})
     assert "This link has already been used" in client.get(url).get_data(as_text=True)
+
+
+def test_pages_opened_from_a_link_are_not_cached_and_do_not_pass_the_link_on(app, client, make_user):
+    user = make_user()
+    url = link_path(recovery.reset_url(user, utcnow()))
+    db.session.commit()
+    for path in (url, "/reset-password/tampered", link_path(recovery.verify_url(user, utcnow()))):
+        response = client.get(path)
+        assert response.headers["Cache-Control"] == "no-store", path
+        assert response.headers["Referrer-Policy"] == "no-referrer", path
