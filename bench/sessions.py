@@ -11,8 +11,8 @@ tiny table), logs one person in through the real form, then times N requests of 
 statement (a page that reads nothing else) in-process with Flask's test client: as a visitor, and
 as the logged-in person. Figures: milliseconds per request for each, the difference (which also
 holds the first database use of the request: a pooled connection, PostgreSQL's pre-ping, begin and
-rollback, and the logged-in header), SQL statements per logged-in request, and how many of them wrote to ``user_sessions``
-(``last_seen_at`` is written at most once a minute, so 0 in a run shorter than a minute after the
+rollback, and the logged-in header), SQL statements per logged-in request, and how many of them
+wrote to ``user_sessions`` (``last_seen_at`` is written at most once a minute, so 0 in a run shorter than a minute after the
 first), and the time of the lookup statement alone.
 """
 
