@@ -12,8 +12,8 @@ statement (a page that reads nothing else) in-process with Flask's test client: 
 as the logged-in person. Figures: milliseconds per request for each, the difference (which also
 holds the first database use of the request: a pooled connection, PostgreSQL's pre-ping, begin and
 rollback, and the logged-in header), SQL statements per logged-in request, and how many of them
-wrote to ``user_sessions`` (``last_seen_at`` is written at most once a minute, so 0 in a run shorter than a minute after the
-first), and the time of the lookup statement alone.
+wrote to ``user_sessions`` (``last_seen_at`` is written at most once a minute, so 0 in a run
+shorter than a minute after the first), and the time of the lookup statement alone.
 """
 
 from __future__ import annotations
