@@ -52,11 +52,19 @@ class Config:
 
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name, not a password
 
-    # Login throttle: rows in the database, so it holds across every worker and host.
+    # Login throttle: rows in the database, so it holds across every worker and host. The scheme is in
+    # lms/accounts/throttle.py: after this many failures an account needs the emailed reset link from
+    # browsers it has not logged in on before.
     LOGIN_WINDOW_MINUTES = _env_int("LOGIN_WINDOW_MINUTES", 15)
     LOGIN_MAX_FAILURES_PER_ACCOUNT = _env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 10)
-    # Hospitals share one outgoing address between many staff, so this is set high.
+    # Past this, attempts from one address are slowed (never refused). Hospitals share one outgoing
+    # address between many staff, so this is set high.
     LOGIN_MAX_FAILURES_PER_ADDRESS = _env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 100)
+    # Server-side sessions end after this long without a request, and this long after logging in.
+    SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 30)
+    SESSION_MAX_HOURS = _env_int("SESSION_MAX_HOURS", 12)
+    # Lifetimes of the links sent by email (a password reset link lasts 1 hour).
+    VERIFY_LINK_HOURS = _env_int("VERIFY_LINK_HOURS", 72)
     # How many proxies in front of the app set X-Forwarded-For (0 = trust none).
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
 

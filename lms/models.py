@@ -1,6 +1,6 @@
 """Imports every domain's models, so the metadata (and Alembic) sees every table."""
 
-from lms.accounts.models import Organisation, User  # noqa: F401
+from lms.accounts.models import KeptForm, Organisation, User, UserSession  # noqa: F401
 from lms.audit.models import AuditEntry  # noqa: F401
 from lms.catalog.models import (  # noqa: F401
     Course,

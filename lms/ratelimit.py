@@ -38,8 +38,12 @@ def recent_events(key: str, now: datetime, window: timedelta, limit: int) -> lis
     return list(rows)
 
 
-def clear_events(key: str) -> None:
-    db.session.execute(delete(RateEvent).where(RateEvent.key == key))
+def clear_events(key: str, with_suffixes: bool = False) -> None:
+    """Forget `key`'s events; `with_suffixes` also those of ``key:...`` (e.g. per device)."""
+    condition = RateEvent.key == key
+    if with_suffixes:
+        condition = condition | RateEvent.key.startswith(f"{key}:", autoescape=True)
+    db.session.execute(delete(RateEvent).where(condition))
 
 
 def limited_until(key: str, now: datetime, window: timedelta, max_events: int) -> datetime | None:

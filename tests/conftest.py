@@ -181,6 +181,7 @@ def make_user(app):
             role=role,
             organisation_id=fields.pop("organisation_id", "cnwl"),
             professional_group=fields.pop("professional_group", "nurse"),
+            verified=fields.pop("verified", True),  # a confirmed address, as most tests assume
             **fields,
         )
         db.session.commit()

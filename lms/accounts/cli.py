@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from lms import audit
 from lms.accounts import roles, services
 from lms.accounts.models import User
+from lms.clock import utcnow
 from lms.extensions import db
 
 users_cli = AppGroup("users", help="Create people and change their roles.")
@@ -51,7 +52,7 @@ def create_user_command(email, full_name, role, organisation_id, password, actin
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         user = services.create_user(email=email, full_name=full_name, password=password,
-                                    role=role, organisation_id=organisation_id)
+                                    role=role, organisation_id=organisation_id, verified=True)
     except services.AccountError as error:
         raise click.ClickException(str(error)) from None
     audit.record("user.created", "user", user.id, actor_id=actor_id, via="cli",
@@ -75,6 +76,34 @@ def set_role_command(email, role, acting_as):
         return
     db.session.commit()
     click.echo(f"{user.email} is now {role}.")
+
+
+def _user_or_fail(email: str) -> User:
+    user = services.find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No account with the email {email}.")
+    return user
+
+
+@users_cli.command("reset-password")
+@click.argument("email")
+def reset_password_command(email):
+    """Print a one-time link (valid 1 hour) for the person to set a new password."""
+    user = _user_or_fail(email)
+    url = services.admin_reset_link(user, utcnow(), via="cli")
+    db.session.commit()
+    click.echo(f"A link for {user.email} to set a new password (works once, for 1 hour; earlier links no "
+               f"longer work):\n{url}")
+
+
+@users_cli.command("clear-lockout")
+@click.argument("email")
+def clear_lockout_command(email):
+    """Let the person sign in with their password again at once, after too many failed attempts."""
+    user = _user_or_fail(email)
+    services.clear_lockout(user, actor_id=None, via="cli")
+    db.session.commit()
+    click.echo(f"{user.email} can log in with their password again.")
 
 
 @orgs_cli.command("sync")
@@ -116,7 +145,7 @@ def demo_accounts_command():
         if role == roles.PARTNER and partner_org:
             org = partner_org
         user = services.create_user(email=email, full_name=name, password=password, role=role,
-                                    organisation_id=org, professional_group=group)
+                                    organisation_id=org, professional_group=group, verified=True)
         staffed = [{"course_id": course_id, "user_id": user.id, "role": role} for course_id, partner in courses
                    if role == roles.EDUCATOR or (role == roles.PARTNER and partner == org)]
         if staffed:

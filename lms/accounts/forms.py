@@ -11,7 +11,8 @@ from lms.accounts import roles
 from lms.accounts.organisations import KINDS
 from lms.accounts.services import PASSWORD_MAX, PASSWORD_MIN
 
-PASSWORD_HINT = f"Use {PASSWORD_MIN} to {PASSWORD_MAX} characters. A few unrelated words make a strong password."
+PASSWORD_HINT = (f"Use {PASSWORD_MIN} to {PASSWORD_MAX} characters. A passphrase of three or four unrelated words "
+                 "is hard to guess and easy to remember.")
 
 
 def options(pairs, optgroup: str | None = None) -> list[SelectChoice]:
@@ -117,3 +118,32 @@ class ChangePasswordForm(FlaskForm):
         render_kw={"autocomplete": "current-password"},
     )
     new_password = password_field("New password")
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(
+        "Email address",
+        validators=[InputRequired(message="Enter your email address"), Length(max=254)],
+        description="We will email you a link to set a new password. The link works once, for 1 hour.",
+        render_kw={"autocomplete": "email", "spellcheck": "false"},
+    )
+
+
+class ResetPasswordForm(FlaskForm):
+    new_password = password_field("New password")
+
+
+class ChangeEmailForm(FlaskForm):
+    new_email = EmailField(
+        "New email address",
+        validators=[InputRequired(message="Enter your new email address"),
+                    Email(message="Enter an email address in the correct format, like name@example.nhs.uk"),
+                    Length(max=254)],
+        description="We will send a link to the new address. Your address changes when you follow it.",
+        render_kw={"autocomplete": "email", "spellcheck": "false"},
+    )
+    current_password = PasswordField(
+        "Current password",
+        validators=[InputRequired(message="Enter your current password")],
+        render_kw={"autocomplete": "current-password"},
+    )

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, func, true
+from sqlalchemy import JSON, ForeignKey, String, func, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts import roles
@@ -57,6 +57,10 @@ class User(UserMixin, db.Model):
     erased_at: Mapped[datetime | None]
     #: Optional emails (certificate expiry reminders) wanted; essential ones (certificates, account) always go.
     email_reminders: Mapped[bool] = mapped_column(default=True, server_default=true())
+    #: UTC; None until the person follows the link sent to their address (no certificates until then).
+    email_verified_at: Mapped[datetime | None]
+    #: The one password-reset link that may be used now; a newer link or its use replaces it.
+    reset_nonce: Mapped[str | None] = mapped_column(String(32))
 
     organisation: Mapped[Organisation | None] = relationship("Organisation")
 
@@ -77,3 +81,33 @@ class User(UserMixin, db.Model):
         if not self.registration_number:
             return None
         return f"{self.registration_body or ''} {self.registration_number}".strip()
+
+
+class UserSession(db.Model):
+    """One signed-in browser. The cookie holds a random id; the table holds its SHA-256."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]  # UTC
+    #: Updated at most once a minute, so a page view rarely writes.
+    last_seen_at: Mapped[datetime]
+    #: Set by logging out, "sign out of all devices", a password reset or expiry.
+    ended_at: Mapped[datetime | None]
+
+
+class KeptForm(db.Model):
+    """What a person posted after their session had ended, kept until they sign in again."""
+
+    __tablename__ = "kept_forms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime]  # UTC
+    #: The endpoint the form was posted to, e.g. ``learning.reflection``.
+    endpoint: Mapped[str] = mapped_column(String(100))
+    #: The path of the page the form was on, where the text is put back.
+    page: Mapped[str] = mapped_column(String(500))
+    #: Field name -> list of values, without passwords and tokens.
+    fields: Mapped[dict[str, list[str]]] = mapped_column(JSON)

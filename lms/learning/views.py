@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from courses import QuestionSpec
+from lms.accounts import kept_forms
 from lms.catalog import queries as catalog_queries
 from lms.catalog.models import Course, Lesson, Module, Question, ReflectionPrompt
 from lms.catalog.tracks import default_track, track_label
@@ -25,6 +26,8 @@ from lms.learning.models import Enrolment, QuizAttempt
 from lms.learning.progress import CourseProgress, OutlineLesson, compute_progress, course_structures
 
 bp = Blueprint("learning", __name__)
+# A reflection or quiz posted after the session ended is put back into the lesson page after sign-in.
+kept_forms.refilled_by("learning.reflection", "learning.quiz")
 
 
 # --- course page and enrolment -------------------------------------------------------------
@@ -145,15 +148,28 @@ def lesson_url(view_or_course, module_key: str | None = None, lesson_key: str | 
 @bp.get("/courses/<slug>/<module_key>/<lesson_key>/")
 def lesson(slug: str, module_key: str, lesson_key: str):
     view = open_lesson(slug, module_key, lesson_key)
-    page = render_lesson(view)
+    kept_quiz, kept_notes = kept_forms.take("learning.quiz"), kept_forms.take("learning.reflection")
+    answers = _kept_answers(services.questions_for(view.lesson, view.track), kept_quiz) if kept_quiz else None
+    page = render_lesson(view, answers=answers, kept_notes=kept_notes)
     if view.enrolment is not None:
         services.record_visit(view.enrolment, view.lesson, utcnow())
     db.session.commit()  # after rendering, so nothing is loaded twice
     return page
 
 
+def _kept_answers(questions: list[Question], fields: dict[str, list[str]]) -> dict:
+    """Quiz answers from a kept form, shaped as `read_answers` shapes them."""
+    answers = {}
+    for question in questions:
+        values = [v for v in fields.get(f"answer-{question.key}", []) if v.strip()]
+        if values:
+            answers[question.key] = values if question.spec["type"] == "multiple" else values[0].strip()
+    return answers
+
+
 def render_lesson(view: LessonView, answers: dict | None = None, errors: dict | None = None,
-                  reflection_errors: dict | None = None, status: int = 200, already: QuizAttempt | None = None):
+                  reflection_errors: dict | None = None, status: int = 200, already: QuizAttempt | None = None,
+                  kept_notes: dict | None = None):
     """The lesson page: content, reflections, and the quiz (answers never included before submission)."""
     questions = services.questions_for(view.lesson, view.track)
     draft = None
@@ -174,7 +190,7 @@ def render_lesson(view: LessonView, answers: dict | None = None, errors: dict | 
         lessons_by_module=_by_module(track_lessons),
         previous=track_lessons[index - 1] if index > 0 else None,
         next=track_lessons[index + 1] if index + 1 < len(track_lessons) else None,
-        reflections=[(p, n, _reflection_form(p, n, reflection_errors))
+        reflections=[(p, n, _reflection_form(p, n, reflection_errors, kept_notes))
                      for p, n in queries.prompts_and_notes(view.lesson, view.track, current_user)],
         reflection_errors=reflection_errors or {}, errors=errors or {}, action_form=ActionForm(), already=already,
         quiz_form=QuizForm(token=draft.token if draft else ""),
@@ -189,11 +205,15 @@ def _by_module(lessons: list[OutlineLesson]) -> dict[int, list[OutlineLesson]]:
     return grouped
 
 
-def _reflection_form(prompt: ReflectionPrompt, note, errors: dict | None) -> ReflectionForm:
+def _reflection_form(prompt: ReflectionPrompt, note, errors: dict | None,
+                     kept: dict | None = None) -> ReflectionForm:
     if errors and f"{prompt.key}-text" in request.form:
         form = ReflectionForm(prefix=prompt.key)  # what was typed (in any prompt of the page), with its error
         form.text.errors = [errors[prompt.key]] if prompt.key in errors else []
         return form
+    kept_text = (kept or {}).get(f"{prompt.key}-text")
+    if kept_text:  # typed before the session ended, not saved yet
+        return ReflectionForm(prefix=prompt.key, formdata=None, text=kept_text[0])
     return ReflectionForm(prefix=prompt.key, formdata=None, text=note.text if note else "")
 
 

@@ -164,8 +164,8 @@ def test_the_server_refuses_to_start_with_one_line_naming_the_setting(tmp_path):
     result = subprocess.run([sys.executable, "-c", "import wsgi"], env=env, capture_output=True, text=True,
                             timeout=120, check=False)
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines() == ["Configuration error: MAIL_PORT must be a port number from 1 to 65535, "
-                                                  "not 'twenty-five'"]
+    assert result.stderr.strip().splitlines() == [
+        "Configuration error: MAIL_PORT must be a port number from 1 to 65535, not 'twenty-five'"]
 
 
 @pytest.mark.parametrize(("settings", "named"), [
