@@ -127,7 +127,7 @@ def test_first_sign_in_links_an_existing_verified_account(client, sso, make_user
 
 
 def test_an_unverified_account_with_the_same_email_is_not_taken_over(client, sso, make_user):
-    make_user(email="amira.khan@nhs.net")
+    make_user(email="amira.khan@nhs.net", verified=False)
     response = sign_in(client)
     assert response.status_code == 403
     assert "has not been verified" in response.get_data(as_text=True)

@@ -77,20 +77,19 @@ def test_registration_commits_while_the_mail_server_is_down_and_the_welcome_foll
     user = db.session.scalar(select(User).where(User.email == "rita@example.nhs.uk"))
     assert user is not None  # the account is kept although the email could not go
 
-    [job] = mail_jobs()
+    [job] = [j for j in mail_jobs() if j.payload["template"] == "welcome"]  # the verification link waits too
     assert job.status == PENDING and job.attempts == 1
     assert "MAIL_SERVER and MAIL_PORT" in job.last_error and str(down.port) in job.last_error
-    assert job.payload["template"] == "welcome"
 
     down.start()  # the server comes back; the retry delivers
     try:
         jobs.run_pending(now=utcnow() + timedelta(hours=2))
-        [message] = down.messages
+        [message] = [m for m in down.messages if m["Subject"].startswith("Welcome")]
     finally:
         down.stop()
     assert message["Subject"] == "Welcome to Innovation learning" and "Dear Rita Register" in message.get_body(
         ("plain",)).get_content()
-    assert mail_jobs()[0].status == DONE
+    assert {j.status for j in mail_jobs()} == {DONE}
 
 
 def test_a_message_the_server_keeps_refusing_ends_failed_with_the_reason(app, smtp_server):
@@ -115,7 +114,7 @@ def test_without_a_mail_server_each_message_is_an_eml_file_and_one_log_line(app,
     message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
     assert message["Subject"] == "Your certificate for Innovation in practice"
     assert "7KQ2-M9XD-4TRA-8B" in message.get_body(("plain",)).get_content()
-    assert mail_jobs()[0].status == DONE
+    assert {j.status for j in mail_jobs()} == {DONE}
 
 
 def test_optional_messages_respect_the_persons_choice_and_essential_ones_always_go(app, smtp_server, make_user):
