@@ -58,6 +58,14 @@ class Config:
     # Production refuses to start with a missing, default or short secret.
     REQUIRE_STRONG_SECRET = False
 
+    # Background jobs (lms/jobs): Redis when set (several workers and hosts), else a SQLite file.
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    JOBS_SQLITE_PATH = os.environ.get("JOBS_SQLITE_PATH", str(INSTANCE_DIR / "jobs.sqlite3"))
+    JOBS_HUEY_NAME = os.environ.get("JOBS_HUEY_NAME", "lms")  # one name per deployment sharing a Redis
+    JOBS_MAX_ATTEMPTS = _env_int("JOBS_MAX_ATTEMPTS", 8)  # then the job is failed and shown to admins
+    JOBS_CLAIM_SECONDS = _env_int("JOBS_CLAIM_SECONDS", 600)  # a run silent this long is taken for crashed
+    JOBS_REDISPATCH_SECONDS = _env_int("JOBS_REDISPATCH_SECONDS", 120)  # then the sweep resends a waiting job
+
 
 class DevelopmentConfig(Config):
     DEBUG = False
@@ -71,6 +79,7 @@ class TestingConfig(Config):
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"  # noqa: S105
     # Jobs run right after the commit that enqueued them, in the test's process.
     JOBS_IMMEDIATE = True
+    REDIS_URL = None  # a test that wants Redis says so
 
 
 class ProductionConfig(Config):

@@ -18,6 +18,7 @@ NAVIGATION = (
     ("reports.index", "Reports", ("educator", "partner", "lead", "admin")),
     ("credentials.manage", "Certificates", ("partner", "admin")),
     ("reports.programme", "Programme", ("lead", "admin")),
+    ("jobs.admin_list", "Jobs", ("admin",)),
 )
 
 
