@@ -52,10 +52,12 @@ class JobQueue:
 
     def _run(self, job_id: int) -> str:
         with self.app.app_context():
+            before = db.session.scalar(select(Job.attempts).where(Job.id == job_id))
             status = run_job(job_id, due_only=True)
             job = db.session.get(Job, job_id)
-            if status == PENDING and job is not None and job.claimed_by is None and job.attempts:
-                # Failed and waiting for its back-off: come back then (the sweep covers a lost message).
+            if status == PENDING and job is not None and job.claimed_by is None and job.attempts != before:
+                # This run failed and the job waits for its back-off: come back then (the sweep covers a
+                # lost message). A duplicate message that ran nothing schedules nothing.
                 self.run.schedule(args=(job_id,), eta=job.run_after)
             return status
 

@@ -131,8 +131,11 @@ def test_progress_is_recorded_for_batch_jobs(app):
     assert (job.status, job.progress_done, job.progress_total) == (DONE, 4, 4)
 
 
-def test_nightly_tasks_are_enqueued_once_per_london_date(app):
+def test_nightly_tasks_are_enqueued_once_per_london_date(app, monkeypatch):
     from datetime import date
+
+    monkeypatch.setattr(jobs.outbox, "_nightly", [])
+    monkeypatch.setattr(jobs.outbox, "_registry", dict(jobs.outbox._registry))
 
     @jobs.nightly("tests.nightly_record")
     def nightly_record():

@@ -87,6 +87,10 @@ def test_a_failed_attempt_is_scheduled_again_after_its_back_off(queued):
     assert (job.status, job.attempts) == (PENDING, 1)
     assert queued.huey.scheduled_count() == 1  # comes back at run_after
     assert job.dispatched_at == job.run_after  # so the sweep leaves it to that message until then
+    queued.hand_over([job.id])  # a stale duplicate arrives during the back-off
+    drain(queued)
+    assert queued.huey.scheduled_count() == 1  # it ran nothing and scheduled nothing more
+    assert job_for("again").attempts == 1
 
 
 def test_nightly_runs_at_two_in_london_in_winter_and_summer():
