@@ -81,7 +81,7 @@ def test_session_cookie_is_httponly_and_samesite(client):
 def test_every_post_route_refuses_a_request_without_a_csrf_token(app, client, make_user, login):
     login(make_user(role="admin"))
     sample = {"slug": "tiny-course", "module_key": "m-one", "lesson_key": "l-read", "prompt_key": "r-think",
-              "code": "AAAA-BBBB-CCCC-DD", "attempt_id": 1, "enrolment_id": 1}
+              "code": "AAAA-BBBB-CCCC-DD", "attempt_id": 1, "enrolment_id": 1, "job_id": 1}
     posts = [rule for rule in app.url_map.iter_rules() if "POST" in rule.methods]
     assert len(posts) >= 10
     for rule in posts:
