@@ -31,6 +31,10 @@ def worker_command(workers, worker_type):
     queue = get_queue(app)
     where = redacted(app.config["REDIS_URL"]) if queue.backend == "redis" else app.config["JOBS_SQLITE_PATH"]
     click.echo(f"Job worker: {workers} {worker_type}(s), queue {queue.huey.name!r} in {where}")
+    try:
+        queue.sweep_now()  # a restarted worker re-delivers at once what a crash left behind
+    except Exception as error:  # noqa: BLE001 - the periodic sweep tries again every minute
+        click.echo(f"Start-up sweep skipped: {error}", err=True)
     db.engine.dispose()  # no connection is shared with forked workers
     consumer = queue.huey.create_consumer(workers=workers, worker_type=worker_type, periodic=True,
                                           initial_delay=0.1, backoff=1.5, max_delay=2.0,

@@ -61,6 +61,10 @@ class JobQueue:
                 self.run.schedule(args=(job_id,), eta=job.run_after)
             return status
 
+    def sweep_now(self) -> int:
+        """Hand every lost or overdue job to the queue now; returns how many."""
+        return self._sweep()
+
     def _sweep(self) -> int:
         with self.app.app_context():
             ids = sweep()

@@ -26,3 +26,16 @@ def always_fails(**_payload) -> None:
 def batch(total: int, requested_by: int | None = None) -> None:
     for done in range(1, total + 1):
         jobs.report_progress(done, total)
+
+
+@jobs.task("tests.crash_once")
+def crash_once(name: str, marker: str) -> None:
+    """The first run hangs (so the test can SIGKILL its worker); a later run records its effect."""
+    import time
+    from pathlib import Path
+
+    path = Path(marker)
+    if not path.exists():
+        path.write_text("started")
+        time.sleep(120)
+    audit.record("test.ran", "test", name, actor_id=None, via="job")

@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 JOB_COUNT = 6
 
 
-def start_worker(app, tmp_path) -> subprocess.Popen:
-    env = {**os.environ, "FLASK_APP": "tests.jobs.worker_app", "LMS_CONFIG": "development",
+def start_worker(app, tmp_path, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+    env = {**os.environ, **(extra_env or {}), "FLASK_APP": "tests.jobs.worker_app", "LMS_CONFIG": "development",
            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
            "JOBS_SQLITE_PATH": app.config["JOBS_SQLITE_PATH"], "JOBS_HUEY_NAME": app.config["JOBS_HUEY_NAME"],
            "REDIS_URL": app.config["REDIS_URL"] or "", "PYTHONPATH": str(ROOT)}
@@ -89,3 +89,31 @@ def test_a_real_worker_on_redis_drains_the_queue(app, tmp_path, redis_url):
         drive_real_worker(app, tmp_path)
     finally:
         job_queue.huey.storage.flush_all()
+
+
+def test_a_job_whose_worker_was_killed_runs_once_when_a_worker_starts_again(app, queued, tmp_path):
+    app.config.update(JOBS_CLAIM_SECONDS=1, JOBS_REDISPATCH_SECONDS=0)
+    marker = tmp_path / "started"
+    jobs.enqueue("tests.crash_once", "crash", name="crash", marker=str(marker))
+    db.session.commit()
+    env = {"JOBS_CLAIM_SECONDS": "1", "JOBS_REDISPATCH_SECONDS": "0"}
+    worker = start_worker(app, tmp_path, env)
+    deadline = time.monotonic() + 30
+    while not marker.exists():
+        assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
+        time.sleep(0.1)
+    worker.kill()  # SIGKILL in the middle of the job: its claim is left behind
+    worker.wait(timeout=10)
+    db.session.expire_all()
+    job = db.session.scalar(select(Job).where(Job.key == "crash"))
+    assert (job.status, job.claimed_by is not None) == ("pending", True)
+    db.session.commit()
+    time.sleep(1.5)  # the dead worker's claim lapses
+    worker = start_worker(app, tmp_path, env)
+    try:
+        wait_until_done(["crash"], worker, tmp_path)
+    finally:
+        stop(worker)
+    ran = db.session.scalar(select(func.count()).select_from(AuditEntry)
+                            .where(AuditEntry.action == "test.ran", AuditEntry.target_id == "crash"))
+    assert ran == 1
