@@ -13,6 +13,7 @@ from lms.jobs.outbox import (
     current_job_id,
     enqueue,
     enqueue_nightly,
+    find,
     nightly,
     nightly_tasks,
     report_progress,
@@ -24,5 +25,5 @@ from lms.jobs.outbox import (
     tasks,
 )
 
-__all__ = ["current_job_id", "enqueue", "enqueue_nightly", "nightly", "nightly_tasks", "report_progress",
+__all__ = ["current_job_id", "enqueue", "enqueue_nightly", "find", "nightly", "nightly_tasks", "report_progress",
            "retry", "run_job", "run_pending", "sweep", "task", "tasks"]

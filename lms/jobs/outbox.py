@@ -91,6 +91,11 @@ def enqueue(task_name: str, key: str, now: datetime | None = None, **payload) ->
     db.session.info.setdefault("jobs_enqueued", []).append(key)
 
 
+def find(key: str) -> Job | None:
+    """The job with this key (e.g. to redirect its starter to url_for("jobs.status", job_id=job.id))."""
+    return db.session.scalar(select(Job).where(Job.key == key))
+
+
 def enqueue_nightly(london_date: date) -> list[str]:
     """Enqueue every nightly task once for this Europe/London date; returns their keys."""
     keys = [f"{name}:{london_date.isoformat()}" for name in _nightly]

@@ -19,7 +19,7 @@ bp = Blueprint("jobs", __name__)
 
 PAGE_SIZE = 50
 STATUS_FILTERS = {"": "Any status", FAILED: "Failed", PENDING: "Waiting or running", DONE: "Done"}
-REFRESH_SECONDS = 3  # the status page reloads itself this often while the job is not finished
+REFRESH_SECONDS = 5  # the status page reloads itself this often while the job is not finished
 
 
 @bp.app_template_filter("london_time")
@@ -77,9 +77,11 @@ def status(job_id: int):
     download = (job.result or {}).get("download") if job.status == DONE else None
     if not (isinstance(download, str) and download.startswith("/") and not download.startswith("//")):
         download = None  # only a link within this site
+    # WCAG 2.2.1: the person can stop the updates (?refresh=off); a Refresh header, not a meta tag or script.
+    refreshing = not finished and request.args.get("refresh") != "off"
     response = make_response(render_template("jobs/status.html", job=job, finished=finished, download=download,
-                                             refresh_seconds=REFRESH_SECONDS))
-    if not finished:
+                                             refreshing=refreshing, refresh_seconds=REFRESH_SECONDS))
+    if refreshing:
         response.headers["Refresh"] = str(REFRESH_SECONDS)
     response.headers["Cache-Control"] = "no-store"
     return response

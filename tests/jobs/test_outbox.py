@@ -34,6 +34,7 @@ def test_same_key_makes_one_job_that_runs_once(app):
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(Job)) == 1
     assert job_for("once").status == DONE
+    assert jobs.find("once").id == job_for("once").id and jobs.find("no such key") is None
     assert effects("once") == 1
 
 
