@@ -151,3 +151,39 @@ def test_nightly_tasks_are_enqueued_once_per_london_date(app, monkeypatch):
     assert "tests.nightly_record:2026-07-01" in keys
     assert job_for("tests.nightly_record:2026-07-01").status == DONE
     assert effects("nightly") == 1
+
+
+def test_workers_racing_for_one_job_run_it_once(app):
+    import threading
+
+    from lms import create_app
+
+    app.config["JOBS_IMMEDIATE"] = False
+    jobs.enqueue("tests.record", "raced", name="raced")
+    db.session.commit()
+    job_id = job_for("raced").id
+    barrier = threading.Barrier(4, timeout=60)  # never wait forever if one thread fails early
+    outcomes, errors = [], []
+
+    def work():
+        worker = create_app({**app.config})  # its own engine and connections, as on another host
+        with worker.app_context():
+            try:
+                barrier.wait()
+                outcomes.append(run_job(job_id))
+            except Exception as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+
+    threads = [threading.Thread(target=work, daemon=True) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a racing worker did not finish"
+    assert errors == []
+    assert DONE in outcomes
+    assert effects("raced") == 1
+    assert job_for("raced").attempts == 1
