@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 LONDON = ZoneInfo("Europe/London")
 NIGHTLY_HOUR = 2  # 02:00 Europe/London, when the wards are quiet
+QUEUE_RETRY_SECONDS = 30  # after a failed hand-over, requests stop trying for this long
 _lock = threading.Lock()
 
 
@@ -119,13 +121,20 @@ def get_queue(app: Flask) -> JobQueue:
 
 
 def dispatch(app: Flask, keys: list[str]) -> None:
-    """After a commit: hand the pending jobs with these keys to the queue. Never raises: the sweep retries."""
+    """After a commit: hand the pending jobs with these keys to the queue. Never raises: the sweep retries.
+
+    After a failure, requests skip the hand-over for QUEUE_RETRY_SECONDS instead of each waiting for
+    the connect timeout; the jobs stay in the outbox for the sweep.
+    """
+    if time.monotonic() < app.extensions.get("lms_jobs_queue_down_until", 0):
+        return
     try:
         with app.app_context():
             ids = list(db.session.scalars(select(Job.id).where(Job.key.in_(keys), Job.status == PENDING)))
             db.session.commit()
         get_queue(app).hand_over(ids)
     except Exception as error:  # noqa: BLE001 - the change has committed; the outbox row waits for the sweep
+        app.extensions["lms_jobs_queue_down_until"] = time.monotonic() + QUEUE_RETRY_SECONDS
         log.warning("jobs %s not handed to the queue (%s); the sweep will deliver them", keys, error)
 
 

@@ -117,3 +117,25 @@ def test_a_wrong_redis_url_logs_one_line_naming_the_setting_and_the_app_still_st
     assert lines[0].startswith(f"REDIS_URL=redis://:***@127.0.0.1:{free_port}/0 does not answer")
     assert "secret" not in lines[0]
     assert app.extensions["lms_jobs_dispatch"] is queue.dispatch
+
+
+def test_while_the_queue_is_down_requests_stop_waiting_for_it(queued, monkeypatch, caplog):
+    calls = []
+
+    def down(app):
+        calls.append(1)
+        raise ConnectionError("queue down")
+
+    monkeypatch.setattr(queue, "get_queue", down)
+    caplog.set_level(logging.WARNING, logger="lms.jobs.queue")
+    for n in range(3):
+        jobs.enqueue("tests.record", f"down-{n}", name=f"down-{n}")
+        db.session.commit()
+    assert len(calls) == 1  # one request tried; the next ones skip the hand-over
+    assert "the sweep will deliver them" in caplog.text
+    assert {job_for(f"down-{n}").status for n in range(3)} == {PENDING}
+    queued.app.extensions["lms_jobs_queue_down_until"] = 0  # 30 s later
+    monkeypatch.undo()
+    jobs.enqueue("tests.record", "up-again", name="up-again")
+    db.session.commit()
+    assert queued.huey.pending_count() == 1
