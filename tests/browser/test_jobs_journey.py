@@ -54,7 +54,11 @@ def test_admin_retries_a_failed_job_and_watches_a_batch(page, live_server):
         with app.app_context():
             assert db.session.get(Job, broken).status == PENDING
 
+        page.set_viewport_size({"width": 320, "height": 640})  # WCAG 1.4.10: no sideways scrolling of the page
+        page.goto("/admin/jobs")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
         page.goto(f"/jobs/{batch}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
         expect(page.get_by_role("heading", name=f"Job {batch}: tests.batch")).to_be_visible()
         expect(page.get_by_text("3 of 10 done")).to_be_visible()
         page.get_by_role("link", name="Stop updating this page").click()
