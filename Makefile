@@ -26,7 +26,7 @@ node_modules/.installed: package.json package-lock.json
 
 ## Install, migrate, publish the shipped courses, create demo accounts, serve on http://$(HOST):$(PORT)
 run: setup
-	$(BIN)/flask run --host $(HOST) --port $(PORT)
+	BIN=$(BIN) scripts/run-with-worker --host $(HOST) --port $(PORT)
 
 setup: $(VENV)/.installed node_modules/.installed
 	$(BIN)/flask db upgrade

@@ -97,6 +97,13 @@ class Config:
     MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR", str(INSTANCE_DIR / "mail"))
     MAIL_TIMEOUT = _env_int("MAIL_TIMEOUT", 30)  # seconds to wait for the SMTP server
     MAIL_SUPPRESS_SEND = False
+    # Background jobs (lms/jobs): Redis when set (several workers and hosts), else a SQLite file.
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    JOBS_SQLITE_PATH = os.environ.get("JOBS_SQLITE_PATH", str(INSTANCE_DIR / "jobs.sqlite3"))
+    JOBS_HUEY_NAME = os.environ.get("JOBS_HUEY_NAME", "lms")  # one name per deployment sharing a Redis
+    JOBS_MAX_ATTEMPTS = _env_int("JOBS_MAX_ATTEMPTS", 8)  # then the job is failed and shown to admins
+    JOBS_CLAIM_SECONDS = _env_int("JOBS_CLAIM_SECONDS", 600)  # a run silent this long is taken for crashed
+    JOBS_REDISPATCH_SECONDS = _env_int("JOBS_REDISPATCH_SECONDS", 120)  # then the sweep resends a waiting job
 
 
 class DevelopmentConfig(Config):
@@ -114,6 +121,7 @@ class TestingConfig(Config):
     # Email is rendered but not sent; the smtp_server fixture points it at a real SMTP server.
     MAIL_SUPPRESS_SEND = True
     MAIL_SERVER = ""
+    REDIS_URL = None  # a test that wants Redis says so
 
 
 class ProductionConfig(Config):

@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import config as config_module
 from lms import database, mail, models, security, sso  # noqa: F401 - models registers every table
 from lms.extensions import csrf, db, login_manager, migrate
+from lms.jobs import queue as jobs_queue
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -35,6 +36,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     sso.init_app(app)
+    jobs_queue.init_app(app)
     _register_blueprints(app)
     _register_cli(app)
     return app
@@ -52,12 +54,13 @@ def _load_config(app: Flask, config: type | Mapping | None) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from lms import errors, frontend, pages
+    from lms import errors, frontend, health, pages
     from lms.accounts.views import bp as accounts_bp
     from lms.admin.views import bp as admin_bp
     from lms.catalog.views import bp as catalog_bp
     from lms.credentials import reminders  # noqa: F401 - registers the nightly email tasks
     from lms.credentials.views import bp as credentials_bp
+    from lms.jobs.views import bp as jobs_bp
     from lms.learning.cohort_views import bp as cohorts_bp
     from lms.learning.views import bp as learning_bp
     from lms.privacy import cli as privacy_cli  # noqa: F401 - adds `flask users erase`
@@ -77,12 +80,15 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(cohorts_bp)
     app.register_blueprint(sso_bp)
     app.register_blueprint(privacy_bp)
+    app.register_blueprint(jobs_bp)
+    app.register_blueprint(health.bp)
 
 
 def _register_cli(app: Flask) -> None:
     from lms.accounts.cli import demo_cli, orgs_cli, users_cli
     from lms.catalog.cli import courses_cli
     from lms.credentials.cli import certificates_cli
+    from lms.jobs.cli import jobs_cli
     from lms.publishing.cli import content_cli
 
     app.cli.add_command(users_cli)
@@ -91,3 +97,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(certificates_cli)
     app.cli.add_command(orgs_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(jobs_cli)

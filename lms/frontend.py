@@ -19,6 +19,7 @@ NAVIGATION = (
     ("credentials.manage", "Certificates", ("partner", "admin")),
     ("reports.programme", "Programme", ("lead", "admin")),
     ("admin.index", "Admin", ("admin",)),
+    ("jobs.admin_list", "Jobs", ("admin",)),
 )
 
 

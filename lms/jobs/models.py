@@ -37,3 +37,15 @@ class Job(db.Model):
     progress_total: Mapped[int | None]
     #: What the job produced for a person to fetch (e.g. an export's file name), if anything.
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: UTC; while in the future a worker holds the job (running); a crashed worker's claim lapses.
+    claimed_until: Mapped[datetime | None]
+    #: Random token of the run holding the claim: only that run may mark the job done.
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    #: UTC; when the job was (or is due to be) handed to the queue; the sweep re-delivers stale ones.
+    dispatched_at: Mapped[datetime | None]
+
+    @property
+    def running(self) -> bool:
+        from lms.clock import utcnow
+
+        return self.status == PENDING and self.claimed_until is not None and self.claimed_until > utcnow()
