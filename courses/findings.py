@@ -90,6 +90,7 @@ CODES: dict[str, CodeInfo] = {
     "W003": CodeInfo("warning", "a heading level is skipped"),
     "W004": CodeInfo("warning", "link text does not say where the link goes"),
     "W005": CodeInfo("warning", "a file is not part of the course and is ignored"),
+    "W006": CodeInfo("warning", "an entry in a Sources list has no link"),
 }
 
 

@@ -39,6 +39,11 @@ GENERIC_BLOCKS = frozenset({
 })
 OUR_BLOCKS = frozenset({"track", "question", "reflection"})
 
+# a "Sources" (or "References") heading opens a list of sources; any other heading closes it
+RE_SOURCES_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(?:sources|references)[ \t#]*$", re.I)
+RE_LIST_ITEM = re.compile(r"^ {0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+\S")
+RE_HAS_LINK = re.compile(r"\]\(|\]\[|<https?://|<a\b", re.I)
+
 VAGUE_LINK_TEXT = frozenset({
     "click here", "click", "here", "this", "this link", "link", "read more", "more",
     "this page", "go", "go here", "see here", "click this link", "find out more",
@@ -182,7 +187,50 @@ def scan_body(lines: list[str], first_line: int, *, path: Path, collector: Colle
     file's own tracks (track blocks must stay inside them); ``file_kind`` is
     "course", "module" or "lesson" (only lessons may hold questions and reflections).
     Every problem goes to ``collector``."""
+    _check_sources(lines, first_line, path, collector)
     return _Scanner(lines, first_line, path, collector, file_kind, tracks).run()
+
+
+def _check_sources(lines: list[str], first_line: int, path: Path, collector: Collector) -> None:
+    """Warn (W006) on each entry of a "Sources" list that links to nothing, so readers
+    can follow every source. An entry is a list item and its indented continuation lines."""
+    in_sources = False
+    fence: str | None = None
+    entry: tuple[int, list[str]] | None = None
+
+    def finish() -> None:
+        nonlocal entry
+        if entry is not None and not RE_HAS_LINK.search(" ".join(entry[1])):
+            collector.add(
+                path, entry[0], "W006",
+                "this source has no link; link its title to where readers can find it, "
+                "such as [*The run chart*](https://doi.org/10.1136/bmjqs.2009.037895)")
+        entry = None
+
+    for i, text in enumerate(lines):
+        if fence is not None:
+            if text.startswith(fence):
+                fence = None
+            continue
+        opening = RE_FENCE.match(text)
+        if opening:
+            finish()
+            fence = opening.group(1)
+            continue
+        if RE_HEADING.match(text):
+            finish()
+            in_sources = bool(RE_SOURCES_HEADING.match(text))
+            continue
+        if not in_sources:
+            continue
+        if RE_LIST_ITEM.match(text):
+            finish()
+            entry = (first_line + i, [text])
+        elif entry is not None and text.strip() and text[:1] in (" ", "\t"):
+            entry[1].append(text)
+        else:
+            finish()
+    finish()
 
 
 class _Scanner:

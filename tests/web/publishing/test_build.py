@@ -182,7 +182,8 @@ def test_preview_prints_one_lesson_for_one_track(runner, content):
 def test_shipped_content_passes_the_check_and_publishes(runner):
     result = runner.invoke(args=["content", "check", str(ROOT / "content")])
     assert result.exit_code == 0, result.output
-    assert "error" not in result.output
+    # warnings (such as W006, a source without a link) are allowed; error findings are not
+    assert ": error " not in result.output and " 0 errors" in result.output
     built = runner.invoke(args=["content", "build", str(ROOT / "content")])
     assert built.exit_code == 0, built.output
     assert {c.key for c in db.session.scalars(select(Course))} == {"innovation-in-practice", "foundations-of-safety"}
