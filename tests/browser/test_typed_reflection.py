@@ -3,6 +3,7 @@
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from lms.accounts.models import User
 from lms.accounts.services import create_user
 from lms.catalog.models import ReflectionPrompt
 from lms.extensions import db
@@ -12,11 +13,13 @@ from tests.browser.test_learning_journey import PASSWORD, log_in
 LESSON = "/courses/innovation-in-practice/understanding-problems/first-ward-improvement-project/"
 
 
-def note_text(app, prompt_key: str) -> str | None:
+def note_text(app, prompt_key: str, email: str = "reflective.nurse@example.nhs.uk") -> str | None:
+    """This learner's note (the live server's database is shared by the browser tests)."""
     with app.app_context():
         return db.session.scalar(
             select(ReflectionNote.text).join(ReflectionPrompt, ReflectionPrompt.id == ReflectionNote.prompt_id)
-            .where(ReflectionPrompt.key == prompt_key))
+            .join(User, User.id == ReflectionNote.user_id)
+            .where(ReflectionPrompt.key == prompt_key, User.email == email))
 
 
 def test_reflection_is_saved_by_either_button(page, live_server):
