@@ -58,6 +58,10 @@ class Config:
     # Production refuses to start with a missing, default or short secret.
     REQUIRE_STRONG_SECRET = False
 
+    # Logs on stderr: "text" (readable) or "json" (one object per line, for a log collector).
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+
 
 class DevelopmentConfig(Config):
     DEBUG = False
@@ -78,6 +82,7 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
     REQUIRE_STRONG_SECRET = True
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
 
 
 def check_secret(secret: str | None) -> None:

@@ -9,7 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as config_module
-from lms import database, models, security  # noqa: F401 - models registers every table
+from lms import database, logs, models, security  # noqa: F401 - models registers every table
 from lms.extensions import csrf, db, login_manager, migrate
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -23,6 +23,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     """
     app = Flask(__name__, instance_path=str(config_module.INSTANCE_DIR))
     _load_config(app, config)
+    logs.init_app(app)
 
     database.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
