@@ -36,7 +36,18 @@ def create_app(config: type | Mapping | None = None) -> Flask:
 
     _register_blueprints(app)
     _register_cli(app)
+    if not app.testing:
+        _warn_if_certificates_cannot_be_drawn(app)
     return app
+
+
+def _warn_if_certificates_cannot_be_drawn(app: Flask) -> None:
+    """One warning line at start-up naming what is missing (Pango, a script's fonts) and the fix."""
+    from certificates.fonts import startup_warning
+
+    warning = startup_warning()
+    if warning:
+        app.logger.warning(warning)
 
 
 def _load_config(app: Flask, config: type | Mapping | None) -> None:

@@ -63,11 +63,15 @@ def incoming_request_id() -> str | None:
 
 
 class RequestIdFilter(logging.Filter):
-    """Adds `request_id` to every record: the current request's, or None outside a request."""
+    """Adds `request_id` to every record: the current request's, or `outside` outside a request."""
+
+    def __init__(self, outside: str | None = None) -> None:
+        super().__init__()
+        self.outside = outside
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
-            record.request_id = g.get("request_id") if has_request_context() else None
+            record.request_id = (g.get("request_id") if has_request_context() else None) or self.outside
         return True
 
 
@@ -80,7 +84,7 @@ def configure(fmt: str = "text", level: str | int = "INFO", stream: TextIO | Non
     if fmt not in ("json", "text"):
         raise ValueError(f"LOG_FORMAT must be 'json' or 'text', not {fmt!r}")
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.addFilter(RequestIdFilter())
+    handler.addFilter(RequestIdFilter(None if fmt == "json" else "-"))
     if fmt == "json":
         handler.setFormatter(JsonFormatter(
             JSON_FIELDS, rename_fields={"levelname": "level", "name": "logger"}, timestamp="time",
