@@ -80,6 +80,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from lms import backup
     from lms.accounts.cli import demo_cli, orgs_cli, users_cli
     from lms.catalog.cli import courses_cli
     from lms.credentials.cli import certificates_cli
@@ -91,3 +92,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(certificates_cli)
     app.cli.add_command(orgs_cli)
     app.cli.add_command(demo_cli)
+    backup.init_cli()
