@@ -97,4 +97,5 @@ def configure(fmt: str = "text", level: str | int = "INFO", stream: TextIO | Non
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)  # a line per drawing step
     return handler
