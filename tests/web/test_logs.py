@@ -99,3 +99,26 @@ def test_production_config_logs_json_and_development_text():
 def test_an_unknown_log_format_is_refused_with_the_setting_named():
     with pytest.raises(ValueError, match="LOG_FORMAT"):
         logs.configure("xml")
+
+
+def test_start_up_warns_in_one_line_when_certificates_cannot_be_drawn(monkeypatch, caplog):
+    from certificates import fonts
+    from lms import create_app
+
+    monkeypatch.setattr(logs, "configure", lambda *args, **kwargs: None)  # leave logging to pytest
+    monkeypatch.setattr(fonts, "startup_warning", lambda: "Certificates cannot be drawn on this host: test")
+    with caplog.at_level(logging.WARNING):
+        create_app({"TESTING": False, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
+        "Certificates cannot be drawn on this host: test"]
+
+
+def test_tests_skip_the_start_up_check(monkeypatch):
+    from certificates import fonts
+    from lms import create_app
+
+    def fail():
+        raise AssertionError("checked")
+
+    monkeypatch.setattr(fonts, "startup_warning", fail)
+    create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
