@@ -32,7 +32,7 @@ system-packages-test:
 	@scripts/system-packages test
 
 ## Install, migrate, publish the shipped courses, create demo accounts, serve on http://$(HOST):$(PORT)
-run: system-packages-run setup
+run: setup
 	$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 setup: system-packages-run $(VENV)/.installed node_modules/.installed
