@@ -6,7 +6,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 export FLASK_APP := wsgi
 
-.PHONY: run setup test test-sqlite test-postgres lint bench clean
+.PHONY: run setup test test-sqlite test-postgres lint bench clean system-packages-run system-packages-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,23 +24,30 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Debian packages (Pango, fonts; Chromium, PostgreSQL, Redis for tests): apt-get as root, else one message.
+system-packages-run:
+	@scripts/system-packages run
+
+system-packages-test:
+	@scripts/system-packages test
+
 ## Install, migrate, publish the shipped courses, create demo accounts, serve on http://$(HOST):$(PORT)
 run: setup
 	BIN=$(BIN) scripts/run-with-worker --host $(HOST) --port $(PORT)
 
-setup: $(VENV)/.installed node_modules/.installed
+setup: system-packages-run $(VENV)/.installed node_modules/.installed
 	$(BIN)/flask db upgrade
 	$(BIN)/flask orgs sync
 	$(BIN)/flask content build
 	$(BIN)/flask demo accounts
 
 ## The whole suite on SQLite, then every database test again on PostgreSQL
-test: $(VENV)/.installed-dev node_modules/.installed test-sqlite test-postgres
+test: system-packages-test $(VENV)/.installed-dev node_modules/.installed test-sqlite test-postgres
 
-test-sqlite: $(VENV)/.installed-dev node_modules/.installed
+test-sqlite: system-packages-test $(VENV)/.installed-dev node_modules/.installed
 	$(BIN)/python -m pytest
 
-test-postgres: $(VENV)/.installed-dev node_modules/.installed
+test-postgres: system-packages-test $(VENV)/.installed-dev node_modules/.installed
 	LMS_TEST_DB=postgres $(BIN)/python -m pytest -m db
 
 lint: $(VENV)/.installed-dev

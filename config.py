@@ -104,6 +104,9 @@ class Config:
     JOBS_MAX_ATTEMPTS = _env_int("JOBS_MAX_ATTEMPTS", 8)  # then the job is failed and shown to admins
     JOBS_CLAIM_SECONDS = _env_int("JOBS_CLAIM_SECONDS", 600)  # a run silent this long is taken for crashed
     JOBS_REDISPATCH_SECONDS = _env_int("JOBS_REDISPATCH_SECONDS", 120)  # then the sweep resends a waiting job
+    # Logs on stderr: "text" (readable) or "json" (one object per line, for a log collector).
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 
 
 class DevelopmentConfig(Config):
@@ -130,6 +133,7 @@ class ProductionConfig(Config):
     PREFERRED_URL_SCHEME = "https"
     REQUIRE_STRONG_SECRET = True
     MAIL_REQUIRE_REAL_SENDER = True
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
 
 
 def check_secret(secret: str | None) -> None:

@@ -139,3 +139,90 @@ def _ask_fontconfig(family: str, weight: str) -> Path | None:
     if result.returncode != 0 or found_family != family or not Path(file).is_file():
         return None
     return Path(file)
+
+
+# --- Can this host draw certificates? Checked when a process starts -------------------------
+
+#: Shared libraries WeasyPrint loads (Debian package in brackets in the message).
+LIBRARIES = (
+    ("libpango-1.0.so.0", "libpango-1.0-0"),
+    ("libpangoft2-1.0.so.0", "libpangoft2-1.0-0"),
+    ("libharfbuzz-subset.so.0", "libharfbuzz-subset0"),
+)
+
+#: Every script certificates promise to print: (script, family that covers it, Debian package).
+PROMISED_SCRIPTS = (
+    ("Latin, Greek and Cyrillic", "Noto Sans", "fonts-noto-core"),
+    ("Arabic and Urdu", "Noto Sans Arabic", "fonts-noto-core"),
+    ("Hebrew", "Noto Sans Hebrew", "fonts-noto-core"),
+    ("Devanagari", "Noto Sans Devanagari", "fonts-noto-core"),
+    ("Bengali", "Noto Sans Bengali", "fonts-noto-core"),
+    ("Gurmukhi", "Noto Sans Gurmukhi", "fonts-noto-core"),
+    ("Gujarati", "Noto Sans Gujarati", "fonts-noto-core"),
+    ("Tamil", "Noto Sans Tamil", "fonts-noto-core"),
+    ("Sinhala", "Noto Sans Sinhala", "fonts-noto-core"),
+    ("Thai", "Noto Sans Thai", "fonts-noto-core"),
+    ("Ethiopic", "Noto Sans Ethiopic", "fonts-noto-core"),
+    ("Chinese, Japanese and Korean", "Noto Sans CJK SC", "fonts-noto-cjk"),
+)
+
+
+def installed_families() -> set[str] | None:
+    """Font families fontconfig knows now (one ``fc-list`` run), or None without fontconfig."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return None
+    result = subprocess.run(  # noqa: S603 - fixed program and arguments, no shell
+        [fc_list, "--format=%{family}\\n"], capture_output=True, text=True, check=False, timeout=30
+    )
+    return {name.strip() for line in result.stdout.splitlines() for name in line.split(",")}
+
+
+def missing_requirements() -> tuple[list[str], list[str]]:
+    """What this host lacks to draw every promised certificate: (problems, Debian packages to install).
+
+    Fast (no WeasyPrint import): loads the libraries with ctypes and asks fontconfig once.
+    """
+    import ctypes
+
+    problems, packages = [], []
+    missing_libraries = []
+    for library, package in LIBRARIES:
+        try:
+            ctypes.CDLL(library)
+        except OSError:
+            missing_libraries.append(package)
+    if missing_libraries:
+        problems.append("Pango/HarfBuzz are not installed, so no certificate can be drawn")
+        packages += missing_libraries
+    families = installed_families()
+    if families is None:
+        problems.append("fontconfig is not installed, so no fonts can be found")
+        packages += ["fontconfig", *dict.fromkeys(p for _, _, p in PROMISED_SCRIPTS)]
+        return problems, packages
+    missing = [(script, package) for script, family, package in PROMISED_SCRIPTS if family not in families]
+    if missing:
+        problems.append("no font for names in " + ", ".join(script for script, _ in missing))
+        packages += list(dict.fromkeys(package for _, package in missing))
+    return problems, packages
+
+
+def startup_warning() -> str | None:
+    """One line saying why certificates cannot (all) be drawn and the command that fixes it, or None."""
+    problems, packages = missing_requirements()
+    if not problems:
+        return None
+    which = "Certificates" if problems[0].startswith(("Pango", "fontconfig")) else "Some certificates"
+    return (f"{which} cannot be drawn on this host: {'; '.join(problems)}. "
+            f"Fix: sudo apt-get install {' '.join(packages)} (no restart needed; or run 'make run', "
+            "which installs them)")
+
+
+def fonts_fingerprint() -> tuple[float, ...]:
+    """Modification times of the font folders: they change when fonts are installed or removed."""
+    folders = [Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".local/share/fonts"]
+    stamps = []
+    for folder in folders:
+        if folder.is_dir():
+            stamps += [folder.stat().st_mtime, *(p.stat().st_mtime for p in folder.rglob("*") if p.is_dir())]
+    return tuple(stamps)

@@ -92,7 +92,19 @@ def render_pdf(data: CertificateData) -> bytes:
     Raises `RefusedURLError` if rendering tried to load anything outside the allow-list,
     `UnprintableTextError` if some text cannot be printed with the installed fonts, and
     `ValueError` if the signature image is not a PNG or JPEG.
+
+    Fonts installed while the process runs are found without a restart: text no font could
+    print is tried once more after fontconfig is reloaded, if the font folders changed.
     """
+    try:
+        return _render_pdf(data)
+    except UnprintableTextError:
+        if not _forget_if_fonts_changed():
+            raise
+        return _render_pdf(data)
+
+
+def _render_pdf(data: CertificateData) -> bytes:
     signature = _signature_resource(data.signature_image)
     with _LOCK:
         state = _prepared()
@@ -165,6 +177,8 @@ class _State:
     font_config: FontConfiguration
     stylesheet: weasyprint.CSS
     font_resources: dict[str, tuple[bytes | Path, str]]
+    #: The font folders' state when the fonts were loaded (see `fonts.fonts_fingerprint`).
+    fonts_fingerprint: tuple[float, ...] = ()
     #: Course layers by the certificate with the learner's fields blanked; an LRU.
     courses: OrderedDict[CertificateData, _Layer] = field(default_factory=OrderedDict)
 
@@ -178,7 +192,10 @@ _INHERITED: list[FontConfiguration] = []
 
 def _prepared() -> _State:
     global _STATE
+    if _STATE is not None and not _STATE.faces and _STATE.pid == os.getpid():
+        _forget_if_fonts_changed(locked=True)  # the pinned fonts were missing: perhaps installed since
     if _STATE is None or _STATE.pid != os.getpid():
+        fingerprint = fonts.fonts_fingerprint()
         faces = fonts.pinned_faces()
         css_text = (
             f"html {{ font-family: {fonts.font_family_css(faces)}; }}\n"
@@ -191,8 +208,21 @@ def _prepared() -> _State:
             font_config=font_config,
             url_fetcher=CertificateFetcher(font_resources),
         )
-        _STATE = _State(os.getpid(), faces, css_text, font_config, stylesheet, font_resources)
+        _STATE = _State(os.getpid(), faces, css_text, font_config, stylesheet, font_resources, fingerprint)
     return _STATE
+
+
+def _forget_if_fonts_changed(locked: bool = False) -> bool:
+    """Drop this process's fonts if fonts were installed or removed since they were loaded."""
+    global _STATE
+    if not locked:
+        with _LOCK:
+            return _forget_if_fonts_changed(locked=True)
+    if _STATE is None or _STATE.pid != os.getpid() or _STATE.fonts_fingerprint == fonts.fonts_fingerprint():
+        return False
+    fonts.pinned_faces.cache_clear()
+    _STATE = None  # the next render loads fontconfig afresh
+    return True
 
 
 def _forget_parent_state() -> None:

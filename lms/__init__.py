@@ -9,7 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as config_module
-from lms import database, mail, models, security, sso  # noqa: F401 - models registers every table
+from lms import database, logs, mail, models, security, sso  # noqa: F401 - models registers every table
 from lms.extensions import csrf, db, login_manager, migrate
 from lms.jobs import queue as jobs_queue
 
@@ -24,6 +24,7 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     """
     app = Flask(__name__, instance_path=str(config_module.INSTANCE_DIR))
     _load_config(app, config)
+    logs.init_app(app)
 
     database.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
@@ -39,7 +40,18 @@ def create_app(config: type | Mapping | None = None) -> Flask:
     jobs_queue.init_app(app)
     _register_blueprints(app)
     _register_cli(app)
+    if not app.testing:
+        _warn_if_certificates_cannot_be_drawn(app)
     return app
+
+
+def _warn_if_certificates_cannot_be_drawn(app: Flask) -> None:
+    """One warning line at start-up naming what is missing (Pango, a script's fonts) and the fix."""
+    from certificates.fonts import startup_warning
+
+    warning = startup_warning()
+    if warning:
+        app.logger.warning(warning)
 
 
 def _load_config(app: Flask, config: type | Mapping | None) -> None:
@@ -85,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from lms import backup
     from lms.accounts.cli import demo_cli, orgs_cli, users_cli
     from lms.catalog.cli import courses_cli
     from lms.credentials.cli import certificates_cli
@@ -98,3 +111,4 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(orgs_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(jobs_cli)
+    backup.init_cli()

@@ -1,12 +1,15 @@
 """Fixtures for every test that needs the app: a clean database per test, on SQLite or PostgreSQL.
 
 `LMS_TEST_DB=postgres` runs the database tests on PostgreSQL at `LMS_TEST_POSTGRES_URL`
-(a fresh database is created for the session and dropped after). Where PostgreSQL does not
-answer, those tests are skipped with a message, unless `LMS_REQUIRE_ALL=1` (CI) makes that a failure.
+(a fresh database is created for the session and dropped after). Where no PostgreSQL answers there,
+the session starts a throwaway server of its own (tests/services.py); likewise `redis_url` for Redis
+at `LMS_TEST_REDIS_URL`. Only where no server can be started are the tests skipped, with a message
+that is also the last line of the run, unless `LMS_REQUIRE_ALL=1` (CI) makes that a failure.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextvars
 import os
 import re
@@ -21,9 +24,11 @@ from flask.testing import FlaskClient
 from lms import create_app
 from lms.extensions import db
 from lms.learning.progress import clear_structure_cache
+from tests import services
 from tests.smtp import smtp_server  # noqa: F401 - a real SMTP server for email tests
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 REQUIRE_ALL = os.environ.get("LMS_REQUIRE_ALL") == "1"
 DB_FIXTURES = {"app", "client", "runner", "make_user", "database_url"}
 
@@ -35,14 +40,85 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.db)
 
 
-def skip_or_fail(message: str):
+def skip_or_fail(message: str, service: str | None = None):
+    if service:
+        services.MISSING.setdefault(service, message)
     if REQUIRE_ALL:
         pytest.fail(f"{message} (LMS_REQUIRE_ALL=1 turns this skip into a failure)")
     pytest.skip(message)
 
 
+def pytest_unconfigure(config):
+    """Say plainly, as the very last lines, which real services this run could not test against."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    lines = [f"{name}: {how}" for name, how in services.USED.items()]
+    lines += [f"{service} SKIPPED: {reason}" for service, reason in services.MISSING.items()]
+    for line in lines:
+        if reporter is not None:
+            reporter.write_line(line, yellow=True, bold=True)
+        else:
+            print(line)
+
+
+
+def _service_url(name: str, configured: str, answers, start) -> str:
+    """`configured` if a server answers there, else a throwaway one started once for the session.
+
+    Raises `services.ServiceUnavailable` (each time asked) when neither works.
+    """
+    found = services.FOUND
+    if name not in found:
+        shown = sa.make_url(configured).render_as_string()
+        if answers(configured):
+            found[name] = configured
+            services.USED[name] = f"the server at {shown}"
+        else:
+            try:
+                server = start()
+            except services.ServiceUnavailable as error:
+                found[name] = services.ServiceUnavailable(f"nothing answers at {shown} and {error}")
+            else:
+                atexit.register(server.stop)
+                found[name] = server.url
+                services.USED[name] = f"a throwaway server at {server.url} (nothing answered at {shown})"
+    if isinstance(found[name], Exception):
+        raise found[name]
+    return found[name]
+
+
+def _postgres_answers(url: str) -> bool:
+    engine = sa.create_engine(url, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect():
+            return True
+    except sa.exc.OperationalError:
+        return False  # refused, or answering but not letting us in: either way not ours to use
+    finally:
+        engine.dispose()
+
+
 def postgres_admin_url() -> str:
-    return os.environ.get("LMS_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    """The PostgreSQL to create test databases in: the configured one, or a throwaway one."""
+    configured = os.environ.get("LMS_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    try:
+        return _service_url("PostgreSQL", configured, _postgres_answers, services.start_postgres)
+    except services.ServiceUnavailable as error:
+        skip_or_fail(str(error), "PostgreSQL run")
+        raise  # not reached: skip_or_fail raises
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A Redis URL (redis://127.0.0.1:PORT/0): `LMS_TEST_REDIS_URL` if it answers, else a throwaway server.
+
+    Tests share the server: use a key prefix (or Huey name) unique to the test run.
+    """
+    configured = os.environ.get("LMS_TEST_REDIS_URL", DEFAULT_REDIS_URL)
+    try:
+        return _service_url("Redis", configured, services.redis_answers, services.start_redis)
+    except services.ServiceUnavailable as error:
+        skip_or_fail(str(error), "Redis tests")
+        raise
 
 
 def create_postgres_database(prefix: str = "lms_test") -> str:
@@ -54,8 +130,8 @@ def create_postgres_database(prefix: str = "lms_test") -> str:
         with engine.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     except sa.exc.OperationalError as error:
-        skip_or_fail(f"PostgreSQL does not answer at {admin_url.render_as_string()}: "
-                     f"{str(error).splitlines()[0]}")
+        skip_or_fail(f"PostgreSQL stopped answering at {admin_url.render_as_string()}: "
+                     f"{str(error).splitlines()[0]}", "PostgreSQL run")
     finally:
         engine.dispose()
     return admin_url.set(database=name).render_as_string(hide_password=False)

@@ -343,7 +343,8 @@ def change_password():
             field.errors.append(str(error))
         else:
             db.session.commit()
-            login_user(current_user)  # the cookie carries the new session token
+            # The user, not the current_user proxy: Flask-Login keeps what it is given in g.
+            login_user(current_user._get_current_object())  # the cookie carries the new session token
             flash("Your password has been changed. Other devices have been logged out.", "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/password.html", form=form)

@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from lms import create_app
 from lms.extensions import db
@@ -37,6 +37,36 @@ CONTENT_DIR = ROOT / "content"
 BLOCKING_IMPACTS = {"serious", "critical"}
 
 
+class ClosingRequestHandler(WSGIRequestHandler):
+    """werkzeug's development server, closing every response however its request ends.
+
+    When a browser drops a connection (leaving a page while its favicon.svg is still being sent),
+    the server's clean-up raises on the dead socket before it closes the response, so the file
+    stays open until garbage collection, whose ResourceWarning our settings make an error.
+    """
+
+    def run_wsgi(self) -> None:
+        try:
+            super().run_wsgi()
+        finally:
+            response = getattr(self, "environ", {}).get(RESPONSE_KEY)
+            if response is not None and hasattr(response, "close"):
+                response.close()  # closing twice is harmless: files and ClosingIterator allow it
+
+
+RESPONSE_KEY = "tests.response"
+
+
+def remember_response(wsgi_app):
+    """Keep the response iterable in the WSGI environment, where the handler above finds it."""
+
+    def app(environ, start_response):
+        environ[RESPONSE_KEY] = response = wsgi_app(environ, start_response)
+        return response
+
+    return app
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """The app on a free localhost port, with a fresh SQLite database (browser tests stay on SQLite)."""
@@ -57,7 +87,8 @@ def live_server(tmp_path_factory):
     # The shipped courses, published as `make run` publishes them.
     result = app.test_cli_runner().invoke(args=["content", "build", str(CONTENT_DIR)])
     assert result.exit_code == 0, result.output
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    app.wsgi_app = remember_response(app.wsgi_app)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=ClosingRequestHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     server.app = app

@@ -7,10 +7,7 @@ import uuid
 import pytest
 
 from lms.jobs import queue
-from tests.conftest import skip_or_fail
 from tests.jobs import tasks  # noqa: F401 - registers the test handlers
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture
@@ -21,15 +18,6 @@ def queued(app, tmp_path):
     app.extensions["lms_jobs_dispatch"] = queue.dispatch
     app.extensions.pop("lms_jobs_queue", None)
     yield queue.get_queue(app)
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    """Redis at 127.0.0.1:6379 (the lead reconciles this with the infra engineer's fixture)."""
-    problem = queue.check_redis(REDIS_URL)
-    if problem:
-        skip_or_fail(f"Redis does not answer at {REDIS_URL}: {problem}")
-    return REDIS_URL
 
 
 def drain(job_queue) -> int:
