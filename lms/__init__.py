@@ -50,7 +50,7 @@ def _load_config(app: Flask, config: type | Mapping | None) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from lms import errors, frontend, pages
+    from lms import dates, errors, frontend, pages
     from lms.accounts.views import bp as accounts_bp
     from lms.catalog.views import bp as catalog_bp
     from lms.credentials.views import bp as credentials_bp
@@ -58,6 +58,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.reports.views import bp as reports_bp
 
     frontend.init_app(app)
+    dates.init_app(app)
     errors.init_app(app)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(catalog_bp)

@@ -9,11 +9,9 @@ import click
 from flask.cli import AppGroup
 
 from lms.catalog.queries import find_course
-from lms.clock import utcnow
-from lms.credentials import queries, services
+from lms.credentials import queries, services, tasks
 from lms.credentials.exports import register_rows, zip_certificates
 from lms.exports import csv_lines
-from lms.extensions import db
 
 certificates_cli = AppGroup("certificates", help="Issue and export certificates in batches.")
 
@@ -27,20 +25,22 @@ def _course(key: str):
 
 @certificates_cli.command("issue")
 @click.option("--course", "course_key", required=True, help="Course id or slug.")
-@click.option("--all-pending", is_flag=True, required=True, help="Issue to everyone awaiting approval.")
+@click.option("--all-pending", is_flag=True, required=True, help="Issue to everyone awaiting a certificate.")
 def issue_command(course_key, all_pending):
-    """Issue certificates to every learner awaiting approval, in one transaction."""
+    """Issue certificates to every learner awaiting one, each in its own transaction."""
     course = _course(course_key)
-    pending = services.pending_approval(course)
+    pending = [e.id for e in services.pending_approval(course)]
     if not pending:
         click.echo(f"{course.key}: nobody is awaiting a certificate.")
         return
-    now = utcnow()
-    with click.progressbar(pending, label="Issuing", show_pos=True) as bar:
-        for enrolment in bar:
-            services.issue_certificate(enrolment, now)
-    db.session.commit()
-    click.echo(f"{course.key}: {len(pending)} certificates issued.")
+    with click.progressbar(length=len(pending), label="Issuing", show_pos=True) as bar:
+        result = tasks.issue_each(pending, None, progress=lambda done, total: bar.update(1))
+    issued = len(result["issued"])
+    click.echo(f"{course.key}: {issued} certificate{'s' if issued != 1 else ''} issued.")
+    for failure in result["failed"]:
+        click.echo(f"Not issued: {failure['name']}: {failure['reason']}", err=True)
+    if result["failed"]:
+        raise SystemExit(1)
 
 
 @certificates_cli.command("export")

@@ -10,6 +10,8 @@ from lms.accounts.models import User
 from lms.catalog.models import Course, CourseStaff
 from lms.credentials.models import Certificate
 from lms.extensions import db
+from lms.jobs.models import DONE, Job
+from lms.learning.models import Enrolment
 
 
 def find_by_code(code: str | None) -> Certificate | None:
@@ -58,3 +60,24 @@ def course_certificates(course: Course, since: datetime | None = None, until: da
     if limit:
         query = query.limit(limit)
     return list(db.session.scalars(query))
+
+
+def issue_problems(enrolment_ids: list[int]) -> dict[int, str]:
+    """{enrolment id: why its certificate could not be drawn} for those whose issue job failed."""
+    from lms.credentials.services import issue_job_key
+    from lms.credentials.tasks import problem_text
+
+    keys = {issue_job_key(i): i for i in enrolment_ids}
+    if not keys:
+        return {}
+    rows = db.session.execute(select(Job.key, Job.last_error).where(
+        Job.key.in_(list(keys)), Job.status != DONE, Job.last_error.is_not(None)))
+    return {keys[key]: problem_text(error) for key, error in rows}
+
+
+def my_certificate_problems(user: User) -> dict[int, str]:
+    """The learner's completed enrolments whose certificate is waiting because it could not be drawn."""
+    ids = list(db.session.scalars(select(Enrolment.id).where(
+        Enrolment.user_id == user.id, Enrolment.completed_at.is_not(None),
+        ~select(Certificate.id).where(Certificate.enrolment_id == Enrolment.id).exists())))
+    return issue_problems(ids)

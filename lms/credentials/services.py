@@ -14,11 +14,13 @@ from sqlalchemy import func, select
 
 import certificates
 from certificates import CertificateData, new_code
+from lms import audit, jobs
 from lms.accounts.models import Organisation, User
 from lms.catalog.models import Course
 from lms.catalog.tracks import track_label
 from lms.credentials.models import REVOKED, SUPERSEDED, VALID, Certificate, PartnerSettings, SignatureImage
 from lms.database import insert_or_ignore
+from lms.dates import long_date
 from lms.extensions import db
 from lms.learning import events
 from lms.learning.models import Enrolment
@@ -99,7 +101,12 @@ def _new_certificate(enrolment: Enrolment, user: User, now: datetime, generation
                      issued_by: User | None) -> Certificate | None:
     code = new_code()
     snapshot = _snapshot(enrolment, user, code, now)
-    pdf = certificates.render_pdf(certificate_data(snapshot))
+    try:
+        pdf = certificates.render_pdf(certificate_data(snapshot))
+    except certificates.UnprintableTextError as error:
+        listed = ", ".join(f"U+{ord(c):04X}" for c in error.characters)
+        raise CredentialError(f"The certificate cannot be printed: the learner's name or the course's text has "
+                              f"characters no font has ({listed}). Correct it, then issue again.") from error
     months = enrolment.course.certificate_valid_months
     insert_or_ignore(Certificate, {
         "code": code, "user_id": user.id, "course_id": enrolment.course_id, "enrolment_id": enrolment.id,
@@ -113,8 +120,12 @@ def _new_certificate(enrolment: Enrolment, user: User, now: datetime, generation
                                                        Certificate.generation == generation))
 
 
-def issue_certificate(enrolment: Enrolment, now: datetime, issued_by: User | None = None) -> Certificate:
-    """The enrolment's certificate, issued now if it has none. Exactly one, even when two requests race."""
+def issue_certificate(enrolment: Enrolment, now: datetime, issued_by: User | None = None,
+                      via: str = "job") -> Certificate:
+    """The enrolment's certificate, issued now if it has none. Exactly one, even when two requests race.
+
+    Raises CredentialError (nothing written) when it cannot be drawn yet: an unprintable name, no signatory.
+    """
     if enrolment.completed_at is None:
         raise CredentialError("This learner has not completed the course yet.")
     existing = db.session.scalar(select(Certificate).where(Certificate.enrolment_id == enrolment.id)
@@ -122,15 +133,39 @@ def issue_certificate(enrolment: Enrolment, now: datetime, issued_by: User | Non
     if existing is not None:
         return existing
     certificate = _new_certificate(enrolment, enrolment.user, now, 1, issued_by)
+    audit.record("certificate.issued", "certificate", certificate.code, actor_id=issued_by.id if issued_by else None,
+                 after={"enrolment_id": enrolment.id, "generation": 1}, via=via, now=now)
+    _tell_learner_issued(certificate)
     log.info("certificate %s issued for enrolment %s", certificate.code, enrolment.id)
     return certificate
 
 
+def issued_mail_context(certificate: Certificate) -> dict:
+    """Context of the `certificate_issued` email (JSON-able)."""
+    return {"learner_name": certificate.snapshot["learner_name"], "course_title": certificate.snapshot["course_title"],
+            "code": certificate.code, "verify_url": verify_url(certificate.code),
+            "valid_until": long_date(certificate.expires_at) or None}
+
+
+def _tell_learner_issued(certificate: Certificate) -> None:
+    # The PDF is attached, so a job of ours sends it (mail.deliver) rather than mail.send.
+    jobs.enqueue("certificates.mail_issued", key=f"mail:certificate-issued:{certificate.code}",
+                 certificate_id=certificate.id)
+
+
+def issue_job_key(enrolment_id: int) -> str:
+    """The one job that draws an enrolment's first certificate (its row says why it is waiting)."""
+    return f"certificate:{enrolment_id}:1"
+
+
 @events.course_completed.connect
 def on_course_completed(_sender, enrolment: Enrolment, now: datetime, **_kwargs) -> None:
-    """Automatic courses issue at once; approval courses wait in the partner's queue."""
+    """Automatic courses issue by a job after the completion commits; approval courses wait for the partner.
+
+    Drawing a certificate can fail (an unprintable name, no signatory yet); the learner's completion must not.
+    """
     if enrolment.course.certificate_issue == "automatic":
-        issue_certificate(enrolment, now)
+        jobs.enqueue("certificates.issue", key=issue_job_key(enrolment.id), now=now, enrolment_id=enrolment.id)
 
 
 def revoke_certificate(certificate: Certificate, by: User, reason: str, now: datetime) -> None:
@@ -161,7 +196,8 @@ def reissue_certificate(certificate: Certificate, by: User, now: datetime) -> Ce
 
 
 def pending_approval(course: Course) -> list[Enrolment]:
-    """Completed enrolments of an approval course that have no certificate yet, oldest first."""
+    """Completed enrolments with no certificate yet, oldest first: awaiting the partner's approval, or (on an
+    automatic course) a certificate that could not be drawn and waits for staff."""
     return list(db.session.scalars(
         select(Enrolment).where(Enrolment.course_id == course.id, Enrolment.completed_at.is_not(None),
                                 ~select(Certificate.id).where(Certificate.enrolment_id == Enrolment.id).exists())

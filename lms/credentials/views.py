@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from datetime import datetime, time, timedelta
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user
 
 from certificates import normalise_code
-from lms import ratelimit
+from lms import jobs, ratelimit
 from lms.accounts.access import role_required
 from lms.catalog.models import Course
 from lms.clock import utcnow
-from lms.credentials import queries, services
+from lms.credentials import queries, services, tasks
 from lms.credentials.exports import register_rows, zip_certificates
 from lms.credentials.forms import (
     ExportForm,
@@ -27,6 +40,7 @@ from lms.errors import render_error
 from lms.exports import csv_response
 from lms.extensions import db
 from lms.forms import ActionForm
+from lms.jobs.models import Job
 
 bp = Blueprint("credentials", __name__)
 
@@ -35,6 +49,8 @@ bp = Blueprint("credentials", __name__)
 def certificate_helpers() -> dict:
     """Lets learners' pages show certificates without the learning domain knowing about them."""
     return {"my_certificates": lambda: queries.certificates_of(current_user) if current_user.is_authenticated else {},
+            "my_certificate_problems": lambda: (queries.my_certificate_problems(current_user)
+                                                if current_user.is_authenticated else {}),
             "utcnow": utcnow}
 
 
@@ -148,7 +164,9 @@ def settings():
 @role_required("partner", "admin")
 def course(slug: str):
     course = partner_course_or_404(slug)
-    return render_template("credentials/course.html", course=course, pending=services.pending_approval(course),
+    pending = services.pending_approval(course)
+    return render_template("credentials/course.html", course=course, pending=pending,
+                           problems=queries.issue_problems([e.id for e in pending]),
                            certificates=queries.course_certificates(course, limit=200), revoke_form=RevokeForm(),
                            export_form=ExportForm(request.args), now=utcnow())
 
@@ -166,12 +184,71 @@ def issue(slug: str):
     if not pending:
         flash("Select at least one learner to issue a certificate to.", "error")
         return redirect(url_for("credentials.course", slug=slug))
-    now = utcnow()
-    for enrolment in pending:
-        services.issue_certificate(enrolment, now, issued_by=current_user)
+    job_id = _start_job("certificates.issue_batch", course_id=course.id, enrolment_ids=[e.id for e in pending],
+                        requested_by_id=current_user.id)
+    return redirect(url_for("credentials.batch", job_id=job_id))
+
+
+@bp.post("/manage/certificates/courses/<slug>/exports")
+@role_required("partner", "admin")
+def start_export(slug: str):
+    course = partner_course_or_404(slug)
+    form = ExportForm(request.form)
+    kind = request.form.get("kind")
+    if not ActionForm().validate_on_submit() or kind not in tasks.EXPORT_KINDS:
+        abort(400)
+    since, until = _export_range(form)
+    job_id = _start_job("certificates.export", course_id=course.id, kind=kind, requested_by_id=current_user.id,
+                        since=since.isoformat() if since else None, until=until.isoformat() if until else None)
+    return redirect(url_for("credentials.batch", job_id=job_id))
+
+
+def _start_job(task_name: str, **payload) -> int:
+    key = f"{task_name}:{uuid.uuid4().hex}"
+    jobs.enqueue(task_name, key=key, **payload)
+    db.session.flush()
+    job_id = db.session.scalar(db.select(Job.id).where(Job.key == key))
     db.session.commit()
-    flash(f"{len(pending)} certificate{'s' if len(pending) != 1 else ''} issued.", "success")
-    return redirect(url_for("credentials.course", slug=slug))
+    return job_id
+
+
+BATCH_TASKS = ("certificates.issue_batch", "certificates.export")
+REFRESH_SECONDS = 2
+
+
+def _my_batch_or_404(job_id: int) -> Job:
+    job = db.session.get(Job, job_id)
+    if job is None or job.task not in BATCH_TASKS:
+        abort(404)
+    if job.payload.get("requested_by_id") != current_user.id and not current_user.has_role("admin"):
+        abort(404)
+    return job
+
+
+@bp.get("/manage/certificates/batches/<int:job_id>")
+@role_required("partner", "admin")
+def batch(job_id: int):
+    job = _my_batch_or_404(job_id)
+    course = db.session.get(Course, job.payload["course_id"])
+    response = make_response(render_template("credentials/batch.html", job=job, course=course,
+                                             problem=tasks.problem_text(job.last_error)))
+    if job.status == "pending":
+        response.headers["Refresh"] = str(REFRESH_SECONDS)  # the page follows the job without any script
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/manage/certificates/batches/<int:job_id>/download")
+@role_required("partner", "admin")
+def batch_download(job_id: int):
+    job = _my_batch_or_404(job_id)
+    path = tasks.export_path(job) if job.task == "certificates.export" and job.status == "done" else None
+    if path is None or not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=tasks.EXPORT_KINDS[job.payload["kind"]][1], as_attachment=True,
+                         download_name=job.result["filename"], conditional=False, etag=False)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.post("/manage/certificates/<code>/revoke")

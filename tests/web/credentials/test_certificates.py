@@ -205,7 +205,7 @@ def test_approval_courses_wait_for_the_partner(client, runner, tiny_course, part
 
     login(partner)
     page = client.get("/manage/certificates/courses/tiny-course").get_data(as_text=True)
-    assert "Awaiting approval (3)" in page
+    assert "Awaiting a certificate (3)" in page
     first = db.session.scalar(select(Enrolment).where(Enrolment.user_id == learners[0].id))
     client.post_form("/manage/certificates/courses/tiny-course/issue", {"enrolment": str(first.id)})
     assert len(certificates()) == 1 and certificates()[0].issued_by_id == partner.id

@@ -1,0 +1,47 @@
+"""The one place that turns stored times (naive UTC) into the dates people read (Europe/London)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def london(utc_naive: datetime) -> datetime:
+    """A stored naive-UTC time as an aware Europe/London time."""
+    return utc_naive.replace(tzinfo=UTC).astimezone(LONDON)
+
+
+def london_date(value: datetime | date | None) -> date | None:
+    """The Europe/London date of a stored naive-UTC time: 23:30 UTC on 30 June 2024 is 1 July 2024."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return london(value).date()
+    return value
+
+
+def long_date(value: datetime | date | None) -> str:
+    """"1 July 2024" (London date), or "" for None."""
+    day = london_date(value)
+    return f"{day.day} {day:%B %Y}" if day else ""
+
+
+def short_date(value: datetime | date | None) -> str:
+    """"1 Jul 2024" (London date), or "" for None."""
+    day = london_date(value)
+    return f"{day.day} {day:%b %Y}" if day else ""
+
+
+def iso_date(value: datetime | date | None) -> str:
+    """"2024-07-01" (London date) for CSVs, or "" for None."""
+    day = london_date(value)
+    return day.isoformat() if day else ""
+
+
+def init_app(app) -> None:
+    """Jinja filters: {{ when | long_date }}, {{ when | short_date }}, {{ when | iso_date }}."""
+    app.add_template_filter(long_date, "long_date")
+    app.add_template_filter(short_date, "short_date")
+    app.add_template_filter(iso_date, "iso_date")
