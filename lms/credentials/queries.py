@@ -32,6 +32,17 @@ def partner_course_ids(user: User) -> set[int]:
         CourseStaff.user_id == user.id, CourseStaff.role == "partner")))
 
 
+def may_edit_signatory(user: User, organisation_id: str | None) -> bool:
+    """Only a partner of a course that `organisation_id` certifies speaks for it (admins set who belongs where)."""
+    if not user.is_authenticated or not organisation_id or user.organisation_id != organisation_id:
+        return False
+    if not user.has_role("partner") and not user.has_role("admin"):
+        return False
+    return db.session.scalar(select(CourseStaff.id).where(
+        CourseStaff.user_id == user.id, CourseStaff.role == "partner",
+        CourseStaff.course_id.in_(select(Course.id).where(Course.partner_id == organisation_id))).limit(1)) is not None
+
+
 def may_download(user: User, certificate: Certificate) -> bool:
     """The owner, the course's partner and admins; nobody else."""
     if not user.is_authenticated:

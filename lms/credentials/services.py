@@ -45,14 +45,23 @@ def add_months(day: datetime, months: int) -> datetime:
     return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
+PROGRAMME_NAME = "North West London health and care Learning and Development programme"
+
+
 def _signatory(course: Course) -> tuple[str, str, str, str | None]:
-    """(partner name, signatory name, signatory title, signature sha256) for the course's partner."""
-    partner = db.session.get(Organisation, course.partner_id) if course.partner_id else None
-    settings = db.session.get(PartnerSettings, course.partner_id) if course.partner_id else None
-    partner_name = partner.name if partner else "North West London health and care Learning and Development programme"
-    if settings is None:
-        return partner_name, f"For {partner_name}", "Course certification", None
-    return partner_name, settings.signatory_name, settings.signatory_title, settings.signature_sha256
+    """(partner name, signatory name, signatory title, signature sha256) for the course's partner.
+
+    A course a university certifies waits for that university's signatory (CredentialError): a
+    certificate never prints an empty or made-up one. A course with no partner is the programme's own.
+    """
+    if not course.partner_id:
+        return PROGRAMME_NAME, f"For {PROGRAMME_NAME}", "Course certification", None
+    partner = db.session.get(Organisation, course.partner_id)
+    settings = db.session.get(PartnerSettings, course.partner_id)
+    if settings is None or not settings.signatory_name.strip() or not settings.signatory_title.strip():
+        raise CredentialError(f"Waiting for {partner.name} to set the signatory printed on its certificates "
+                              "(Certificates, then Change the signatory).")
+    return partner.name, settings.signatory_name, settings.signatory_title, settings.signature_sha256
 
 
 def _snapshot(enrolment: Enrolment, user: User, code: str, now: datetime) -> dict:
@@ -222,13 +231,25 @@ def reencode_signature(raw: bytes) -> bytes:
     return out.getvalue()
 
 
+def _signatory_record(settings: PartnerSettings | None) -> dict | None:
+    if settings is None:
+        return None
+    return {"signatory_name": settings.signatory_name, "signatory_title": settings.signatory_title,
+            "signature_sha256": settings.signature_sha256}
+
+
 def save_partner_settings(organisation_id: str, name: str, title: str, signature: bytes | None,
-                          remove_signature: bool, now: datetime) -> PartnerSettings:
+                          remove_signature: bool, now: datetime, by: User | None = None) -> PartnerSettings:
+    """Save an organisation's signatory (audited); certificates waiting for one are then drawn."""
+    name, title = name.strip(), title.strip()
+    if not name or not title:
+        raise CredentialError("Enter the signatory's name and title.")
     settings = db.session.get(PartnerSettings, organisation_id)
+    before = _signatory_record(settings)
     if settings is None:
         settings = PartnerSettings(organisation_id=organisation_id, signatory_name=name, signatory_title=title)
         db.session.add(settings)
-    settings.signatory_name, settings.signatory_title, settings.updated_at = name.strip(), title.strip(), now
+    settings.signatory_name, settings.signatory_title, settings.updated_at = name, title, now
     if remove_signature:
         settings.signature_sha256 = None
     elif signature is not None:
@@ -239,4 +260,25 @@ def save_partner_settings(organisation_id: str, name: str, title: str, signature
             db.session.flush()
         settings.signature_sha256 = digest
     db.session.flush()
+    after = _signatory_record(settings)
+    if after != before:
+        audit.record("partner.signatory_changed", "organisation", organisation_id,
+                     actor_id=by.id if by else None, before=before, after=after, now=now)
+    requeue_waiting(organisation_id, now)
     return settings
+
+
+def requeue_waiting(organisation_id: str, now: datetime) -> int:
+    """Run again the issue jobs of the organisation's automatic courses that are still waiting."""
+    from lms.jobs.models import DONE, PENDING, Job
+
+    enrolment_ids = db.session.scalars(
+        select(Enrolment.id).join(Course, Course.id == Enrolment.course_id)
+        .where(Course.partner_id == organisation_id, Enrolment.completed_at.is_not(None),
+               ~select(Certificate.id).where(Certificate.enrolment_id == Enrolment.id).exists()))
+    keys = [issue_job_key(i) for i in enrolment_ids]
+    waiting = list(db.session.scalars(select(Job).where(Job.key.in_(keys), Job.status != DONE))) if keys else []
+    for job in waiting:
+        job.status, job.run_after, job.attempts = PENDING, now, 0
+        db.session.info.setdefault("jobs_enqueued", []).append(job.key)  # dispatched after the commit
+    return len(waiting)

@@ -135,22 +135,32 @@ def manage():
     courses = list(db.session.scalars(db.select(Course).where(Course.id.in_(ids)).order_by(Course.title)))
     pending = {c.id: len(services.pending_approval(c)) for c in courses if c.certificate_issue == "approval"}
     settings = db.session.get(PartnerSettings, current_user.organisation_id) if current_user.organisation_id else None
-    return render_template("credentials/manage.html", courses=courses, pending=pending, settings=settings)
+    unsigned = sorted({c.partner.name for c in courses if c.partner_id and c.partner_id not in _signed(courses)})
+    return render_template("credentials/manage.html", courses=courses, pending=pending, settings=settings,
+                           may_edit=queries.may_edit_signatory(current_user, current_user.organisation_id),
+                           unsigned=unsigned)
+
+
+def _signed(courses) -> set[str]:
+    ids = {c.partner_id for c in courses if c.partner_id}
+    return set(db.session.scalars(db.select(PartnerSettings.organisation_id).where(
+        PartnerSettings.organisation_id.in_(ids)))) if ids else set()
 
 
 @bp.route("/manage/certificates/settings", methods=["GET", "POST"])
 @role_required("partner", "admin")
 def settings():
-    if not current_user.organisation_id:
-        flash("Set your organisation in your details first: the signatory belongs to it.", "error")
-        return redirect(url_for("accounts.profile"))
-    existing = db.session.get(PartnerSettings, current_user.organisation_id)
+    organisation_id = current_user.organisation_id
+    if not queries.may_edit_signatory(current_user, organisation_id):
+        return render_error(403, "Only a partner of a course your organisation certifies may set its signatory. "
+                                 "Your organisation is set by the service's administrators: ask them if it is wrong.")
+    existing = db.session.get(PartnerSettings, organisation_id)
     form = PartnerSettingsForm(obj=existing)
     if form.validate_on_submit():
         upload = form.signature.data.read() if form.signature.data else None
         try:
-            services.save_partner_settings(current_user.organisation_id, form.signatory_name.data,
-                                           form.signatory_title.data, upload, form.remove_signature.data, utcnow())
+            services.save_partner_settings(organisation_id, form.signatory_name.data, form.signatory_title.data,
+                                           upload, form.remove_signature.data, utcnow(), by=current_user)
         except services.CredentialError as error:
             form.signature.errors = [str(error)]
         else:
