@@ -13,28 +13,33 @@ def london(utc_naive: datetime) -> datetime:
     return utc_naive.replace(tzinfo=UTC).astimezone(LONDON)
 
 
-def london_date(value: datetime | date | None) -> date | None:
-    """The Europe/London date of a stored naive-UTC time: 23:30 UTC on 30 June 2024 is 1 July 2024."""
-    if value is None:
+def london_date(value: datetime | date | str | None) -> date | None:
+    """The Europe/London date of a stored naive-UTC time: 23:30 UTC on 30 June 2024 is 1 July 2024.
+
+    A date (or an ISO date string, as kept in JSON snapshots) is already a London date and is returned as it is.
+    """
+    if value is None or value == "":
         return None
+    if isinstance(value, str):
+        return date.fromisoformat(value)
     if isinstance(value, datetime):
         return london(value).date()
     return value
 
 
-def long_date(value: datetime | date | None) -> str:
+def long_date(value: datetime | date | str | None) -> str:
     """"1 July 2024" (London date), or "" for None."""
     day = london_date(value)
     return f"{day.day} {day:%B %Y}" if day else ""
 
 
-def short_date(value: datetime | date | None) -> str:
+def short_date(value: datetime | date | str | None) -> str:
     """"1 Jul 2024" (London date), or "" for None."""
     day = london_date(value)
     return f"{day.day} {day:%b %Y}" if day else ""
 
 
-def iso_date(value: datetime | date | None) -> str:
+def iso_date(value: datetime | date | str | None) -> str:
     """"2024-07-01" (London date) for CSVs, or "" for None."""
     day = london_date(value)
     return day.isoformat() if day else ""

@@ -20,9 +20,10 @@ from lms.catalog.models import Course
 from lms.catalog.tracks import track_label
 from lms.credentials.models import REVOKED, SUPERSEDED, VALID, Certificate, PartnerSettings, SignatureImage
 from lms.database import insert_or_ignore
-from lms.dates import long_date
+from lms.dates import london_date, long_date
 from lms.extensions import db
 from lms.learning import events
+from lms.learning.completion import completion_of
 from lms.learning.models import Enrolment
 
 log = logging.getLogger(__name__)
@@ -65,19 +66,20 @@ def _signatory(course: Course) -> tuple[str, str, str, str | None]:
 
 
 def _snapshot(enrolment: Enrolment, user: User, code: str, now: datetime) -> dict:
+    """What the certificate prints: the learner now (a reissue corrects a name), the completion as it was."""
     course = enrolment.course
+    completion = completion_of(enrolment)
     partner_name, signatory_name, signatory_title, signature_sha256 = _signatory(course)
-    outcomes = [o["text"] for o in course.outcomes if not o.get("tracks") or enrolment.track in o["tracks"]]
     return {
         "learner_name": user.full_name,
         "registration": user.registration,
-        "course_title": course.title,
-        "track": track_label(enrolment.track),
-        "cpd_hours": course.hours_for(enrolment.track),
-        "outcomes": outcomes,
-        "completed_on": (enrolment.completed_at or now).date().isoformat(),
-        "issued_on": now.date().isoformat(),
-        "content_revision": course.revision[:12],
+        "course_title": completion.course_title,
+        "track": track_label(completion.track),
+        "cpd_hours": completion.cpd_hours,
+        "outcomes": list(completion.outcomes),
+        "completed_on": london_date(completion.completed_at).isoformat(),
+        "issued_on": london_date(now).isoformat(),
+        "content_revision": completion.content_version,
         "code": code,
         "verify_url": verify_url(code),
         "partner_name": partner_name,
@@ -121,7 +123,7 @@ def _new_certificate(enrolment: Enrolment, user: User, now: datetime, generation
         "code": code, "user_id": user.id, "course_id": enrolment.course_id, "enrolment_id": enrolment.id,
         "generation": generation, "status": VALID, "snapshot": snapshot,
         "pdf_sha256": hashlib.sha256(pdf).hexdigest(), "pdf": pdf, "issued_at": now,
-        "completed_at": enrolment.completed_at or now,
+        "completed_at": enrolment.completed_at,
         "expires_at": add_months(now, months) if months else None,
         "issued_by_id": issued_by.id if issued_by else None,
     })

@@ -26,7 +26,7 @@ from lms import jobs, ratelimit
 from lms.accounts.access import role_required
 from lms.catalog.models import Course
 from lms.clock import utcnow
-from lms.credentials import queries, services, tasks
+from lms.credentials import queries, services, standing, tasks  # noqa: F401 - standing registers the earned rule
 from lms.credentials.exports import register_rows, zip_certificates
 from lms.credentials.forms import (
     ExportForm,

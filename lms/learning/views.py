@@ -16,10 +16,11 @@ from lms.catalog.models import Course, Lesson, Module, Question, ReflectionPromp
 from lms.catalog.tracks import default_track, track_label
 from lms.catalog.views import course_or_404
 from lms.clock import utcnow
+from lms.dates import iso_date, london_date
 from lms.exports import csv_response
 from lms.extensions import db, login_manager
 from lms.forms import ActionForm
-from lms.learning import queries, services
+from lms.learning import completion, queries, services
 from lms.learning.forms import QuizForm, ReflectionForm, TrackForm
 from lms.learning.models import Enrolment, QuizAttempt
 from lms.learning.progress import CourseProgress, OutlineLesson, compute_progress, course_structures
@@ -70,7 +71,11 @@ def switch_track(slug: str):
     form = TrackForm()
     form.set_tracks(course.tracks)
     if form.validate_on_submit():
-        services.switch_track(enrolment, form.track.data, utcnow())
+        try:
+            services.switch_track(enrolment, form.track.data, utcnow())
+        except services.LearningError as error:
+            flash(str(error), "error")
+            return redirect(url_for("learning.course_page", slug=slug))
         db.session.commit()
         flash(f"You are now on the {track_label(form.track.data)} track. Lessons the tracks share stay complete.",
               "success")
@@ -344,8 +349,8 @@ def reflection(slug: str, module_key: str, lesson_key: str, prompt_key: str):
 @login_required
 def dashboard():
     rows = _my_courses()
-    earned = sum(r["hours"] for r in rows if r["progress"].complete)
-    in_progress = sum(r["hours"] for r in rows if not r["progress"].complete)
+    earned = sum(r["earned"] for r in rows)
+    in_progress = sum(r["hours"] for r in rows if not r["enrolment"].completed_at)
     return render_template("learning/dashboard.html", rows=rows, earned=earned, in_progress=in_progress)
 
 
@@ -354,6 +359,7 @@ def _my_courses() -> list[dict]:
     enrolments = queries.my_enrolments(current_user)
     structures = course_structures(e.course for e in enrolments)
     done = queries.completed_lessons(e.id for e in enrolments)
+    standing_of = completion.standings([e.id for e in enrolments])
     rows = []
     for enrolment in enrolments:
         outline = structures[enrolment.course_id].lessons
@@ -361,7 +367,12 @@ def _my_courses() -> list[dict]:
         following = next((ol for ol in outline if ol.id == progress.next_lesson_id), None)
         rows.append({
             "enrolment": enrolment, "course": enrolment.course, "progress": progress,
-            "hours": enrolment.course.hours_for(enrolment.track),
+            # Once complete, the hours are those of the completion (a snapshot), not of the course now.
+            "hours": (completion.completion_of(enrolment).cpd_hours if enrolment.completed_at
+                      else enrolment.course.hours_for(enrolment.track)),
+            "track": (enrolment.completion_snapshot or {}).get("track", enrolment.track),
+            "standing": standing_of.get(enrolment.id),
+            "earned": completion.earned_hours(enrolment, standing_of.get(enrolment.id)),
             "continue_url": lesson_url(enrolment.course, following.module_key, following.key) if following else None,
         })
     return rows
@@ -376,31 +387,42 @@ def record():
 @bp.get("/record/print")
 @login_required
 def record_print():
-    return render_template("learning/record_print.html", printed_on=utcnow().date(), **_record_data())
+    return render_template("learning/record_print.html", printed_on=london_date(utcnow()), **_record_data())
 
 
 @bp.get("/record.csv")
 @login_required
 def record_csv():
     data = _record_data()
-    rows = [["Course", "Track", "Enrolled", "Completed", "CPD hours", "Status"]]
+    rows = [["Course", "Track", "Enrolled", "Completed", "CPD hours earned", "Status"]]
     for r in data["rows"]:
         enrolment, completed = r["enrolment"], r["enrolment"].completed_at
-        rows.append([r["course"].title, track_label(enrolment.track), enrolment.enrolled_at.date().isoformat(),
-                     completed.date().isoformat() if completed else "", f"{r['hours']:g}" if completed else "0",
-                     "Completed" if completed else f"In progress ({r['progress'].percent}%)"])
+        rows.append([r["course"].title, track_label(r["track"]), iso_date(enrolment.enrolled_at),
+                     iso_date(completed), f"{r['earned']:g}", record_status(r)])
     rows.append([])
     rows.append(["Reflection prompt", "Course", "Lesson", "Last edited", "My note"])
     for note, prompt, lesson_row, course in data["notes"]:
-        rows.append([_plain(prompt.prompt_html), course.title, lesson_row.title, note.updated_at.date().isoformat(),
+        rows.append([_plain(prompt.prompt_html), course.title, lesson_row.title, iso_date(note.updated_at),
                      note.text])
     return csv_response(rows, "my-learning-record.csv")
 
 
 def _record_data() -> dict:
     rows = _my_courses()
-    return {"rows": rows, "notes": queries.my_notes(current_user),
-            "earned": sum(r["hours"] for r in rows if r["enrolment"].completed_at)}
+    return {"rows": rows, "notes": queries.my_notes(current_user), "earned": sum(r["earned"] for r in rows),
+            "record_status": record_status}
+
+
+STANDING_TEXT = {"valid": "certificate valid", "revoked": "certificate revoked: hours not counted",
+                 "expired": "certificate expired: hours not counted",
+                 "superseded": "certificate replaced: hours not counted"}
+
+
+def record_status(row: dict) -> str:
+    """"Completed, certificate valid", "Completed, awaiting a certificate", "In progress (40%)"."""
+    if not row["enrolment"].completed_at:
+        return f"In progress ({row['progress'].percent}%)"
+    return "Completed, " + STANDING_TEXT.get(row["standing"], "awaiting a certificate: hours not yet counted")
 
 
 def _plain(html: str) -> str:
