@@ -13,9 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from courses import QuestionSpec, grade
 from lms.accounts.models import User
 from lms.catalog.models import Course, Lesson, Question, ReflectionPrompt
+from lms.catalog.tracks import track_label
 from lms.database import insert_or_ignore
 from lms.extensions import db
-from lms.catalog.tracks import track_label
 from lms.learning import events
 from lms.learning.completion import take_snapshot
 from lms.learning.models import (
