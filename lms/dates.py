@@ -50,3 +50,8 @@ def init_app(app) -> None:
     app.add_template_filter(long_date, "long_date")
     app.add_template_filter(short_date, "short_date")
     app.add_template_filter(iso_date, "iso_date")
+
+
+def utc_start_of(day: date) -> datetime:
+    """The naive-UTC time at which London's `day` begins (for "from"/"to" date filters)."""
+    return datetime.combine(day, datetime.min.time(), tzinfo=LONDON).astimezone(UTC).replace(tzinfo=None)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, DateField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 
@@ -42,6 +43,14 @@ class RevokeForm(FlaskForm):
     reason = TextAreaField("Reason for revoking", validators=[
         InputRequired(message="Give a reason for revoking"), Length(max=1000)],
         description="Shown on the public verification page.")
+    #: Set by the confirmation page: revoking is never one click away.
+    confirm = HiddenField()
+
+
+class ReinstateForm(FlaskForm):
+    reason = TextAreaField("Reason for reinstating", validators=[
+        InputRequired(message="Give a reason for reinstating"), Length(max=1000)],
+        description="For example: revoked by mistake. Kept with the certificate's history.")
 
 
 class ExportForm(FlaskForm):
@@ -50,3 +59,18 @@ class ExportForm(FlaskForm):
 
     since = DateField("Issued from", validators=[Optional()])
     until = DateField("Issued up to and including", validators=[Optional()])
+
+
+STATUS_CHOICES = [SelectChoice(value, label) for value, label in [
+    ("", "Any status"), ("valid", "Valid"), ("revoked", "Revoked"), ("superseded", "Superseded"),
+    ("expired", "Expired")]]
+
+
+class CertificateSearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form that changes nothing
+
+    q = StringField("Name or code", validators=[Optional(), Length(max=200)])
+    status = SelectField("Status", choices=STATUS_CHOICES, validators=[Optional()])
+    issued_from = DateField("Issued from", validators=[Optional()])
+    issued_to = DateField("Issued up to and including", validators=[Optional()])

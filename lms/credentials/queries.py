@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 
+from certificates import normalise_code
 from lms.accounts.models import User
 from lms.catalog.models import Course, CourseStaff
-from lms.credentials.models import Certificate
+from lms.clock import utcnow
+from lms.credentials.models import EXPIRED, VALID, Certificate
 from lms.extensions import db
 from lms.jobs.models import DONE, Job
 from lms.learning.models import Enrolment
@@ -62,8 +64,26 @@ def certificates_of(user: User) -> dict[int, list[Certificate]]:
 
 
 def course_certificates(course: Course, since: datetime | None = None, until: datetime | None = None,
-                        limit: int | None = None) -> list[Certificate]:
-    query = select(Certificate).where(Certificate.course_id == course.id).order_by(Certificate.issued_at.desc())
+                        limit: int | None = None, text: str | None = None, status: str | None = None,
+                        now: datetime | None = None, only_valid: bool = False) -> list[Certificate]:
+    """A course's certificates, newest first, optionally issued in [since, until), matching a name or code
+    (`text`) or a status (valid, revoked, superseded, expired: as of `now`)."""
+    query = select(Certificate).where(Certificate.course_id == course.id).order_by(Certificate.issued_at.desc(),
+                                                                                 Certificate.id.desc())
+    if text:
+        needle = text.strip().lower()
+        code = normalise_code(text)
+        query = query.join(User, User.id == Certificate.user_id).where(or_(
+            func.lower(User.full_name).contains(needle, autoescape=True),
+            Certificate.code == (code or text.strip().upper())))
+    if only_valid:
+        status = VALID
+    if status in (VALID, EXPIRED):
+        now = now or utcnow()
+        expired = and_(Certificate.expires_at.is_not(None), Certificate.expires_at <= now)
+        query = query.where(Certificate.status == VALID, expired if status == EXPIRED else ~expired)
+    elif status:
+        query = query.where(Certificate.status == status)
     if since:
         query = query.where(Certificate.issued_at >= since)
     if until:

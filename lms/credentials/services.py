@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 import certificates
 from certificates import CertificateData, new_code
-from lms import audit, jobs
+from lms import audit, jobs, mail
 from lms.accounts.models import Organisation, User
 from lms.catalog.models import Course
 from lms.catalog.tracks import track_label
@@ -180,6 +180,7 @@ def on_course_completed(_sender, enrolment: Enrolment, now: datetime, **_kwargs)
 
 
 def revoke_certificate(certificate: Certificate, by: User, reason: str, now: datetime) -> None:
+    """Revoke a valid certificate (audited; the learner is told by email with the reason)."""
     reason = reason.strip()
     if not reason:
         raise CredentialError("Give a reason for revoking: it is shown on the verification page.")
@@ -188,20 +189,58 @@ def revoke_certificate(certificate: Certificate, by: User, reason: str, now: dat
     certificate.status, certificate.revoked_at = REVOKED, now
     certificate.revoked_reason, certificate.revoked_by_id = reason, by.id
     db.session.flush()
+    audit.record("certificate.revoked", "certificate", certificate.code, actor_id=by.id,
+                 before={"status": VALID}, after={"status": REVOKED, "reason": reason}, now=now)
+    mail.send(certificate.user.email, "certificate_revoked",
+              key=f"certificate-revoked:{certificate.code}:{now.isoformat()}",
+              learner_name=certificate.snapshot["learner_name"], course_title=certificate.snapshot["course_title"],
+              code=certificate.code, reason=reason)
     log.info("certificate %s revoked by user %s", certificate.code, by.id)
 
 
+def reinstate_certificate(certificate: Certificate, by: User, reason: str, now: datetime) -> None:
+    """Undo a revocation made by mistake (audited); the revocation stays in the certificate's history."""
+    reason = reason.strip()
+    if not reason:
+        raise CredentialError("Give a reason for reinstating: it is kept with the certificate's history.")
+    if certificate.status != REVOKED:
+        raise CredentialError("Only a revoked certificate can be reinstated.")
+    if certificate.superseded_by_id is not None:
+        raise CredentialError("This certificate was replaced after it was revoked; the replacement is the one "
+                              "that counts.")
+    certificate.status = VALID
+    certificate.reinstated_at, certificate.reinstated_reason, certificate.reinstated_by_id = now, reason, by.id
+    db.session.flush()
+    audit.record("certificate.reinstated", "certificate", certificate.code, actor_id=by.id,
+                 before={"status": REVOKED, "revoked_reason": certificate.revoked_reason},
+                 after={"status": VALID, "reason": reason}, now=now)
+    mail.send(certificate.user.email, "certificate_reinstated",
+              key=f"certificate-reinstated:{certificate.code}:{now.isoformat()}",
+              learner_name=certificate.snapshot["learner_name"], course_title=certificate.snapshot["course_title"],
+              code=certificate.code, reason=reason, verify_url=verify_url(certificate.code))
+    log.info("certificate %s reinstated by user %s", certificate.code, by.id)
+
+
 def reissue_certificate(certificate: Certificate, by: User, now: datetime) -> Certificate:
-    """A new certificate with a new code from the learner's current details (e.g. a corrected name);
-    the old one then says superseded."""
-    if certificate.status == SUPERSEDED:
+    """A new certificate with a new code from the learner's current details (e.g. a corrected name) and the
+    completion as it was; a valid one then says superseded, a revoked one stays revoked (history is kept)."""
+    if certificate.superseded_by_id is not None or certificate.status == SUPERSEDED:
         raise CredentialError("This certificate has already been replaced.")
     enrolment = db.session.get(Enrolment, certificate.enrolment_id)
     latest = db.session.scalar(select(func.max(Certificate.generation)).where(
         Certificate.enrolment_id == enrolment.id))
+    if certificate.generation != latest:
+        raise CredentialError("Only the newest certificate of a completion can be reissued.")
     replacement = _new_certificate(enrolment, enrolment.user, now, latest + 1, by)
-    certificate.status, certificate.superseded_by_id = SUPERSEDED, replacement.id
+    before = certificate.status
+    if certificate.status == VALID:
+        certificate.status = SUPERSEDED
+    certificate.superseded_by_id = replacement.id
     db.session.flush()
+    audit.record("certificate.reissued", "certificate", certificate.code, actor_id=by.id,
+                 before={"status": before}, after={"status": certificate.status, "replaced_by": replacement.code},
+                 now=now)
+    _tell_learner_issued(replacement)
     log.info("certificate %s reissued as %s by user %s", certificate.code, replacement.code, by.id)
     return replacement
 

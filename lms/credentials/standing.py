@@ -1,5 +1,6 @@
-"""The one rule for what counts as earned: an enrolment's CPD hours are earned while its newest
-certificate is valid (not revoked, superseded or expired). Completion alone is "complete", not earned.
+"""The one rule for what counts as earned: a completed enrolment's CPD hours are earned unless its
+newest certificate is revoked or expired (a superseded one is never the newest: its replacement
+decides). A completion whose certificate is still awaited counts: the learner did the work.
 
 Pages, the learning record, reports and programme totals all ask here (learning through the provider
 registered in lms.learning.completion, since learning may not import credentials).
@@ -14,7 +15,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import load_only
 
 from lms.clock import utcnow
-from lms.credentials.models import VALID, Certificate
+from lms.credentials.models import REVOKED, VALID, Certificate
 from lms.extensions import db
 from lms.learning import completion
 from lms.learning.models import Enrolment
@@ -24,7 +25,8 @@ AWAITING = "awaiting"
 
 
 def counts_as_earned(standing: str | None) -> bool:
-    return standing == VALID
+    """`standing`: the newest certificate's status, or None when none is issued yet."""
+    return standing in (VALID, None)
 
 
 def newest_certificates(enrolment_ids: Iterable[int]) -> dict[int, Certificate]:
@@ -49,10 +51,11 @@ def standings(enrolment_ids: Iterable[int], now: datetime | None = None) -> dict
 
 
 def earned_clause(now: datetime):
-    """SQL: the enrolment (Enrolment) has a valid, unexpired certificate, i.e. its hours are earned."""
-    return select(Certificate.id).where(
-        Certificate.enrolment_id == Enrolment.id, Certificate.status == VALID,
-        or_(Certificate.expires_at.is_(None), and_(Certificate.expires_at > now))).exists()
+    """SQL, for a completed Enrolment: its hours count (`counts_as_earned` of its newest certificate)."""
+    voided = or_(Certificate.status == REVOKED,
+                 and_(Certificate.status == VALID, Certificate.expires_at.is_not(None), Certificate.expires_at <= now))
+    return ~select(Certificate.id).where(
+        Certificate.enrolment_id == Enrolment.id, Certificate.superseded_by_id.is_(None), voided).exists()
 
 
 completion.register_standing_provider(standings, counts_as_earned)

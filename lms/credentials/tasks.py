@@ -129,27 +129,39 @@ def _day(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
+def write_export(course: Course, kind: str, start: datetime | None, end: datetime | None, path: Path,
+                 progress: Callable[[int, int], None] | None = None) -> int:
+    """Write the course's ZIP of valid certificates' PDFs, or its register CSV (every status), to `path`.
+
+    Revoked, superseded and expired certificates are left out of the ZIP (a ZIP is what gets forwarded as
+    proof); the register lists them all with their status. Returns how many certificates were written.
+    """
+    partial = path.with_suffix(path.suffix + ".part")  # never a half-written file under the real name
+    if kind == "zip":
+        chosen = queries.course_certificates(course, start, end, only_valid=True)
+        total = len(chosen)
+        if progress:
+            progress(0, total)
+        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as archive:
+            for done, certificate in enumerate(chosen, start=1):
+                archive.writestr(f"certificate-{certificate.code}.pdf", services.certificate_pdf(certificate))
+                if progress and (done % _PROGRESS_EVERY == 0 or done == total):
+                    progress(done, total)
+    else:
+        total = len(queries.course_certificates(course, start, end))
+        with partial.open("w", encoding="utf-8", newline="") as out:
+            out.writelines(csv_lines(register_rows(course, start, end)))
+        if progress:
+            progress(total, total)
+    partial.replace(path)
+    return total
+
+
 @jobs.task("certificates.export")
 def export(course_id: int, kind: str, requested_by_id: int, since: str | None = None,
            until: str | None = None) -> None:
     course = db.session.get(Course, course_id)
-    start, end = _day(since), _day(until)
-    chosen = queries.course_certificates(course, start, end)
-    total = len(chosen)
-    jobs.report_progress(0, total)
-    suffix = EXPORT_KINDS[kind][0]
-    filename = f"{course.slug}-{suffix}"
+    filename = f"{course.slug}-{EXPORT_KINDS[kind][0]}"
     path = export_folder() / f"{secrets.token_hex(8)}-{filename}"
-    partial = path.with_suffix(path.suffix + ".part")  # never a half-written file under the real name
-    if kind == "zip":
-        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as archive:
-            for done, certificate in enumerate(chosen, start=1):
-                archive.writestr(f"certificate-{certificate.code}.pdf", services.certificate_pdf(certificate))
-                if done % _PROGRESS_EVERY == 0 or done == total:
-                    jobs.report_progress(done, total)
-    else:
-        with partial.open("w", encoding="utf-8", newline="") as out:
-            out.writelines(csv_lines(register_rows(course, start, end)))
-        jobs.report_progress(total, total)
-    partial.replace(path)
-    _set_result({"file": path.name, "filename": filename, "count": total})
+    count = write_export(course, kind, _day(since), _day(until), path, progress=jobs.report_progress)
+    _set_result({"file": path.name, "filename": filename, "count": count})

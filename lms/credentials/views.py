@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from flask import (
     Blueprint,
@@ -27,15 +27,18 @@ from lms.accounts.access import role_required
 from lms.catalog.models import Course
 from lms.clock import utcnow
 from lms.credentials import queries, services, standing, tasks  # noqa: F401 - standing registers the earned rule
-from lms.credentials.exports import register_rows, zip_certificates
+from lms.credentials.exports import register_rows
 from lms.credentials.forms import (
+    CertificateSearchForm,
     ExportForm,
     PartnerSettingsForm,
+    ReinstateForm,
     RevokeForm,
     VerifyCodeForm,
     VerifyUploadForm,
 )
 from lms.credentials.models import Certificate, PartnerSettings
+from lms.dates import utc_start_of
 from lms.errors import render_error
 from lms.exports import csv_response
 from lms.extensions import db
@@ -175,10 +178,20 @@ def settings():
 def course(slug: str):
     course = partner_course_or_404(slug)
     pending = services.pending_approval(course)
+    search = CertificateSearchForm(request.args)
+    search.validate()
+    since = utc_start_of(search.issued_from.data) if search.issued_from.data else None
+    until = utc_start_of(search.issued_to.data + timedelta(days=1)) if search.issued_to.data else None
+    now = utcnow()
+    found = queries.course_certificates(course, since, until, limit=CERTIFICATES_SHOWN, text=search.q.data or None,
+                                        status=search.status.data or None, now=now)
     return render_template("credentials/course.html", course=course, pending=pending,
-                           problems=queries.issue_problems([e.id for e in pending]),
-                           certificates=queries.course_certificates(course, limit=200), revoke_form=RevokeForm(),
-                           export_form=ExportForm(request.args), now=utcnow())
+                           problems=queries.issue_problems([e.id for e in pending]), certificates=found,
+                           limit=CERTIFICATES_SHOWN, search_form=search, revoke_form=RevokeForm(),
+                           export_form=ExportForm(request.args), now=now)
+
+
+CERTIFICATES_SHOWN = 200
 
 
 @bp.post("/manage/certificates/courses/<slug>/issue")
@@ -266,16 +279,36 @@ def batch_download(job_id: int):
 def revoke(code: str):
     certificate = partner_certificate_or_404(code)
     form = RevokeForm()
-    if form.validate_on_submit():
-        try:
-            services.revoke_certificate(certificate, current_user, form.reason.data, utcnow())
-        except services.CredentialError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(f"Certificate {certificate.code} is revoked.", "success")
-    else:
+    if not form.validate_on_submit():
         flash(form.reason.errors[0] if form.reason.errors else "The form expired; try again.", "error")
+        return redirect(url_for("credentials.course", slug=certificate.course.slug))
+    if form.confirm.data != "yes":
+        return render_template("credentials/confirm_revoke.html", certificate=certificate, form=form)
+    try:
+        services.revoke_certificate(certificate, current_user, form.reason.data, utcnow())
+    except services.CredentialError as error:
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(f"Certificate {certificate.code} is revoked. The learner has been told by email.", "success")
+    return redirect(url_for("credentials.course", slug=certificate.course.slug))
+
+
+@bp.post("/manage/certificates/<code>/reinstate")
+@role_required("partner", "admin")
+def reinstate(code: str):
+    certificate = partner_certificate_or_404(code)
+    form = ReinstateForm()
+    if not form.validate_on_submit():
+        flash(form.reason.errors[0] if form.reason.errors else "The form expired; try again.", "error")
+        return redirect(url_for("credentials.course", slug=certificate.course.slug))
+    try:
+        services.reinstate_certificate(certificate, current_user, form.reason.data, utcnow())
+    except services.CredentialError as error:
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(f"Certificate {certificate.code} is valid again. The learner has been told by email.", "success")
     return redirect(url_for("credentials.course", slug=certificate.course.slug))
 
 
@@ -296,8 +329,8 @@ def reissue(code: str):
 
 
 def _export_range(form: ExportForm) -> tuple[datetime | None, datetime | None]:
-    since = datetime.combine(form.since.data, time.min) if form.since.data else None
-    until = datetime.combine(form.until.data, time.min) + timedelta(days=1) if form.until.data else None
+    since = utc_start_of(form.since.data) if form.since.data else None
+    until = utc_start_of(form.until.data + timedelta(days=1)) if form.until.data else None
     return since, until
 
 
@@ -307,13 +340,3 @@ def register_csv(slug: str):
     course = partner_course_or_404(slug)
     since, until = _export_range(ExportForm(request.args))
     return csv_response(register_rows(course, since, until), f"{course.slug}-certificates.csv")
-
-
-@bp.get("/manage/certificates/courses/<slug>/certificates.zip")
-@role_required("partner", "admin")
-def export_zip(slug: str):
-    course = partner_course_or_404(slug)
-    since, until = _export_range(ExportForm(request.args))
-    data = zip_certificates(queries.course_certificates(course, since, until))
-    return Response(data, mimetype="application/zip",
-                    headers={"Content-Disposition": f'attachment; filename="{course.slug}-certificates.zip"'})

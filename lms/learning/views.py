@@ -422,7 +422,7 @@ def record_status(row: dict) -> str:
     """"Completed, certificate valid", "Completed, awaiting a certificate", "In progress (40%)"."""
     if not row["enrolment"].completed_at:
         return f"In progress ({row['progress'].percent}%)"
-    return "Completed, " + STANDING_TEXT.get(row["standing"], "awaiting a certificate: hours not yet counted")
+    return "Completed, " + STANDING_TEXT.get(row["standing"], "certificate awaited")
 
 
 def _plain(html: str) -> str:

@@ -16,7 +16,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Date, Float, Integer, String, Text, and_, case, cast, extract, func, select
-from sqlalchemy.orm import load_only
 from sqlalchemy.sql.elements import ColumnElement
 
 from lms.accounts.models import Organisation, User
@@ -24,7 +23,8 @@ from lms.accounts.roles import PROFESSIONAL_GROUPS
 from lms.catalog.models import Course, Lesson, Module, Question
 from lms.catalog.tracks import track_label
 from lms.clock import utcnow
-from lms.credentials.models import EXPIRED, REVOKED, SUPERSEDED, VALID, Certificate
+from lms.credentials import standing
+from lms.credentials.models import EXPIRED, REVOKED, SUPERSEDED, VALID
 from lms.extensions import db
 from lms.learning.models import Enrolment, LessonProgress, QuestionResponse, QuizAttempt
 from lms.learning.progress import CourseProgress, OutlineLesson, compute_progress, course_outlines
@@ -198,19 +198,8 @@ NOT_ISSUED = "Not issued"
 
 def certificate_statuses(enrolment_ids: Iterable[int], now: datetime) -> dict[int, str]:
     """{enrolment id: status of its newest certificate}, in one query; enrolments without one are left out."""
-    ids = list(enrolment_ids)
-    newest: dict[int, Certificate] = {}
-    if ids:
-        # Only the columns the status needs; the snapshot stays in the database.
-        for certificate in db.session.scalars(
-            select(Certificate).where(Certificate.enrolment_id.in_(ids))
-            .options(load_only(Certificate.enrolment_id, Certificate.generation, Certificate.status,
-                               Certificate.expires_at))
-            .order_by(Certificate.generation)
-        ):
-            newest[certificate.enrolment_id] = certificate
-    return {enrolment_id: CERTIFICATE_LABELS.get(c.status_at(now), c.status_at(now))
-            for enrolment_id, c in newest.items()}
+    return {enrolment_id: CERTIFICATE_LABELS.get(status, status)
+            for enrolment_id, status in standing.standings(enrolment_ids, now).items()}
 
 
 def _certificate_label(found: str | None, completed_at: datetime | None, issue: str) -> str | None:
@@ -747,6 +736,11 @@ def _cpd_hours() -> dict[int, dict[str, float]]:
     return {cid: hours or {} for cid, hours in db.session.execute(select(Course.id, Course.cpd_hours))}
 
 
+def _earned_count():
+    """How many of the grouped completions have earned their hours (credentials' one rule)."""
+    return func.sum(case((standing.earned_clause(utcnow()), 1), else_=0))
+
+
 def _label(dimension: str | None, value: Any) -> str:
     if dimension == "group":
         return group_label(value)
@@ -769,14 +763,15 @@ def programme_breakdown(dimension: str | None, quarter: Quarter | None,
         .where(_in_quarter(Enrolment.enrolled_at, quarter)).group_by(*keys))}
     completed: dict[Any, list[float]] = defaultdict(lambda: [0, 0.0])
     hours = _cpd_hours() if hours is None else hours
-    for *value, course_id, track, n in db.session.execute(
-        _programme_select(dimension, *keys, Enrolment.course_id, Enrolment.track, func.count())
+    earned = _earned_count()
+    for *value, course_id, track, n, n_earned in db.session.execute(
+        _programme_select(dimension, *keys, Enrolment.course_id, Enrolment.track, func.count(), earned)
         .where(_in_quarter(Enrolment.completed_at, quarter))
         .group_by(*keys, Enrolment.course_id, Enrolment.track)
     ):
         totals = completed[value[0] if keys else None]
         totals[0] += n
-        totals[1] += n * float(hours.get(course_id, {}).get(track, 0))
+        totals[1] += (n_earned or 0) * float(hours.get(course_id, {}).get(track, 0))
     values = set(enrolled) | set(completed)
     rows = [ProgrammeRow(_label(dimension, v), *enrolled.get(v, (0, 0)), int(completed[v][0]), completed[v][1])
             for v in values]
@@ -799,13 +794,13 @@ def programme_by_quarter(hours: dict[int, dict[str, float]] | None = None) -> li
         .group_by(e_year, e_quarter))}
     c_year, c_quarter = quarter_of(Enrolment.completed_at)
     completed: dict[tuple[int, int], list[float]] = defaultdict(lambda: [0, 0.0])
-    for y, q, course_id, track, n in db.session.execute(
-        select(c_year, c_quarter, Enrolment.course_id, Enrolment.track, func.count())
+    for y, q, course_id, track, n, n_earned in db.session.execute(
+        select(c_year, c_quarter, Enrolment.course_id, Enrolment.track, func.count(), _earned_count())
         .where(Enrolment.completed_at.is_not(None))
         .group_by(c_year, c_quarter, Enrolment.course_id, Enrolment.track)
     ):
         completed[(y, q)][0] += n
-        completed[(y, q)][1] += n * float(hours.get(course_id, {}).get(track, 0))
+        completed[(y, q)][1] += (n_earned or 0) * float(hours.get(course_id, {}).get(track, 0))
     quarters = sorted((Quarter(int(y), int(q)) for y, q in set(enrolled) | set(completed)), reverse=True)
     return [(quarter, ProgrammeRow(quarter.label, *enrolled.get((quarter.year, quarter.number), (0, 0)),
                                    int(completed[(quarter.year, quarter.number)][0]),
