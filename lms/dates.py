@@ -39,6 +39,14 @@ def short_date(value: datetime | date | str | None) -> str:
     return f"{day.day} {day:%b %Y}" if day else ""
 
 
+def london_time(value: datetime | None) -> str:
+    """"1 July 2024 at 00:30" (London time), or "" for None."""
+    if value is None:
+        return ""
+    local = london(value)
+    return f"{local.day} {local:%B %Y} at {local:%H:%M}"
+
+
 def iso_date(value: datetime | date | str | None) -> str:
     """"2024-07-01" (London date) for CSVs, or "" for None."""
     day = london_date(value)
@@ -46,10 +54,11 @@ def iso_date(value: datetime | date | str | None) -> str:
 
 
 def init_app(app) -> None:
-    """Jinja filters: {{ when | long_date }}, {{ when | short_date }}, {{ when | iso_date }}."""
+    """Jinja filters: long_date, short_date, iso_date and london_time, e.g. {{ when | long_date }}."""
     app.add_template_filter(long_date, "long_date")
     app.add_template_filter(short_date, "short_date")
     app.add_template_filter(iso_date, "iso_date")
+    app.add_template_filter(london_time, "london_time")
 
 
 def utc_start_of(day: date) -> datetime:

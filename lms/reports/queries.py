@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Float, Integer, String, Text, and_, case, cast, extract, func, select
+from sqlalchemy import Float, Integer, String, Text, and_, case, cast, extract, func, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from lms.accounts.models import Organisation, User
@@ -25,6 +25,7 @@ from lms.catalog.tracks import track_label
 from lms.clock import utcnow
 from lms.credentials import standing
 from lms.credentials.models import EXPIRED, REVOKED, SUPERSEDED, VALID
+from lms.dates import london_date
 from lms.extensions import db
 from lms.learning.models import Enrolment, LessonProgress, QuestionResponse, QuizAttempt
 from lms.learning.progress import CourseProgress, OutlineLesson, compute_progress, course_outlines
@@ -392,15 +393,16 @@ class RateRow:
 
 
 def _per_day(column, course: Course) -> dict[date, int]:
-    """{day: number of enrolments whose `column` falls on it}; the database does the counting."""
-    day = func.date(column, type_=Date)
-    rows = db.session.execute(select(day, func.count()).where(Enrolment.course_id == course.id,
-                                                              column.is_not(None)).group_by(day))
-    return {_as_date(d): n for d, n in rows}
-
-
-def _as_date(value: date | str) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
+    """{London day: number of enrolments whose `column` falls on it}; the database counts per UTC hour, so
+    each hour can be put on its London day (the day boundary moves with British Summer Time)."""
+    hour = func.floor(cast(extract("epoch", column), Float) / 3600) if db.engine.dialect.name == "postgresql" \
+        else func.cast(func.strftime("%s", column), Integer) / 3600
+    rows = db.session.execute(select(hour, func.count()).where(Enrolment.course_id == course.id,
+                                                               column.is_not(None)).group_by(hour))
+    counts: dict[date, int] = defaultdict(int)
+    for hours_since_epoch, n in rows:
+        counts[london_date(datetime(1970, 1, 1) + timedelta(hours=int(hours_since_epoch)))] += n
+    return dict(counts)
 
 
 def _monday(day: date) -> date:
