@@ -9,7 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as config_module
-from lms import database, models, security  # noqa: F401 - models registers every table
+from lms import caching, converters, database, models, security  # noqa: F401 - models registers every table
 from lms.extensions import csrf, db, login_manager, migrate
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -33,6 +33,8 @@ def create_app(config: type | Mapping | None = None) -> Flask:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
+    converters.init_app(app)
+    caching.init_app(app)
     _register_blueprints(app)
     _register_cli(app)
     return app

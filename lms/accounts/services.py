@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from lms import ratelimit
 from lms.accounts import roles
 from lms.accounts.models import Organisation, User, new_session_token
+from lms.accounts.names import clean_name
 from lms.accounts.organisations import ORGANISATIONS
 from lms.extensions import db
 
@@ -57,9 +58,13 @@ def create_user(
         raise AccountError(f"The password must be {PASSWORD_MIN} to {PASSWORD_MAX} characters.")
     if find_user_by_email(email):
         raise AccountError("An account with this email address already exists.")
+    try:
+        full_name = clean_name(full_name)
+    except ValueError as error:
+        raise AccountError(f"{error}.") from error
     user = User(
         email=normalise_email(email),
-        full_name=full_name.strip(),
+        full_name=full_name,
         password_hash=hash_password(password),
         role=role,
         organisation_id=organisation_id,
@@ -80,6 +85,11 @@ def update_profile(user: User, **fields) -> None:
     for name, value in fields.items():
         if name not in allowed:
             raise AccountError(f"{name} cannot be changed here.")
+        if name == "full_name":
+            try:
+                value = clean_name(value)
+            except ValueError as error:
+                raise AccountError(f"{error}.") from error
         setattr(user, name, value.strip() if isinstance(value, str) else value)
     user.registration_body = user.registration_body or None
     user.registration_number = user.registration_number or None

@@ -6,6 +6,7 @@ import calendar
 import hashlib
 import io
 import logging
+import warnings
 from datetime import date, datetime
 
 from flask import current_app
@@ -254,14 +255,32 @@ def pending_approval(course: Course) -> list[Enrolment]:
         .order_by(Enrolment.completed_at)))
 
 
+#: Largest signature image accepted, in pixels (width and height), checked from the header before decoding.
+SIGNATURE_MAX_PIXELS = (4000, 4000)
+
+
 def reencode_signature(raw: bytes) -> bytes:
-    """A PNG or JPEG upload, decoded and written again as a plain PNG (drops metadata and anything hidden)."""
+    """A PNG or JPEG upload, decoded and written again as a plain PNG (drops metadata and anything hidden).
+
+    The image's size is read from its header first: a small file claiming 13000x13000 pixels (1.3 GB once
+    decoded) is refused before any pixel is decoded.
+    """
     if len(raw) > SIGNATURE_MAX_BYTES:
         raise CredentialError("The signature image must be smaller than 1 MB.")
     try:
-        with Image.open(io.BytesIO(raw)) as image:
+        with warnings.catch_warnings():
+            # Pillow's own warning for huge images; the size is checked just below, with a clearer message.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(raw))  # reads the header only
+        with image:
             if image.format not in ("PNG", "JPEG"):
                 raise CredentialError("The signature image must be a PNG or JPEG file.")
+            width, height = image.size
+            if width > SIGNATURE_MAX_PIXELS[0] or height > SIGNATURE_MAX_PIXELS[1]:
+                raise CredentialError(
+                    f"The signature image is {width:,} × {height:,} pixels; it must be at most "
+                    f"{SIGNATURE_MAX_PIXELS[0]:,} × {SIGNATURE_MAX_PIXELS[1]:,}. Crop or resize it, then upload it "
+                    "again.")
             image.load()
             clean = image.convert("RGBA")
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:

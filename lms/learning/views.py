@@ -221,15 +221,19 @@ def _quiz_items(questions: list[Question], draft, answers: dict) -> list[dict]:
     return items
 
 
+#: Longest typed answer kept (a short answer is a few words; this stops a megabyte pasted in).
+ANSWER_MAX = 2_000
+
+
 def read_answers(questions: list[Question]) -> dict:
     """The learner's answers from the form: a key, a list of keys, or text, per question."""
     answers = {}
     for question in questions:
         field = f"answer-{question.key}"
         if question.spec["type"] == "multiple":
-            value = request.form.getlist(field)
+            value = request.form.getlist(field)[:len(question.spec.get("choices", []))]
         else:
-            value = request.form.get(field, "").strip()
+            value = request.form.get(field, "").strip()[:ANSWER_MAX + 1]  # one over: the check below says so
         if value:
             answers[question.key] = value
     return answers
@@ -263,6 +267,8 @@ def quiz(slug: str, module_key: str, lesson_key: str):
         return redirect(lesson_url(view, _anchor=anchor))
 
     missing = {q.key: f"Answer question {n}" for n, q in enumerate(questions, start=1) if q.key not in answers}
+    missing.update({q.key: f"Keep your answer to question {n} under {ANSWER_MAX:,} characters"
+                    for n, q in enumerate(questions, start=1) if len(str(answers.get(q.key, ""))) > ANSWER_MAX})
     if missing:
         if draft is not None:
             services.save_draft(draft, answers, now)
