@@ -21,7 +21,7 @@ from lms.catalog.models import Course
 from lms.catalog.tracks import track_label
 from lms.credentials.models import REVOKED, SUPERSEDED, VALID, Certificate, PartnerSettings, SignatureImage
 from lms.database import insert_or_ignore
-from lms.dates import london_date, long_date
+from lms.dates import iso_date, london_date, long_date
 from lms.extensions import db
 from lms.learning import events
 from lms.learning.completion import completion_of
@@ -66,6 +66,11 @@ def _signatory(course: Course) -> tuple[str, str, str, str | None]:
     return partner.name, settings.signatory_name, settings.signatory_title, settings.signature_sha256
 
 
+def _expires_at(enrolment: Enrolment, now: datetime) -> datetime | None:
+    months = enrolment.course.certificate_valid_months
+    return add_months(now, months) if months else None
+
+
 def _snapshot(enrolment: Enrolment, user: User, code: str, now: datetime) -> dict:
     """What the certificate prints: the learner now (a reissue corrects a name), the completion as it was."""
     course = enrolment.course
@@ -80,6 +85,7 @@ def _snapshot(enrolment: Enrolment, user: User, code: str, now: datetime) -> dic
         "outcomes": list(completion.outcomes),
         "completed_on": london_date(completion.completed_at).isoformat(),
         "issued_on": london_date(now).isoformat(),
+        "valid_until": iso_date(_expires_at(enrolment, now)) or None,
         "content_revision": completion.content_version,
         "code": code,
         "verify_url": verify_url(code),
@@ -99,7 +105,8 @@ def certificate_data(snapshot: dict) -> CertificateData:
     return CertificateData(
         **{**fields, "outcomes": tuple(fields["outcomes"]),
            "completed_on": date.fromisoformat(fields["completed_on"]),
-           "issued_on": date.fromisoformat(fields["issued_on"])},
+           "issued_on": date.fromisoformat(fields["issued_on"]),
+           "valid_until": date.fromisoformat(fields["valid_until"]) if fields.get("valid_until") else None},
         signature_image=signature,
     )
 
@@ -119,13 +126,12 @@ def _new_certificate(enrolment: Enrolment, user: User, now: datetime, generation
         listed = ", ".join(f"U+{ord(c):04X}" for c in error.characters)
         raise CredentialError(f"The certificate cannot be printed: the learner's name or the course's text has "
                               f"characters no font has ({listed}). Correct it, then issue again.") from error
-    months = enrolment.course.certificate_valid_months
     insert_or_ignore(Certificate, {
         "code": code, "user_id": user.id, "course_id": enrolment.course_id, "enrolment_id": enrolment.id,
         "generation": generation, "status": VALID, "snapshot": snapshot,
         "pdf_sha256": hashlib.sha256(pdf).hexdigest(), "pdf": pdf, "issued_at": now,
         "completed_at": enrolment.completed_at,
-        "expires_at": add_months(now, months) if months else None,
+        "expires_at": _expires_at(enrolment, now),
         "issued_by_id": issued_by.id if issued_by else None,
     })
     return db.session.scalar(select(Certificate).where(Certificate.enrolment_id == enrolment.id,
