@@ -180,7 +180,7 @@ def unprintable_characters(text: str) -> str:
     found: dict[str, None] = {}
     for char in text:
         category = unicodedata.category(char)
-        if category == "Cc" or (category not in _NO_GLYPH_CATEGORIES and ord(char) not in covered):
-            if not char.isspace() or category == "Cc":
-                found[char] = None
+        missing = category not in _NO_GLYPH_CATEGORIES and ord(char) not in covered and not char.isspace()
+        if category == "Cc" or missing:
+            found[char] = None
     return "".join(found)
