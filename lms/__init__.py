@@ -49,6 +49,8 @@ def _load_config(app: Flask, config: type | Mapping | None) -> None:
             app.config.update(config)
     if app.config.get("REQUIRE_STRONG_SECRET"):
         config_module.check_secret(app.config.get("SECRET_KEY"))
+    if app.config.get("REQUIRE_PUBLIC_BASE_URL"):
+        config_module.check_public_base_url(app.config.get("PUBLIC_BASE_URL"))
 
 
 def _register_blueprints(app: Flask) -> None:

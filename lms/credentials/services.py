@@ -9,13 +9,12 @@ import logging
 import warnings
 from datetime import date, datetime
 
-from flask import current_app
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import func, select
 
 import certificates
 from certificates import CertificateData, new_code
-from lms import audit, jobs, mail
+from lms import addresses, audit, jobs, mail
 from lms.accounts.models import Organisation, User
 from lms.catalog.models import Course
 from lms.catalog.tracks import track_label
@@ -38,7 +37,7 @@ class CredentialError(ValueError):
 
 
 def verify_url(code: str) -> str:
-    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/verify/{code}"
+    return f"{addresses.public_base_url()}/verify/{code}"
 
 
 def add_months(day: datetime, months: int) -> datetime:
@@ -183,7 +182,8 @@ def on_course_completed(_sender, enrolment: Enrolment, now: datetime, **_kwargs)
     Drawing a certificate can fail (an unprintable name, no signatory yet); the learner's completion must not.
     """
     if enrolment.course.certificate_issue == "automatic":
-        jobs.enqueue("certificates.issue", key=issue_job_key(enrolment.id), now=now, enrolment_id=enrolment.id)
+        jobs.enqueue("certificates.issue", key=issue_job_key(enrolment.id), now=now, enrolment_id=enrolment.id,
+                     base_url=addresses.for_job())
 
 
 def revoke_certificate(certificate: Certificate, by: User, reason: str, now: datetime) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
-from lms import jobs, mail
+from lms import addresses, jobs, mail
 from lms.accounts.models import User
 from lms.catalog.models import Course
 from lms.clock import utcnow
@@ -35,12 +35,13 @@ _PROGRESS_EVERY = 10
 
 
 @jobs.task("certificates.issue")
-def issue(enrolment_id: int, issued_by_id: int | None = None) -> None:
+def issue(enrolment_id: int, issued_by_id: int | None = None, base_url: str | None = None) -> None:
     enrolment = db.session.get(Enrolment, enrolment_id)
     if enrolment is None:  # the learner deleted their account meanwhile
         return
     issued_by = db.session.get(User, issued_by_id) if issued_by_id else None
-    services.issue_certificate(enrolment, utcnow(), issued_by=issued_by, via="job")
+    with addresses.serving(base_url):
+        services.issue_certificate(enrolment, utcnow(), issued_by=issued_by, via="job")
 
 
 @jobs.task("certificates.mail_issued")
@@ -61,12 +62,14 @@ def problem_text(last_error: str | None) -> str | None:
     return "Something went wrong while drawing the certificate; the service's administrators can see why."
 
 
-def _ready_issue_job(enrolment_id: int, issued_by_id: int | None, now: datetime) -> int:
+def _ready_issue_job(enrolment_id: int, issued_by_id: int | None, now: datetime, base_url: str | None = None) -> int:
     """The enrolment's issue job, (re)queued to run now; returns its id."""
     key = services.issue_job_key(enrolment_id)
     job = db.session.scalar(select(Job).where(Job.key == key))
     if job is None:
         payload = {"issued_by_id": issued_by_id} if issued_by_id else {}
+        if base_url:
+            payload["base_url"] = base_url
         jobs.enqueue("certificates.issue", key=key, now=now, enrolment_id=enrolment_id, **payload)
         db.session.flush()
         job = db.session.scalar(select(Job).where(Job.key == key))
@@ -76,15 +79,17 @@ def _ready_issue_job(enrolment_id: int, issued_by_id: int | None, now: datetime)
         job.status, job.run_after, job.attempts = PENDING, now, 0
         if issued_by_id:
             job.payload = {**job.payload, "issued_by_id": issued_by_id}
+        if base_url:
+            job.payload = {**job.payload, "base_url": base_url}
     return job.id
 
 
 def issue_each(enrolment_ids: list[int], issued_by_id: int | None,
-               progress: Callable[[int, int], None] | None = None) -> dict:
+               progress: Callable[[int, int], None] | None = None, base_url: str | None = None) -> dict:
     """Issue to each enrolment in its own transaction; {"issued": [names], "failed": [{name, reason}]}."""
     issued, failed = [], []
     for done, enrolment_id in enumerate(enrolment_ids, start=1):
-        job_id = _ready_issue_job(enrolment_id, issued_by_id, utcnow())
+        job_id = _ready_issue_job(enrolment_id, issued_by_id, utcnow(), base_url)
         db.session.commit()
         jobs.run_job(job_id)
         enrolment = db.session.get(Enrolment, enrolment_id)
@@ -107,9 +112,9 @@ def _set_result(result: dict) -> None:
 
 
 @jobs.task("certificates.issue_batch")
-def issue_batch(course_id: int, enrolment_ids: list[int], requested_by_id: int) -> None:
+def issue_batch(course_id: int, enrolment_ids: list[int], requested_by_id: int, base_url: str | None = None) -> None:
     jobs.report_progress(0, len(enrolment_ids))
-    result = issue_each(enrolment_ids, requested_by_id, progress=jobs.report_progress)
+    result = issue_each(enrolment_ids, requested_by_id, progress=jobs.report_progress, base_url=base_url)
     _set_result(result)
 
 
@@ -159,7 +164,7 @@ def write_export(course: Course, kind: str, start: datetime | None, end: datetim
 
 @jobs.task("certificates.export")
 def export(course_id: int, kind: str, requested_by_id: int, since: str | None = None,
-           until: str | None = None) -> None:
+           until: str | None = None, base_url: str | None = None) -> None:
     course = db.session.get(Course, course_id)
     filename = f"{course.slug}-{EXPORT_KINDS[kind][0]}"
     path = export_folder() / f"{secrets.token_hex(8)}-{filename}"

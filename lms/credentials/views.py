@@ -22,7 +22,7 @@ from flask import (
 from flask_login import current_user
 
 from certificates import normalise_code
-from lms import jobs, ratelimit
+from lms import addresses, jobs, ratelimit
 from lms.accounts.access import role_required
 from lms.catalog.models import Course
 from lms.clock import utcnow
@@ -228,7 +228,7 @@ def start_export(slug: str):
 
 def _start_job(task_name: str, **payload) -> int:
     key = f"{task_name}:{uuid.uuid4().hex}"
-    jobs.enqueue(task_name, key=key, **payload)
+    jobs.enqueue(task_name, key=key, base_url=addresses.for_job(), **payload)
     db.session.flush()
     job_id = db.session.scalar(db.select(Job.id).where(Job.key == key))
     db.session.commit()
