@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from courses import QuestionSpec
+from courses import QuestionSpec, grade
 from lms.catalog import queries as catalog_queries
 from lms.catalog.models import Course, Lesson, Module, Question, ReflectionPrompt
 from lms.catalog.tracks import default_track, track_label
@@ -302,11 +302,23 @@ def attempt(slug: str, module_key: str, lesson_key: str, attempt_id: int):
         by_key = {c.key: c for c in spec.choices}
         chosen = response.answer if isinstance(response.answer, list) else [response.answer]
         results.append({"spec": spec, "response": response, "choices": [by_key[k] for k in order if k in by_key],
-                        "chosen": set(c for c in chosen if c)})
+                        "chosen": set(c for c in chosen if c), "changed": _changed_since(question, spec, response)})
     attempts = queries.attempts_for(view.enrolment, view.lesson)
     return render_template("learning/attempt.html", v=view, attempt=row, results=results,
                            attempt_number=next(i for i, a in enumerate(attempts, 1) if a.id == row.id),
                            can_retry=not _attempts_exhausted(view.lesson, attempts))
+
+
+def _changed_since(question: Question, spec: QuestionSpec, response) -> bool:
+    """True when the question was republished in a way that would grade this answer differently (or dropped a
+    choice it picked): the stored grade stands, and the review says the question has since changed."""
+    if response.content_hash == question.content_hash:
+        return False
+    chosen = response.answer if isinstance(response.answer, list) else [response.answer]
+    if spec.choices and any(c and c not in {choice.key for choice in spec.choices} for c in chosen):
+        return True
+    now = grade([spec], {question.key: response.answer}, pass_mark=0).results[0]
+    return (now.correct, now.points_awarded) != (response.correct, response.points_awarded)
 
 
 @bp.post("/courses/<slug>/<module_key>/<lesson_key>/complete")
