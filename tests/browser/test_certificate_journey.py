@@ -97,6 +97,7 @@ def test_certificate_from_completion_to_revocation(page, live_server):
     page.get_by_text("Revoke or reissue").click()
     page.get_by_label("Reason for revoking").fill("Completed under another learner's account")
     page.get_by_role("button", name="Revoke").click()
+    page.get_by_role("button", name="Yes, revoke it").click()
     expect(page.get_by_text("is revoked.")).to_be_visible()
 
     page.goto(verify_url)
