@@ -53,7 +53,7 @@ def stream_csv(header: list[str], rows: Iterable[Iterable[Any]], filename: str) 
         yield header
         yield from rows
 
-    return Response(stream_with_context(_chunked(csv_lines(all_rows()))), mimetype="text/csv; charset=utf-8",
+    return Response(stream_with_context(_chunked(csv_lines(all_rows()))), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"',
                              "Cache-Control": "no-store"})
 

@@ -78,8 +78,14 @@ def test_two_racing_completions_issue_exactly_one_certificate(app, tiny_course, 
     barrier = threading.Barrier(3, timeout=60)  # never wait forever if one thread fails early
     errors = []
 
+    # Apps are built before the threads start: CPython 3.11's compile() (used by werkzeug's routing) is not
+    # safe to run in several threads at once ("AST constructor recursion depth mismatch").
+    workers = iter([create_app({**app.config}) for _ in range(3)])
+    lock = threading.Lock()
+
     def complete():
-        worker = create_app({**app.config})
+        with lock:
+            worker = next(workers)
         with worker.app_context():
             try:
                 row = db.session.get(Enrolment, enrolment_id)

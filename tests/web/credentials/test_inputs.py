@@ -85,6 +85,10 @@ def test_a_csv_says_its_charset_once(client, tiny_course, make_user, login):
     login(make_user())
     response = client.get("/record.csv")
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    client.post_form("/logout")
+    login(make_user(role="lead"))
+    response = client.get("/manage/programme?format=csv&table=track")
+    assert response.status_code == 200 and response.headers["Content-Type"] == "text/csv; charset=utf-8"
 
 
 @pytest.fixture
