@@ -91,13 +91,19 @@ def publish_course(
             })
             for position, question in enumerate(lesson.questions, start=1):
                 previous = upsert.existing(Question).get(question.id)
-                spec = question.to_dict()
-                if previous is not None and previous.content_hash != question.content_hash:
+                spec, content_hash = question.to_dict(), question.content_hash
+                if previous is not None and previous.content_hash != content_hash:
                     spec = stable_choice_keys(previous.spec, spec)
-                upsert(Question, question.id, {
+                    if same_meaning(previous.spec, spec):
+                        # Only the order changed: the same version for statistics and reviews.
+                        content_hash = previous.content_hash
+                        spec = {**spec, "content_hash": content_hash}
+                row = upsert(Question, question.id, {
                     "lesson_id": lesson_row.id, "position": position, "tracks": list(question.tracks),
-                    "spec": spec, "content_hash": question.content_hash,
+                    "spec": spec, "content_hash": content_hash,
                 })
+                if row.spec != spec:  # a reorder keeps the hash, so the upsert left the spec as it was
+                    row.spec = spec
             for position, prompt in enumerate(lesson.reflections, start=1):
                 upsert(ReflectionPrompt, prompt.id, {
                     "lesson_id": lesson_row.id, "position": position, "tracks": list(prompt.tracks),
@@ -173,6 +179,14 @@ def stable_choice_keys(old_spec: dict[str, Any], new_spec: dict[str, Any]) -> di
     fresh = (k for k in (*string.ascii_lowercase, *(f"c{n}" for n in range(27, 1000))) if k not in taken)
     choices = [{**c, "key": key or next(fresh)} for c, key in zip(new_spec["choices"], kept, strict=True)]
     return {**new_spec, "choices": choices}
+
+
+def same_meaning(old_spec: dict[str, Any], new_spec: dict[str, Any]) -> bool:
+    """True when two specs differ at most in the order of their choices (keys already made stable)."""
+    def canonical(spec: dict[str, Any]) -> dict[str, Any]:
+        return {**spec, "choices": sorted(spec.get("choices", []), key=lambda c: c["key"]), "content_hash": None}
+
+    return canonical(old_spec) == canonical(new_spec)
 
 
 def _choice_text(choice: dict[str, Any]) -> str:
