@@ -59,6 +59,23 @@ def test_a_huge_id_in_a_url_is_not_found(client, tiny_course, partner, make_user
         assert client.get(url).status_code == 404, url
 
 
+def test_free_text_on_public_and_partner_forms_is_bounded(client, tiny_course, partner, make_user, login):  # noqa: F811
+    page = client.post_form("/verify", {"code-code": "X" * 10_000})
+    assert page.status_code == 200 and "A certificate code is 17 characters" in page.get_data(as_text=True)
+    login(make_user())
+    complete_course(client)
+    client.post_form("/logout")
+    login(partner)
+    [certificate] = certificates()
+    client.post_form(f"/manage/certificates/{certificate.code}/revoke", {"reason": "x" * 1001, "confirm": "yes"})
+    db.session.expire_all()
+    assert certificates()[0].status == "valid"
+    page = client.post_form("/manage/certificates/settings", {"signatory_name": "x" * 201, "signatory_title": "Dean"})
+    assert page.status_code == 200 and "200 characters" in page.get_data(as_text=True)
+    page = client.post_form("/manage/certificates/settings", {"signatory_name": "Prof \ue000", "signatory_title": "Dean"})
+    assert page.status_code == 200 and "U+E000" in page.get_data(as_text=True)
+
+
 def test_an_answer_too_long_is_refused_with_a_message(client, tiny_course, make_user, login):
     login(make_user())
     enrol(client)
