@@ -72,7 +72,8 @@ def test_free_text_on_public_and_partner_forms_is_bounded(client, tiny_course, p
     assert certificates()[0].status == "valid"
     page = client.post_form("/manage/certificates/settings", {"signatory_name": "x" * 201, "signatory_title": "Dean"})
     assert page.status_code == 200 and "200 characters" in page.get_data(as_text=True)
-    page = client.post_form("/manage/certificates/settings", {"signatory_name": "Prof \ue000", "signatory_title": "Dean"})
+    page = client.post_form("/manage/certificates/settings",
+                            {"signatory_name": "Prof \ue000", "signatory_title": "Dean"})
     assert page.status_code == 200 and "U+E000" in page.get_data(as_text=True)
 
 
