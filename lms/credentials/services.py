@@ -133,8 +133,10 @@ def _new_certificate(enrolment: Enrolment, user: User, now: datetime, generation
         "expires_at": _expires_at(enrolment, now),
         "issued_by_id": issued_by.id if issued_by else None,
     })
-    return db.session.scalar(select(Certificate).where(Certificate.enrolment_id == enrolment.id,
-                                                       Certificate.generation == generation))
+    certificate = db.session.scalar(select(Certificate).where(Certificate.enrolment_id == enrolment.id,
+                                                              Certificate.generation == generation))
+    certificate.created_here = certificate.code == code  # False when a racing request's insert won
+    return certificate
 
 
 def issue_certificate(enrolment: Enrolment, now: datetime, issued_by: User | None = None,
@@ -150,6 +152,8 @@ def issue_certificate(enrolment: Enrolment, now: datetime, issued_by: User | Non
     if existing is not None:
         return existing
     certificate = _new_certificate(enrolment, enrolment.user, now, 1, issued_by)
+    if not getattr(certificate, "created_here", False):
+        return certificate  # a racing request issued it first; it recorded and announced it
     audit.record("certificate.issued", "certificate", certificate.code, actor_id=issued_by.id if issued_by else None,
                  after={"enrolment_id": enrolment.id, "generation": 1}, via=via, now=now)
     _tell_learner_issued(certificate)
