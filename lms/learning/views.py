@@ -386,6 +386,7 @@ def _my_courses() -> list[dict]:
         rows.append({
             "enrolment": enrolment, "course": enrolment.course, "progress": progress,
             # Once complete, the hours are those of the completion (a snapshot), not of the course now.
+            "completion": completion.completion_of(enrolment),
             "hours": (completion.completion_of(enrolment).cpd_hours if enrolment.completed_at
                       else enrolment.course.hours_for(enrolment.track)),
             "track": (enrolment.completion_snapshot or {}).get("track", enrolment.track),

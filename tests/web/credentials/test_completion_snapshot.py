@@ -46,8 +46,12 @@ def test_reissue_and_record_keep_the_completion_even_if_the_enrolment_or_course_
     enrolment.track = "postgraduate"
     tiny_course.cpd_hours = {"postgraduate": 20, "ahp": 10, "junior": 8}
     db.session.commit()
+    tiny_course.outcomes = [{"id": "lo-one", "text": "Something added later."}]
+    db.session.commit()
     record = client.get("/record").get_data(as_text=True)
     assert "Junior staff" in record and ">20<" not in record and ">8<" not in record
+    assert "Explain one thing." in record and "Something added later." not in record
+    assert re.search(r"Content version of \d{1,2} \w+ \d{4}", record)
     client.post_form("/logout")
     login(partner)
     old = certificates()[0]
