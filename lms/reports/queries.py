@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Float, Integer, String, Text, and_, case, cast, extract, func, select
+from sqlalchemy import Float, Integer, String, Text, and_, case, cast, extract, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from lms.accounts.models import Organisation, User
@@ -25,7 +25,7 @@ from lms.catalog.tracks import track_label
 from lms.clock import utcnow
 from lms.credentials import standing
 from lms.credentials.models import EXPIRED, REVOKED, SUPERSEDED, VALID
-from lms.dates import london_date
+from lms.dates import london_date, utc_start_of
 from lms.extensions import db
 from lms.learning.models import Enrolment, LessonProgress, QuestionResponse, QuizAttempt
 from lms.learning.progress import CourseProgress, OutlineLesson, compute_progress, course_outlines
@@ -721,7 +721,8 @@ def _dimension(name: str | None):
 def _in_quarter(column, quarter: Quarter | None):
     if quarter is None:
         return column.is_not(None)
-    return and_(column >= quarter.start, column < quarter.end)
+    # Quarters are London quarters: 1 April starts at 23:00 UTC on 31 March (British Summer Time).
+    return and_(column >= utc_start_of(quarter.start.date()), column < utc_start_of(quarter.end.date()))
 
 
 def _programme_select(dimension: str | None, *columns):
@@ -788,7 +789,12 @@ def programme_by_quarter(hours: dict[int, dict[str, float]] | None = None) -> li
 
     def quarter_of(column):
         month = cast(extract("month", column), Integer)
-        return cast(extract("year", column), Integer), (month + 2) // 3
+        day, hour = cast(extract("day", column), Integer), cast(extract("hour", column), Integer)
+        # The London quarter: 23:xx UTC on 31 March, 30 June or 30 September is already the next
+        # quarter in London (always British Summer Time then); 31 December is GMT, so no shift.
+        next_in_london = and_(hour == 23, or_(and_(month == 3, day == 31), and_(month == 6, day == 30),
+                                              and_(month == 9, day == 30)))
+        return cast(extract("year", column), Integer), (month + 2) // 3 + case((next_in_london, 1), else_=0)
 
     e_year, e_quarter = quarter_of(Enrolment.enrolled_at)
     enrolled = {(y, q): (learners, n) for y, q, learners, n in db.session.execute(

@@ -77,3 +77,20 @@ def test_reports_put_the_completion_on_its_london_day(tiny_course, late_completi
 def test_stored_times_stay_utc(late_completion):
     enrolment = db.session.scalar(select(Enrolment))
     assert enrolment.completed_at == LATE and enrolment.completion_snapshot["completed_at"] == LATE.isoformat()
+
+
+def test_programme_quarters_are_london_quarters(tiny_course, make_user):
+    from lms.reports.queries import Quarter
+
+    spring = datetime(2025, 3, 31, 23, 30)  # 00:30 BST on 1 April 2025: the second quarter in London
+    new_year = datetime(2024, 12, 31, 23, 30)  # GMT: still the fourth quarter of 2024
+    for when in (spring, new_year):
+        db.session.add(Enrolment(user_id=make_user().id, course_id=tiny_course.id, track="junior",
+                                 enrolled_at=when, last_activity_at=when, completed_at=when))
+    db.session.commit()
+    by_quarter = {q.label: (r.enrolments, r.completions) for q, r in reports.programme_by_quarter()}
+    assert by_quarter == {"2025 Q2": (1, 1), "2024 Q4": (1, 1)}
+    q2 = reports.programme_breakdown(None, Quarter(2025, 2))[0]
+    assert (q2.enrolments, q2.completions) == (1, 1)
+    q1 = reports.programme_breakdown(None, Quarter(2025, 1))[0]
+    assert (q1.enrolments, q1.completions) == (0, 0)
