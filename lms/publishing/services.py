@@ -98,6 +98,10 @@ def publish_course(
                         # Only the order changed: the same version for statistics and reviews.
                         content_hash = previous.content_hash
                         spec = {**spec, "content_hash": content_hash}
+                    elif same_answers(previous.spec, spec):
+                        # Still comparable for statistics (e.g. a distractor added): count earlier answers too.
+                        spec = {**spec, "comparable_hashes": [*previous.spec.get("comparable_hashes", []),
+                                                              previous.content_hash]}
                 row = upsert(Question, question.id, {
                     "lesson_id": lesson_row.id, "position": position, "tracks": list(question.tracks),
                     "spec": spec, "content_hash": content_hash,
@@ -187,6 +191,17 @@ def same_meaning(old_spec: dict[str, Any], new_spec: dict[str, Any]) -> bool:
         return {**spec, "choices": sorted(spec.get("choices", []), key=lambda c: c["key"]), "content_hash": None}
 
     return canonical(old_spec) == canonical(new_spec)
+
+
+def same_answers(old_spec: dict[str, Any], new_spec: dict[str, Any]) -> bool:
+    """True when the question asks the same and the same choices (by key) are correct: answers to either
+    version mean the same, so statistics may count both."""
+    def answers(spec: dict[str, Any]) -> tuple:
+        return (spec.get("type"), spec.get("stem_html"), spec.get("points"),
+                sorted(c["key"] for c in spec.get("choices", []) if c.get("correct")),
+                sorted(spec.get("accepted", [])), spec.get("numeric"))
+
+    return bool(new_spec.get("choices")) and answers(old_spec) == answers(new_spec)
 
 
 def _choice_text(choice: dict[str, Any]) -> str:

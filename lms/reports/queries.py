@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Float, Integer, String, Text, and_, case, cast, extract, func, or_, select
+from sqlalchemy import Float, Integer, String, Text, and_, case, cast, extract, func, or_, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from lms.accounts.models import Organisation, User
@@ -554,7 +554,9 @@ class QuestionStats:
 def question_statistics(course: Course, first_attempts_only: bool = False) -> list[QuestionStats]:
     """Every live question of the course with its statistics, in two queries.
 
-    Only answers to the question's current version (same content hash) are counted.
+    Only answers to the question's current version (same content hash) are counted, or to an earlier version
+    with the same correct answers (publishing lists them in the spec's "comparable_hashes": choices keep their
+    keys, so an inserted or removed distractor does not reset the statistics).
     """
     questions = db.session.execute(
         select(Question.id, Question.key, Question.position, Question.spec, Lesson.title)
@@ -563,7 +565,8 @@ def question_statistics(course: Course, first_attempts_only: bool = False) -> li
         .where(Question.course_id == course.id, Question.retired.is_(False), Lesson.retired.is_(False),
                Module.retired.is_(False))
         .order_by(Module.position, Lesson.position, Question.position)).all()
-    sums, tallies = _response_sums(_counted_responses(course, first_attempts_only))
+    earlier = [(q.id, h) for q in questions for h in q.spec.get("comparable_hashes", [])]
+    sums, tallies = _response_sums(_counted_responses(course, first_attempts_only, earlier))
     stats = []
     for q in questions:
         n, right, m, sx, sy, syy, sxy = sums.get(q.id, (0,) * 7)
@@ -574,15 +577,19 @@ def question_statistics(course: Course, first_attempts_only: bool = False) -> li
     return stats
 
 
-def _counted_responses(course: Course, first_attempts_only: bool):
-    """The responses the statistics count: this course's questions, current version only."""
+def _counted_responses(course: Course, first_attempts_only: bool, earlier: list[tuple[int, str]] | None = None):
+    """The responses the statistics count: this course's questions, current version (or `earlier` comparable
+    versions: (question id, content hash) pairs)."""
+    version = QuestionResponse.content_hash == Question.content_hash
+    if earlier:
+        version = or_(version, tuple_(QuestionResponse.question_id, QuestionResponse.content_hash).in_(earlier))
     query = (
         select(QuestionResponse.question_id, QuestionResponse.answer, QuestionResponse.correct,
                QuestionResponse.points_awarded, QuestionResponse.points_possible,
                QuizAttempt.score, QuizAttempt.max_score)
         .join(QuizAttempt, QuizAttempt.id == QuestionResponse.attempt_id)
         .join(Question, Question.id == QuestionResponse.question_id)
-        .where(Question.course_id == course.id, QuestionResponse.content_hash == Question.content_hash)
+        .where(Question.course_id == course.id, version)
     )
     if first_attempts_only:
         firsts = select(func.min(QuizAttempt.id)).group_by(QuizAttempt.enrolment_id, QuizAttempt.lesson_id)

@@ -71,12 +71,17 @@ def test_a_stored_answer_means_the_choice_picked_after_the_choices_are_reordered
     picks = {o.html: o.chosen for o in stats.options}
     assert picks == {"Wrong": 0, "Right": 1}
 
-    # A choice added later gets a new key: the old answer still means "Right". Statistics count the new
-    # version only (reports' rule for a question whose meaning changed), where a new pick lands on "Right".
+    # A choice added later gets a new key: the old answer still means "Right", and since the same choice is
+    # still the correct one, the earlier pick still counts in the statistics.
     republish(runner, tmp_path, ORIGINAL, "- [ ] Maybe\n" + SWAPPED)
     page = client.get(review_url).get_data(as_text=True)
     first = page.split('id="result-q-first"')[1].split('id="result-q-second"')[0]
     assert re.search(r"<strong>Your answer:</strong>\s*Right", first)
-    submit(client, RIGHT)
+    assert "has changed since you answered" not in first
     [stats] = [q for q in reports.question_statistics(tiny_course) if q.key == "q-first"]
     assert {o.html: o.chosen for o in stats.options} == {"Maybe": 0, "Wrong": 0, "Right": 1}
+
+    # A distractor removed: still the same answer, still counted.
+    republish(runner, tmp_path, ORIGINAL, "- [ ] Maybe\n- [x] Right\n")
+    [stats] = [q for q in reports.question_statistics(tiny_course) if q.key == "q-first"]
+    assert {o.html: o.chosen for o in stats.options} == {"Maybe": 0, "Right": 1}
