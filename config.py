@@ -38,7 +38,10 @@ class Config:
         "NHSUK_FRONTEND_DIR", str(PROJECT_DIR / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk")
     )
     SERVICE_NAME = "Innovation learning"
-    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # The one setting for the service's public address (printed on certificates, in QR codes and emails),
+    # e.g. https://learning.nwl.nhs.uk. Required in production; unset in development, where the address is the
+    # one actually served (see lms/addresses.py).
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL") or None
 
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # uploads: signature images and certificate PDFs
     # Public certificate lookups per network address per minute.
@@ -68,8 +71,9 @@ class Config:
     # How many proxies in front of the app set X-Forwarded-For (0 = trust none).
     TRUSTED_PROXIES = _env_int("TRUSTED_PROXIES", 0)
 
-    # Production refuses to start with a missing, default or short secret.
+    # Production refuses to start with a missing, default or short secret, or without PUBLIC_BASE_URL.
     REQUIRE_STRONG_SECRET = False
+    REQUIRE_PUBLIC_BASE_URL = False
 
     # Single sign-on: a JSON list of OpenID Connect providers, each {"name", "label", "issuer",
     # "client_id", "client_secret", "allowed_domains": ["nhs.net"]}; empty for none.
@@ -134,6 +138,7 @@ class ProductionConfig(Config):
     REQUIRE_STRONG_SECRET = True
     MAIL_REQUIRE_REAL_SENDER = True
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+    REQUIRE_PUBLIC_BASE_URL = True
 
 
 def check_secret(secret: str | None) -> None:
@@ -142,6 +147,18 @@ def check_secret(secret: str | None) -> None:
         raise RuntimeError(
             "SECRET_KEY must be set to a random value of at least 32 characters in production, "
             "for example: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+
+
+def check_public_base_url(url: str | None) -> None:
+    """Raise unless `url` is an absolute http(s) address without a path, fit to print on certificates."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url or "")
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/"):
+        raise RuntimeError(
+            "PUBLIC_BASE_URL must be set in production to the service's public address, for example "
+            "PUBLIC_BASE_URL=https://learning.example.nhs.uk: it is printed on every certificate and QR code"
         )
 
 

@@ -19,6 +19,7 @@ _LAZY = {
     "prepare": "render",
     "render_html": "render",
     "render_pdf": "render",
+    "unprintable_characters": "fonts",
 }
 
 
@@ -39,4 +40,5 @@ __all__ = [
     "qr_svg",
     "render_html",
     "render_pdf",
+    "unprintable_characters",
 ]

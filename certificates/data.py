@@ -49,6 +49,8 @@ class CertificateData:
     signatory_title: str
     #: PNG or JPEG bytes of the signature, already re-encoded by the app; or None.
     signature_image: bytes | None = None
+    #: Last day the certificate is valid (printed after the issue date); None when it does not expire.
+    valid_until: datetime.date | None = None
     #: Programme named in the header.
     programme_name: str = PROGRAMME_NAME
 

@@ -226,3 +226,46 @@ def fonts_fingerprint() -> tuple[float, ...]:
         if folder.is_dir():
             stamps += [folder.stat().st_mtime, *(p.stat().st_mtime for p in folder.rglob("*") if p.is_dir())]
     return tuple(stamps)
+# Characters that need no glyph of their own (joiners, direction marks, variation selectors).
+_NO_GLYPH_CATEGORIES = ("Cf", "Zl", "Zp")
+
+
+@cache
+def _covered_codepoints() -> frozenset[int]:
+    """Every code point some font a certificate may use has a glyph for (read from the fonts' cmaps)."""
+    from fontTools.ttLib import TTCollection, TTFont, TTLibError
+
+    paths = {face.path for face in pinned_faces()}
+    for family in FALLBACK_FAMILIES:
+        found = _ask_fontconfig(family, "normal")
+        if found is not None:
+            paths.add(found)
+    covered: set[int] = set()
+    for path in paths:
+        try:
+            opened = TTCollection(str(path), lazy=True) if path.suffix.lower() == ".ttc" else TTFont(str(path),
+                                                                                                   lazy=True)
+            with opened:
+                for font in getattr(opened, "fonts", [opened]):
+                    covered.update(font.getBestCmap() or {})
+        except (OSError, TTLibError) as error:
+            LOGGER.warning("cannot read %s: %s", path, error)
+    return frozenset(covered)
+
+
+def unprintable_characters(text: str) -> str:
+    """The characters of `text` (each once, in order) that no certificate font can draw; "" if all can.
+
+    Use it where a name is typed, so a certificate never fails to draw (or prints a box) later.
+    Control characters are always unprintable.
+    """
+    import unicodedata
+
+    covered = _covered_codepoints()
+    found: dict[str, None] = {}
+    for char in text:
+        category = unicodedata.category(char)
+        missing = category not in _NO_GLYPH_CATEGORIES and ord(char) not in covered and not char.isspace()
+        if category == "Cc" or missing:
+            found[char] = None
+    return "".join(found)

@@ -73,6 +73,7 @@ _NO_LEARNER = {
     "verify_url": "",
     "completed_on": datetime.date.min,
     "issued_on": datetime.date.min,
+    "valid_until": None,
 }
 
 
@@ -270,6 +271,7 @@ def _html(data: CertificateData, layer: str, **context: object) -> str:
         cpd_hours=_hours(data.cpd_hours),
         completed_on=_long_date(data.completed_on),
         issued_on=_long_date(data.issued_on),
+        valid_until=_long_date(data.valid_until) if data.valid_until else None,
         two_columns=len(data.outcomes) > 4 or sum(map(len, data.outcomes)) > 360,
         link_url=data.verify_url if data.verify_url.startswith("https://") else None,
         **context,

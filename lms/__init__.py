@@ -9,7 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config as config_module
-from lms import database, logs, mail, models, security, sso  # noqa: F401 - models registers every table
+from lms import caching, converters, database, logs, mail, models, security, sso  # noqa: F401 - models registers every table
 from lms.extensions import csrf, db, login_manager, migrate
 from lms.jobs import queue as jobs_queue
 
@@ -38,6 +38,8 @@ def create_app(config: type | Mapping | None = None) -> Flask:
 
     sso.init_app(app)
     jobs_queue.init_app(app)
+    converters.init_app(app)
+    caching.init_app(app)
     _register_blueprints(app)
     _register_cli(app)
     if not app.testing:
@@ -63,10 +65,12 @@ def _load_config(app: Flask, config: type | Mapping | None) -> None:
             app.config.update(config)
     if app.config.get("REQUIRE_STRONG_SECRET"):
         config_module.check_secret(app.config.get("SECRET_KEY"))
+    if app.config.get("REQUIRE_PUBLIC_BASE_URL"):
+        config_module.check_public_base_url(app.config.get("PUBLIC_BASE_URL"))
 
 
 def _register_blueprints(app: Flask) -> None:
-    from lms import errors, frontend, health, pages
+    from lms import dates, errors, frontend, health, pages
     from lms.accounts.views import bp as accounts_bp
     from lms.admin.views import bp as admin_bp
     from lms.catalog.views import bp as catalog_bp
@@ -81,6 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.sso.views import bp as sso_bp
 
     frontend.init_app(app)
+    dates.init_app(app)
     errors.init_app(app)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(catalog_bp)

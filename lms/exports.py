@@ -7,7 +7,7 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Response
+from flask import Response, stream_with_context
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -32,5 +32,8 @@ def csv_lines(rows: Iterable[Iterable[Any]]) -> Iterable[str]:
 
 
 def csv_response(rows: Iterable[Iterable[Any]], filename: str) -> Response:
-    return Response(csv_lines(rows), mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    """A streamed CSV download. The rows are read while the body is sent, so the generator keeps the
+    request (and its database session) alive; personal data, so never cached."""
+    return Response(stream_with_context(csv_lines(rows)), content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             "Cache-Control": "private, no-store"})

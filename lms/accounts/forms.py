@@ -8,6 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
 
 from lms.accounts import roles
+from lms.accounts.names import NAME_MAX, check_printable, clean_name
 from lms.accounts.organisations import KINDS
 from lms.accounts.services import PASSWORD_MAX, PASSWORD_MIN
 
@@ -35,7 +36,9 @@ def password_field(label: str, autocomplete: str = "new-password") -> PasswordFi
 class ProfileFields(FlaskForm):
     full_name = StringField(
         "Full name",
-        validators=[InputRequired(message="Enter your full name"), Length(max=200)],
+        validators=[InputRequired(message="Enter your full name"), Length(max=NAME_MAX,
+                    message=f"Your name must be {NAME_MAX} characters or fewer")],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
         description="As it should appear on your certificates.",
         render_kw={"autocomplete": "name", "spellcheck": "false"},
     )
@@ -67,7 +70,18 @@ class ProfileFields(FlaskForm):
             for org in organisations
         ]
 
+    def validate_full_name(self, field) -> None:
+        try:
+            field.data = clean_name(field.data)
+        except ValueError as error:
+            raise ValidationError(str(error)) from error
+
     def validate_registration_number(self, field) -> None:
+        if field.data:
+            try:
+                check_printable(field.data, "The registration number")
+            except ValueError as error:
+                raise ValidationError(str(error)) from error
         if field.data and not self.registration_body.data:
             raise ValidationError("Select the body that holds your registration, or leave the number empty")
 

@@ -15,8 +15,9 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
 from lms import audit, mail, ratelimit
-from lms.accounts import recovery, roles, sessions, throttle
+from lms.accounts import events, recovery, roles, sessions, throttle
 from lms.accounts.models import Organisation, User, new_session_token
+from lms.accounts.names import clean_name
 from lms.accounts.organisations import KINDS, ORGANISATIONS
 from lms.clock import utcnow
 from lms.extensions import db
@@ -87,9 +88,13 @@ def create_user(
     check_password(password, email, full_name)
     if find_user_by_email(email):
         raise AccountError("An account with this email address already exists.")
+    try:
+        full_name = clean_name(full_name)
+    except ValueError as error:
+        raise AccountError(f"{error}.") from error
     user = User(
         email=normalise_email(email),
-        full_name=full_name.strip(),
+        full_name=full_name,
         password_hash=hash_password(password),
         role=role,
         organisation_id=organisation_id,
@@ -114,6 +119,11 @@ def update_profile(user: User, **fields) -> None:
         if name == "organisation_id" and user.has_role(roles.PARTNER) and value != user.organisation_id:
             # Who may act for an organisation is decided by admins, never by the person.
             raise AccountError("An administrator sets a university partner's organisation.")
+        if name == "full_name":
+            try:
+                value = clean_name(value)
+            except ValueError as error:
+                raise AccountError(f"{error}.") from error
         setattr(user, name, value.strip() if isinstance(value, str) else value)
     user.registration_body = user.registration_body or None
     user.registration_number = user.registration_number or None
@@ -317,10 +327,16 @@ def send_verification(user: User, now: datetime) -> None:
 def verify_email(token: str, now: datetime) -> User:
     """Mark the address the link was sent to as confirmed; raises recovery.LinkError."""
     user = recovery.check_verify(token, now)
+    _mark_verified(user, now)
+    return user
+
+
+def _mark_verified(user: User, now: datetime) -> None:
+    """Record the first confirmation of the address; certificates held back for it are then drawn."""
     if user.email_verified_at is None:
         user.email_verified_at = now
         db.session.flush()
-    return user
+        events.email_verified.send(user=user, now=now)
 
 
 def may_receive_certificates(user: User) -> bool:
@@ -346,7 +362,7 @@ def reset_password(token: str, new: str, now: datetime) -> User:
     user = recovery.check_reset(token, now)
     set_password(user, new)
     # Following the emailed link proves the address too.
-    user.email_verified_at = user.email_verified_at or now
+    _mark_verified(user, now)
     sessions.end_all(user, now)
     throttle.clear(user.email)
     db.session.flush()

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, DateField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from lms.accounts.names import check_printable
 
 
 class VerifyCodeForm(FlaskForm):
     code = StringField(
         "Certificate code",
-        validators=[InputRequired(message="Enter the code printed on the certificate")],
+        validators=[InputRequired(message="Enter the code printed on the certificate"),
+                    Length(max=40, message="A certificate code is 17 characters, like 7KQ2-M9XD-4TRA-8B")],
         description="It is under the QR code, for example 7KQ2-M9XD-4TRA-8B.",
         render_kw={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"},
     )
@@ -26,22 +30,47 @@ class VerifyUploadForm(FlaskForm):
     )
 
 
+TEXT_MAX = Length(max=200, message="Keep it to 200 characters or fewer")
+
+
 class PartnerSettingsForm(FlaskForm):
-    signatory_name = StringField("Signatory's name", validators=[InputRequired(message="Enter the signatory's name"),
-                                                                 Length(max=200)])
-    signatory_title = StringField("Signatory's title", validators=[InputRequired(message="Enter the signatory's title"),
-                                                                   Length(max=200)],
+    signatory_name = StringField("Signatory's name",
+                                 validators=[InputRequired(message="Enter the signatory's name"), TEXT_MAX])
+    signatory_title = StringField("Signatory's title",
+                                  validators=[InputRequired(message="Enter the signatory's title"), TEXT_MAX],
                                   description="For example: Director of Continuing Professional Development")
     signature = FileField("Signature image (optional)",
                           validators=[FileAllowed(["png", "jpg", "jpeg"], message="Choose a PNG or JPEG image")],
                           description="PNG or JPEG, under 1 MB. It is re-encoded before it is stored.")
     remove_signature = BooleanField("Remove the current signature image")
 
+    # Printed on every certificate of the organisation: a character no font has would stop them all.
+    def validate_signatory_name(self, field) -> None:
+        _printable(field.data, "The signatory's name")
+
+    def validate_signatory_title(self, field) -> None:
+        _printable(field.data, "The signatory's title")
+
+
+def _printable(text: str | None, what: str) -> None:
+    try:
+        check_printable(text or "", what)
+    except ValueError as error:
+        raise ValidationError(str(error)) from error
+
 
 class RevokeForm(FlaskForm):
     reason = TextAreaField("Reason for revoking", validators=[
         InputRequired(message="Give a reason for revoking"), Length(max=1000)],
         description="Shown on the public verification page.")
+    #: Set by the confirmation page: revoking is never one click away.
+    confirm = HiddenField()
+
+
+class ReinstateForm(FlaskForm):
+    reason = TextAreaField("Reason for reinstating", validators=[
+        InputRequired(message="Give a reason for reinstating"), Length(max=1000)],
+        description="For example: revoked by mistake. Kept with the certificate's history.")
 
 
 class ExportForm(FlaskForm):
@@ -50,3 +79,18 @@ class ExportForm(FlaskForm):
 
     since = DateField("Issued from", validators=[Optional()])
     until = DateField("Issued up to and including", validators=[Optional()])
+
+
+STATUS_CHOICES = [SelectChoice(value, label) for value, label in [
+    ("", "Any status"), ("valid", "Valid"), ("revoked", "Revoked"), ("superseded", "Superseded"),
+    ("expired", "Expired")]]
+
+
+class CertificateSearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form that changes nothing
+
+    q = StringField("Name or code", validators=[Optional(), TEXT_MAX])
+    status = SelectField("Status", choices=STATUS_CHOICES, validators=[Optional()])
+    issued_from = DateField("Issued from", validators=[Optional()])
+    issued_to = DateField("Issued up to and including", validators=[Optional()])

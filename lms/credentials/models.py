@@ -69,6 +69,10 @@ class Certificate(db.Model):
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(Text)
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: Set when a revocation made by mistake is undone (revoked_at and its reason stay as history).
+    reinstated_at: Mapped[datetime | None]
+    reinstated_reason: Mapped[str | None] = mapped_column(Text)
+    reinstated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: The certificate that replaced this one after a reissue.
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificates.id"))
 

@@ -3,30 +3,47 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, time, timedelta
+import uuid
+from datetime import datetime, timedelta
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user
 
 from certificates import normalise_code
-from lms import ratelimit
+from lms import addresses, jobs, ratelimit
 from lms.accounts.access import role_required
 from lms.catalog.models import Course
 from lms.clock import utcnow
-from lms.credentials import queries, services
-from lms.credentials.exports import register_rows, zip_certificates
+from lms.credentials import queries, services, standing, tasks  # noqa: F401 - standing registers the earned rule
+from lms.credentials.exports import register_rows
 from lms.credentials.forms import (
+    CertificateSearchForm,
     ExportForm,
     PartnerSettingsForm,
+    ReinstateForm,
     RevokeForm,
     VerifyCodeForm,
     VerifyUploadForm,
 )
 from lms.credentials.models import Certificate, PartnerSettings
+from lms.dates import utc_start_of
 from lms.errors import render_error
 from lms.exports import csv_response
 from lms.extensions import db
 from lms.forms import ActionForm
+from lms.jobs.models import Job
 
 bp = Blueprint("credentials", __name__)
 
@@ -35,6 +52,8 @@ bp = Blueprint("credentials", __name__)
 def certificate_helpers() -> dict:
     """Lets learners' pages show certificates without the learning domain knowing about them."""
     return {"my_certificates": lambda: queries.certificates_of(current_user) if current_user.is_authenticated else {},
+            "my_certificate_problems": lambda: (queries.my_certificate_problems(current_user)
+                                                if current_user.is_authenticated else {}),
             "utcnow": utcnow}
 
 
@@ -119,22 +138,32 @@ def manage():
     courses = list(db.session.scalars(db.select(Course).where(Course.id.in_(ids)).order_by(Course.title)))
     pending = {c.id: len(services.pending_approval(c)) for c in courses if c.certificate_issue == "approval"}
     settings = db.session.get(PartnerSettings, current_user.organisation_id) if current_user.organisation_id else None
-    return render_template("credentials/manage.html", courses=courses, pending=pending, settings=settings)
+    unsigned = sorted({c.partner.name for c in courses if c.partner_id and c.partner_id not in _signed(courses)})
+    return render_template("credentials/manage.html", courses=courses, pending=pending, settings=settings,
+                           may_edit=queries.may_edit_signatory(current_user, current_user.organisation_id),
+                           unsigned=unsigned)
+
+
+def _signed(courses) -> set[str]:
+    ids = {c.partner_id for c in courses if c.partner_id}
+    return set(db.session.scalars(db.select(PartnerSettings.organisation_id).where(
+        PartnerSettings.organisation_id.in_(ids)))) if ids else set()
 
 
 @bp.route("/manage/certificates/settings", methods=["GET", "POST"])
 @role_required("partner", "admin")
 def settings():
-    if not current_user.organisation_id:
-        flash("Set your organisation in your details first: the signatory belongs to it.", "error")
-        return redirect(url_for("accounts.profile"))
-    existing = db.session.get(PartnerSettings, current_user.organisation_id)
+    organisation_id = current_user.organisation_id
+    if not queries.may_edit_signatory(current_user, organisation_id):
+        return render_error(403, "Only a partner of a course your organisation certifies may set its signatory. "
+                                 "Your organisation is set by the service's administrators: ask them if it is wrong.")
+    existing = db.session.get(PartnerSettings, organisation_id)
     form = PartnerSettingsForm(obj=existing)
     if form.validate_on_submit():
         upload = form.signature.data.read() if form.signature.data else None
         try:
-            services.save_partner_settings(current_user.organisation_id, form.signatory_name.data,
-                                           form.signatory_title.data, upload, form.remove_signature.data, utcnow())
+            services.save_partner_settings(organisation_id, form.signatory_name.data, form.signatory_title.data,
+                                           upload, form.remove_signature.data, utcnow(), by=current_user)
         except services.CredentialError as error:
             form.signature.errors = [str(error)]
         else:
@@ -148,9 +177,21 @@ def settings():
 @role_required("partner", "admin")
 def course(slug: str):
     course = partner_course_or_404(slug)
-    return render_template("credentials/course.html", course=course, pending=services.pending_approval(course),
-                           certificates=queries.course_certificates(course, limit=200), revoke_form=RevokeForm(),
-                           export_form=ExportForm(request.args), now=utcnow())
+    pending = services.pending_approval(course)
+    search = CertificateSearchForm(request.args)
+    search.validate()
+    since = utc_start_of(search.issued_from.data) if search.issued_from.data else None
+    until = utc_start_of(search.issued_to.data + timedelta(days=1)) if search.issued_to.data else None
+    now = utcnow()
+    found = queries.course_certificates(course, since, until, limit=CERTIFICATES_SHOWN, text=search.q.data or None,
+                                        status=search.status.data or None, now=now)
+    return render_template("credentials/course.html", course=course, pending=pending,
+                           problems=queries.issue_problems([e.id for e in pending]), certificates=found,
+                           limit=CERTIFICATES_SHOWN, search_form=search, revoke_form=RevokeForm(),
+                           export_form=ExportForm(request.args), now=now)
+
+
+CERTIFICATES_SHOWN = 200
 
 
 @bp.post("/manage/certificates/courses/<slug>/issue")
@@ -166,12 +207,71 @@ def issue(slug: str):
     if not pending:
         flash("Select at least one learner to issue a certificate to.", "error")
         return redirect(url_for("credentials.course", slug=slug))
-    now = utcnow()
-    for enrolment in pending:
-        services.issue_certificate(enrolment, now, issued_by=current_user)
+    job_id = _start_job("certificates.issue_batch", course_id=course.id, enrolment_ids=[e.id for e in pending],
+                        requested_by_id=current_user.id)
+    return redirect(url_for("credentials.batch", job_id=job_id))
+
+
+@bp.post("/manage/certificates/courses/<slug>/exports")
+@role_required("partner", "admin")
+def start_export(slug: str):
+    course = partner_course_or_404(slug)
+    form = ExportForm(request.form)
+    kind = request.form.get("kind")
+    if not ActionForm().validate_on_submit() or kind not in tasks.EXPORT_KINDS:
+        abort(400)
+    since, until = _export_range(form)
+    job_id = _start_job("certificates.export", course_id=course.id, kind=kind, requested_by_id=current_user.id,
+                        since=since.isoformat() if since else None, until=until.isoformat() if until else None)
+    return redirect(url_for("credentials.batch", job_id=job_id))
+
+
+def _start_job(task_name: str, **payload) -> int:
+    key = f"{task_name}:{uuid.uuid4().hex}"
+    jobs.enqueue(task_name, key=key, base_url=addresses.for_job(), **payload)
+    db.session.flush()
+    job_id = db.session.scalar(db.select(Job.id).where(Job.key == key))
     db.session.commit()
-    flash(f"{len(pending)} certificate{'s' if len(pending) != 1 else ''} issued.", "success")
-    return redirect(url_for("credentials.course", slug=slug))
+    return job_id
+
+
+BATCH_TASKS = ("certificates.issue_batch", "certificates.export")
+REFRESH_SECONDS = 2
+
+
+def _my_batch_or_404(job_id: int) -> Job:
+    job = db.session.get(Job, job_id)
+    if job is None or job.task not in BATCH_TASKS:
+        abort(404)
+    if job.payload.get("requested_by_id") != current_user.id and not current_user.has_role("admin"):
+        abort(404)
+    return job
+
+
+@bp.get("/manage/certificates/batches/<int:job_id>")
+@role_required("partner", "admin")
+def batch(job_id: int):
+    job = _my_batch_or_404(job_id)
+    course = db.session.get(Course, job.payload["course_id"])
+    response = make_response(render_template("credentials/batch.html", job=job, course=course,
+                                             problem=tasks.problem_text(job.last_error)))
+    if job.status == "pending":
+        response.headers["Refresh"] = str(REFRESH_SECONDS)  # the page follows the job without any script
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/manage/certificates/batches/<int:job_id>/download")
+@role_required("partner", "admin")
+def batch_download(job_id: int):
+    job = _my_batch_or_404(job_id)
+    path = tasks.export_path(job) if job.task == "certificates.export" and job.status == "done" else None
+    if path is None or not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=tasks.EXPORT_KINDS[job.payload["kind"]][1], as_attachment=True,
+                         download_name=job.result["filename"], conditional=False, etag=False)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.post("/manage/certificates/<code>/revoke")
@@ -179,16 +279,36 @@ def issue(slug: str):
 def revoke(code: str):
     certificate = partner_certificate_or_404(code)
     form = RevokeForm()
-    if form.validate_on_submit():
-        try:
-            services.revoke_certificate(certificate, current_user, form.reason.data, utcnow())
-        except services.CredentialError as error:
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash(f"Certificate {certificate.code} is revoked.", "success")
-    else:
+    if not form.validate_on_submit():
         flash(form.reason.errors[0] if form.reason.errors else "The form expired; try again.", "error")
+        return redirect(url_for("credentials.course", slug=certificate.course.slug))
+    if form.confirm.data != "yes":
+        return render_template("credentials/confirm_revoke.html", certificate=certificate, form=form)
+    try:
+        services.revoke_certificate(certificate, current_user, form.reason.data, utcnow())
+    except services.CredentialError as error:
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(f"Certificate {certificate.code} is revoked. The learner has been told by email.", "success")
+    return redirect(url_for("credentials.course", slug=certificate.course.slug))
+
+
+@bp.post("/manage/certificates/<code>/reinstate")
+@role_required("partner", "admin")
+def reinstate(code: str):
+    certificate = partner_certificate_or_404(code)
+    form = ReinstateForm()
+    if not form.validate_on_submit():
+        flash(form.reason.errors[0] if form.reason.errors else "The form expired; try again.", "error")
+        return redirect(url_for("credentials.course", slug=certificate.course.slug))
+    try:
+        services.reinstate_certificate(certificate, current_user, form.reason.data, utcnow())
+    except services.CredentialError as error:
+        flash(str(error), "error")
+    else:
+        db.session.commit()
+        flash(f"Certificate {certificate.code} is valid again. The learner has been told by email.", "success")
     return redirect(url_for("credentials.course", slug=certificate.course.slug))
 
 
@@ -209,8 +329,8 @@ def reissue(code: str):
 
 
 def _export_range(form: ExportForm) -> tuple[datetime | None, datetime | None]:
-    since = datetime.combine(form.since.data, time.min) if form.since.data else None
-    until = datetime.combine(form.until.data, time.min) + timedelta(days=1) if form.until.data else None
+    since = utc_start_of(form.since.data) if form.since.data else None
+    until = utc_start_of(form.until.data + timedelta(days=1)) if form.until.data else None
     return since, until
 
 
@@ -220,13 +340,3 @@ def register_csv(slug: str):
     course = partner_course_or_404(slug)
     since, until = _export_range(ExportForm(request.args))
     return csv_response(register_rows(course, since, until), f"{course.slug}-certificates.csv")
-
-
-@bp.get("/manage/certificates/courses/<slug>/certificates.zip")
-@role_required("partner", "admin")
-def export_zip(slug: str):
-    course = partner_course_or_404(slug)
-    since, until = _export_range(ExportForm(request.args))
-    data = zip_certificates(queries.course_certificates(course, since, until))
-    return Response(data, mimetype="application/zip",
-                    headers={"Content-Disposition": f'attachment; filename="{course.slug}-certificates.zip"'})

@@ -26,6 +26,9 @@ class Enrolment(db.Model):
     last_lesson_id: Mapped[int | None] = mapped_column(ForeignKey("lessons.id"))
     #: Set when every required lesson of the track is complete.
     completed_at: Mapped[datetime | None] = mapped_column(index=True)
+    #: What was completed, taken at completion (lms.learning.completion): track, CPD hours, outcomes,
+    #: content revision and its publication time. Certificates and the record print this.
+    completion_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     user: Mapped[Any] = relationship("User")
     course: Mapped[Any] = relationship("Course")

@@ -13,9 +13,11 @@ from sqlalchemy.exc import IntegrityError
 from courses import QuestionSpec, grade
 from lms.accounts.models import User
 from lms.catalog.models import Course, Lesson, Question, ReflectionPrompt
+from lms.catalog.tracks import track_label
 from lms.database import insert_or_ignore
 from lms.extensions import db
 from lms.learning import events
+from lms.learning.completion import take_snapshot
 from lms.learning.models import (
     Enrolment,
     LessonProgress,
@@ -65,6 +67,11 @@ def switch_track(enrolment: Enrolment, track: str, now: datetime) -> None:
         raise LearningError(f"Choose one of this course's tracks: {', '.join(course.tracks)}.")
     if track == enrolment.track:
         return
+    if enrolment.completed_at is not None:
+        # What was completed is what the certificate and record say; a switch must never inflate it.
+        raise LearningError("You have completed this course on the "
+                            f"{track_label(enrolment.track)} track, and your certificate and learning record "
+                            "show that. The track cannot be changed after completion.")
     enrolment.track = track
     enrolment.last_activity_at = now
     db.session.flush()
@@ -237,6 +244,8 @@ def update_progress(enrolment: Enrolment, now: datetime) -> bool:
     db.session.refresh(enrolment, ["completed_at"])
     if claimed != 1:
         return False
+    enrolment.completion_snapshot = take_snapshot(enrolment, now)
+    db.session.flush()
     log.info("enrolment %s completed course %s", enrolment.id, enrolment.course_id)
     events.course_completed.send(enrolment, enrolment=enrolment, now=now)
     return True

@@ -10,17 +10,18 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from courses import QuestionSpec
+from courses import QuestionSpec, grade
 from lms.accounts import kept_forms
 from lms.catalog import queries as catalog_queries
 from lms.catalog.models import Course, Lesson, Module, Question, ReflectionPrompt
 from lms.catalog.tracks import default_track, track_label
 from lms.catalog.views import course_or_404
 from lms.clock import utcnow
+from lms.dates import iso_date, london_date
 from lms.exports import csv_response
 from lms.extensions import db, login_manager
 from lms.forms import ActionForm
-from lms.learning import queries, services
+from lms.learning import completion, queries, services
 from lms.learning.forms import QuizForm, ReflectionForm, TrackForm
 from lms.learning.models import Enrolment, QuizAttempt
 from lms.learning.progress import CourseProgress, OutlineLesson, compute_progress, course_structures
@@ -73,7 +74,11 @@ def switch_track(slug: str):
     form = TrackForm()
     form.set_tracks(course.tracks)
     if form.validate_on_submit():
-        services.switch_track(enrolment, form.track.data, utcnow())
+        try:
+            services.switch_track(enrolment, form.track.data, utcnow())
+        except services.LearningError as error:
+            flash(str(error), "error")
+            return redirect(url_for("learning.course_page", slug=slug))
         db.session.commit()
         flash(f"You are now on the {track_label(form.track.data)} track. Lessons the tracks share stay complete.",
               "success")
@@ -236,15 +241,19 @@ def _quiz_items(questions: list[Question], draft, answers: dict) -> list[dict]:
     return items
 
 
+#: Longest typed answer kept (a short answer is a few words; this stops a megabyte pasted in).
+ANSWER_MAX = 2_000
+
+
 def read_answers(questions: list[Question]) -> dict:
     """The learner's answers from the form: a key, a list of keys, or text, per question."""
     answers = {}
     for question in questions:
         field = f"answer-{question.key}"
         if question.spec["type"] == "multiple":
-            value = request.form.getlist(field)
+            value = request.form.getlist(field)[:len(question.spec.get("choices", []))]
         else:
-            value = request.form.get(field, "").strip()
+            value = request.form.get(field, "").strip()[:ANSWER_MAX + 1]  # one over: the check below says so
         if value:
             answers[question.key] = value
     return answers
@@ -290,6 +299,8 @@ def quiz(slug: str, module_key: str, lesson_key: str):
         return redirect(lesson_url(view, _anchor=anchor))
 
     missing = {q.key: f"Answer question {n}" for n, q in enumerate(questions, start=1) if q.key not in answers}
+    missing.update({q.key: f"Keep your answer to question {n} under {ANSWER_MAX:,} characters"
+                    for n, q in enumerate(questions, start=1) if len(str(answers.get(q.key, ""))) > ANSWER_MAX})
     if missing:
         services.save_reflections(current_user, notes, now)
         if draft is not None:
@@ -345,11 +356,23 @@ def attempt(slug: str, module_key: str, lesson_key: str, attempt_id: int):
         by_key = {c.key: c for c in spec.choices}
         chosen = response.answer if isinstance(response.answer, list) else [response.answer]
         results.append({"spec": spec, "response": response, "choices": [by_key[k] for k in order if k in by_key],
-                        "chosen": set(c for c in chosen if c)})
+                        "chosen": set(c for c in chosen if c), "changed": _changed_since(question, spec, response)})
     attempts = queries.attempts_for(view.enrolment, view.lesson)
     return render_template("learning/attempt.html", v=view, attempt=row, results=results,
                            attempt_number=next(i for i, a in enumerate(attempts, 1) if a.id == row.id),
                            can_retry=not _attempts_exhausted(view.lesson, attempts))
+
+
+def _changed_since(question: Question, spec: QuestionSpec, response) -> bool:
+    """True when the question was republished in a way that would grade this answer differently (or dropped a
+    choice it picked): the stored grade stands, and the review says the question has since changed."""
+    if response.content_hash == question.content_hash:
+        return False
+    chosen = response.answer if isinstance(response.answer, list) else [response.answer]
+    if spec.choices and any(c and c not in {choice.key for choice in spec.choices} for c in chosen):
+        return True
+    now = grade([spec], {question.key: response.answer}, pass_mark=0).results[0]
+    return (now.correct, now.points_awarded) != (response.correct, response.points_awarded)
 
 
 @bp.post("/courses/<slug>/<module_key>/<lesson_key>/complete")
@@ -419,8 +442,8 @@ def _posted_reflections(view: LessonView) -> tuple[dict[ReflectionPrompt, str], 
 @login_required
 def dashboard():
     rows = _my_courses()
-    earned = sum(r["hours"] for r in rows if r["progress"].complete)
-    in_progress = sum(r["hours"] for r in rows if not r["progress"].complete)
+    earned = sum(r["earned"] for r in rows)
+    in_progress = sum(r["hours"] for r in rows if not r["enrolment"].completed_at)
     return render_template("learning/dashboard.html", rows=rows, earned=earned, in_progress=in_progress)
 
 
@@ -429,6 +452,7 @@ def _my_courses() -> list[dict]:
     enrolments = queries.my_enrolments(current_user)
     structures = course_structures(e.course for e in enrolments)
     done = queries.completed_lessons(e.id for e in enrolments)
+    standing_of = completion.standings([e.id for e in enrolments])
     rows = []
     for enrolment in enrolments:
         outline = structures[enrolment.course_id].lessons
@@ -436,7 +460,13 @@ def _my_courses() -> list[dict]:
         following = next((ol for ol in outline if ol.id == progress.next_lesson_id), None)
         rows.append({
             "enrolment": enrolment, "course": enrolment.course, "progress": progress,
-            "hours": enrolment.course.hours_for(enrolment.track),
+            # Once complete, the hours are those of the completion (a snapshot), not of the course now.
+            "completion": completion.completion_of(enrolment),
+            "hours": (completion.completion_of(enrolment).cpd_hours if enrolment.completed_at
+                      else enrolment.course.hours_for(enrolment.track)),
+            "track": (enrolment.completion_snapshot or {}).get("track", enrolment.track),
+            "standing": standing_of.get(enrolment.id),
+            "earned": completion.earned_hours(enrolment, standing_of.get(enrolment.id)),
             "continue_url": lesson_url(enrolment.course, following.module_key, following.key) if following else None,
         })
     return rows
@@ -451,31 +481,42 @@ def record():
 @bp.get("/record/print")
 @login_required
 def record_print():
-    return render_template("learning/record_print.html", printed_on=utcnow().date(), **_record_data())
+    return render_template("learning/record_print.html", printed_on=london_date(utcnow()), **_record_data())
 
 
 @bp.get("/record.csv")
 @login_required
 def record_csv():
     data = _record_data()
-    rows = [["Course", "Track", "Enrolled", "Completed", "CPD hours", "Status"]]
+    rows = [["Course", "Track", "Enrolled", "Completed", "CPD hours earned", "Status"]]
     for r in data["rows"]:
         enrolment, completed = r["enrolment"], r["enrolment"].completed_at
-        rows.append([r["course"].title, track_label(enrolment.track), enrolment.enrolled_at.date().isoformat(),
-                     completed.date().isoformat() if completed else "", f"{r['hours']:g}" if completed else "0",
-                     "Completed" if completed else f"In progress ({r['progress'].percent}%)"])
+        rows.append([r["course"].title, track_label(r["track"]), iso_date(enrolment.enrolled_at),
+                     iso_date(completed), f"{r['earned']:g}", record_status(r)])
     rows.append([])
     rows.append(["Reflection prompt", "Course", "Lesson", "Last edited", "My note"])
     for note, prompt, lesson_row, course in data["notes"]:
-        rows.append([_plain(prompt.prompt_html), course.title, lesson_row.title, note.updated_at.date().isoformat(),
+        rows.append([_plain(prompt.prompt_html), course.title, lesson_row.title, iso_date(note.updated_at),
                      note.text])
     return csv_response(rows, "my-learning-record.csv")
 
 
 def _record_data() -> dict:
     rows = _my_courses()
-    return {"rows": rows, "notes": queries.my_notes(current_user),
-            "earned": sum(r["hours"] for r in rows if r["enrolment"].completed_at)}
+    return {"rows": rows, "notes": queries.my_notes(current_user), "earned": sum(r["earned"] for r in rows),
+            "record_status": record_status}
+
+
+STANDING_TEXT = {"valid": "certificate valid", "revoked": "certificate revoked: hours not counted",
+                 "expired": "certificate expired: hours not counted",
+                 "superseded": "certificate replaced: hours not counted"}
+
+
+def record_status(row: dict) -> str:
+    """"Completed, certificate valid", "Completed, awaiting a certificate", "In progress (40%)"."""
+    if not row["enrolment"].completed_at:
+        return f"In progress ({row['progress'].percent}%)"
+    return "Completed, " + STANDING_TEXT.get(row["standing"], "certificate awaited")
 
 
 def _plain(html: str) -> str:

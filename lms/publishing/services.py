@@ -8,6 +8,7 @@ refused otherwise. The caller commits once, so a build is all or nothing.
 from __future__ import annotations
 
 import logging
+import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -95,10 +96,24 @@ def publish_course(
                 "source_path": _relative(lesson.source_path, compiled),
             })
             for position, question in enumerate(lesson.questions, start=1):
-                upsert(Question, question.id, {
+                previous = upsert.existing(Question).get(question.id)
+                spec, content_hash = question.to_dict(), question.content_hash
+                if previous is not None and previous.content_hash != content_hash:
+                    spec = stable_choice_keys(previous.spec, spec)
+                    if same_meaning(previous.spec, spec):
+                        # Only the order changed: the same version for statistics and reviews.
+                        content_hash = previous.content_hash
+                        spec = {**spec, "content_hash": content_hash}
+                    elif same_answers(previous.spec, spec):
+                        # Still comparable for statistics (e.g. a distractor added): count earlier answers too.
+                        spec = {**spec, "comparable_hashes": [*previous.spec.get("comparable_hashes", []),
+                                                              previous.content_hash]}
+                row = upsert(Question, question.id, {
                     "lesson_id": lesson_row.id, "position": position, "tracks": list(question.tracks),
-                    "spec": question.to_dict(), "content_hash": question.content_hash,
+                    "spec": spec, "content_hash": content_hash,
                 })
+                if row.spec != spec:  # a reorder keeps the hash, so the upsert left the spec as it was
+                    row.spec = spec
             for position, prompt in enumerate(lesson.reflections, start=1):
                 upsert(ReflectionPrompt, prompt.id, {
                     "lesson_id": lesson_row.id, "position": position, "tracks": list(prompt.tracks),
@@ -161,6 +176,46 @@ HASHED_COLUMNS = {
              "shuffle", "html"),
     Question: ("tracks", "spec"),
 }
+
+
+def stable_choice_keys(old_spec: dict[str, Any], new_spec: dict[str, Any]) -> dict[str, Any]:
+    """`new_spec` with each choice keeping the key it had in `old_spec` when its text is the same.
+
+    Stored answers and statistics refer to choices by key, so a key must keep meaning the same choice when an
+    educator reorders, inserts or removes choices. A new choice gets a key never used by this question before.
+    """
+    if new_spec.get("type") not in ("single", "multiple"):
+        return new_spec  # true/false keys are "true"/"false"; other types have no choices
+    old_keys = {_choice_text(c): c["key"] for c in old_spec.get("choices", [])}
+    taken = {c["key"] for c in old_spec.get("choices", [])}
+    kept = [old_keys.pop(_choice_text(c), None) for c in new_spec.get("choices", [])]
+    taken.update(k for k in kept if k)
+    fresh = (k for k in (*string.ascii_lowercase, *(f"c{n}" for n in range(27, 1000))) if k not in taken)
+    choices = [{**c, "key": key or next(fresh)} for c, key in zip(new_spec["choices"], kept, strict=True)]
+    return {**new_spec, "choices": choices}
+
+
+def same_meaning(old_spec: dict[str, Any], new_spec: dict[str, Any]) -> bool:
+    """True when two specs differ at most in the order of their choices (keys already made stable)."""
+    def canonical(spec: dict[str, Any]) -> dict[str, Any]:
+        return {**spec, "choices": sorted(spec.get("choices", []), key=lambda c: c["key"]), "content_hash": None}
+
+    return canonical(old_spec) == canonical(new_spec)
+
+
+def same_answers(old_spec: dict[str, Any], new_spec: dict[str, Any]) -> bool:
+    """True when the question asks the same and the same choices (by key) are correct: answers to either
+    version mean the same, so statistics may count both."""
+    def answers(spec: dict[str, Any]) -> tuple:
+        return (spec.get("type"), spec.get("stem_html"), spec.get("points"),
+                sorted(c["key"] for c in spec.get("choices", []) if c.get("correct")),
+                sorted(spec.get("accepted", [])), spec.get("numeric"))
+
+    return bool(new_spec.get("choices")) and answers(old_spec) == answers(new_spec)
+
+
+def _choice_text(choice: dict[str, Any]) -> str:
+    return " ".join(choice.get("html", "").split())
 
 
 class _Upserter:

@@ -14,6 +14,7 @@ from flask import Response, stream_with_context
 from markupsafe import Markup
 
 from lms.catalog.tracks import track_label
+from lms.dates import london
 from lms.exports import csv_lines
 from lms.reports.queries import (
     Assessment,
@@ -52,7 +53,7 @@ def stream_csv(header: list[str], rows: Iterable[Iterable[Any]], filename: str) 
         yield header
         yield from rows
 
-    return Response(stream_with_context(_chunked(csv_lines(all_rows()))), mimetype="text/csv; charset=utf-8",
+    return Response(stream_with_context(_chunked(csv_lines(all_rows()))), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"',
                              "Cache-Control": "no-store"})
 
@@ -60,7 +61,8 @@ def stream_csv(header: list[str], rows: Iterable[Iterable[Any]], filename: str) 
 def _when(value: datetime | date | None) -> str:
     if value is None:
         return ""
-    return value.isoformat(sep=" ", timespec="seconds") if isinstance(value, datetime) else value.isoformat()
+    # Stored times are UTC; a person reads London time (with its offset, so the CSV stays exact).
+    return london(value).isoformat(sep=" ", timespec="seconds") if isinstance(value, datetime) else value.isoformat()
 
 
 def _seconds(value: timedelta | None) -> int | str:

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Float, Integer, String, Text, and_, case, cast, extract, func, select
-from sqlalchemy.orm import load_only
+from sqlalchemy import Float, Integer, String, Text, and_, case, cast, extract, func, or_, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from lms.accounts.models import Organisation, User
@@ -24,7 +23,9 @@ from lms.accounts.roles import PROFESSIONAL_GROUPS
 from lms.catalog.models import Course, Lesson, Module, Question
 from lms.catalog.tracks import track_label
 from lms.clock import utcnow
-from lms.credentials.models import EXPIRED, REVOKED, SUPERSEDED, VALID, Certificate
+from lms.credentials import standing
+from lms.credentials.models import EXPIRED, REVOKED, SUPERSEDED, VALID
+from lms.dates import london_date, utc_start_of
 from lms.extensions import db
 from lms.learning.models import Enrolment, LessonProgress, QuestionResponse, QuizAttempt
 from lms.learning.progress import CourseProgress, OutlineLesson, compute_progress, course_outlines
@@ -198,19 +199,8 @@ NOT_ISSUED = "Not issued"
 
 def certificate_statuses(enrolment_ids: Iterable[int], now: datetime) -> dict[int, str]:
     """{enrolment id: status of its newest certificate}, in one query; enrolments without one are left out."""
-    ids = list(enrolment_ids)
-    newest: dict[int, Certificate] = {}
-    if ids:
-        # Only the columns the status needs; the snapshot stays in the database.
-        for certificate in db.session.scalars(
-            select(Certificate).where(Certificate.enrolment_id.in_(ids))
-            .options(load_only(Certificate.enrolment_id, Certificate.generation, Certificate.status,
-                               Certificate.expires_at))
-            .order_by(Certificate.generation)
-        ):
-            newest[certificate.enrolment_id] = certificate
-    return {enrolment_id: CERTIFICATE_LABELS.get(c.status_at(now), c.status_at(now))
-            for enrolment_id, c in newest.items()}
+    return {enrolment_id: CERTIFICATE_LABELS.get(status, status)
+            for enrolment_id, status in standing.standings(enrolment_ids, now).items()}
 
 
 def _certificate_label(found: str | None, completed_at: datetime | None, issue: str) -> str | None:
@@ -403,15 +393,16 @@ class RateRow:
 
 
 def _per_day(column, course: Course) -> dict[date, int]:
-    """{day: number of enrolments whose `column` falls on it}; the database does the counting."""
-    day = func.date(column, type_=Date)
-    rows = db.session.execute(select(day, func.count()).where(Enrolment.course_id == course.id,
-                                                              column.is_not(None)).group_by(day))
-    return {_as_date(d): n for d, n in rows}
-
-
-def _as_date(value: date | str) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
+    """{London day: number of enrolments whose `column` falls on it}; the database counts per UTC hour, so
+    each hour can be put on its London day (the day boundary moves with British Summer Time)."""
+    hour = func.floor(cast(extract("epoch", column), Float) / 3600) if db.engine.dialect.name == "postgresql" \
+        else func.cast(func.strftime("%s", column), Integer) / 3600
+    rows = db.session.execute(select(hour, func.count()).where(Enrolment.course_id == course.id,
+                                                               column.is_not(None)).group_by(hour))
+    counts: dict[date, int] = defaultdict(int)
+    for hours_since_epoch, n in rows:
+        counts[london_date(datetime(1970, 1, 1) + timedelta(hours=int(hours_since_epoch)))] += n
+    return dict(counts)
 
 
 def _monday(day: date) -> date:
@@ -563,7 +554,9 @@ class QuestionStats:
 def question_statistics(course: Course, first_attempts_only: bool = False) -> list[QuestionStats]:
     """Every live question of the course with its statistics, in two queries.
 
-    Only answers to the question's current version (same content hash) are counted.
+    Only answers to the question's current version (same content hash) are counted, or to an earlier version
+    with the same correct answers (publishing lists them in the spec's "comparable_hashes": choices keep their
+    keys, so an inserted or removed distractor does not reset the statistics).
     """
     questions = db.session.execute(
         select(Question.id, Question.key, Question.position, Question.spec, Lesson.title)
@@ -572,7 +565,8 @@ def question_statistics(course: Course, first_attempts_only: bool = False) -> li
         .where(Question.course_id == course.id, Question.retired.is_(False), Lesson.retired.is_(False),
                Module.retired.is_(False))
         .order_by(Module.position, Lesson.position, Question.position)).all()
-    sums, tallies = _response_sums(_counted_responses(course, first_attempts_only))
+    earlier = [(q.id, h) for q in questions for h in q.spec.get("comparable_hashes", [])]
+    sums, tallies = _response_sums(_counted_responses(course, first_attempts_only, earlier))
     stats = []
     for q in questions:
         n, right, m, sx, sy, syy, sxy = sums.get(q.id, (0,) * 7)
@@ -583,15 +577,19 @@ def question_statistics(course: Course, first_attempts_only: bool = False) -> li
     return stats
 
 
-def _counted_responses(course: Course, first_attempts_only: bool):
-    """The responses the statistics count: this course's questions, current version only."""
+def _counted_responses(course: Course, first_attempts_only: bool, earlier: list[tuple[int, str]] | None = None):
+    """The responses the statistics count: this course's questions, current version (or `earlier` comparable
+    versions: (question id, content hash) pairs)."""
+    version = QuestionResponse.content_hash == Question.content_hash
+    if earlier:
+        version = or_(version, tuple_(QuestionResponse.question_id, QuestionResponse.content_hash).in_(earlier))
     query = (
         select(QuestionResponse.question_id, QuestionResponse.answer, QuestionResponse.correct,
                QuestionResponse.points_awarded, QuestionResponse.points_possible,
                QuizAttempt.score, QuizAttempt.max_score)
         .join(QuizAttempt, QuizAttempt.id == QuestionResponse.attempt_id)
         .join(Question, Question.id == QuestionResponse.question_id)
-        .where(Question.course_id == course.id, QuestionResponse.content_hash == Question.content_hash)
+        .where(Question.course_id == course.id, version)
     )
     if first_attempts_only:
         firsts = select(func.min(QuizAttempt.id)).group_by(QuizAttempt.enrolment_id, QuizAttempt.lesson_id)
@@ -730,7 +728,8 @@ def _dimension(name: str | None):
 def _in_quarter(column, quarter: Quarter | None):
     if quarter is None:
         return column.is_not(None)
-    return and_(column >= quarter.start, column < quarter.end)
+    # Quarters are London quarters: 1 April starts at 23:00 UTC on 31 March (British Summer Time).
+    return and_(column >= utc_start_of(quarter.start.date()), column < utc_start_of(quarter.end.date()))
 
 
 def _programme_select(dimension: str | None, *columns):
@@ -745,6 +744,11 @@ def _programme_select(dimension: str | None, *columns):
 
 def _cpd_hours() -> dict[int, dict[str, float]]:
     return {cid: hours or {} for cid, hours in db.session.execute(select(Course.id, Course.cpd_hours))}
+
+
+def _earned_count():
+    """How many of the grouped completions have earned their hours (credentials' one rule)."""
+    return func.sum(case((standing.earned_clause(utcnow()), 1), else_=0))
 
 
 def _label(dimension: str | None, value: Any) -> str:
@@ -769,14 +773,15 @@ def programme_breakdown(dimension: str | None, quarter: Quarter | None,
         .where(_in_quarter(Enrolment.enrolled_at, quarter)).group_by(*keys))}
     completed: dict[Any, list[float]] = defaultdict(lambda: [0, 0.0])
     hours = _cpd_hours() if hours is None else hours
-    for *value, course_id, track, n in db.session.execute(
-        _programme_select(dimension, *keys, Enrolment.course_id, Enrolment.track, func.count())
+    earned = _earned_count()
+    for *value, course_id, track, n, n_earned in db.session.execute(
+        _programme_select(dimension, *keys, Enrolment.course_id, Enrolment.track, func.count(), earned)
         .where(_in_quarter(Enrolment.completed_at, quarter))
         .group_by(*keys, Enrolment.course_id, Enrolment.track)
     ):
         totals = completed[value[0] if keys else None]
         totals[0] += n
-        totals[1] += n * float(hours.get(course_id, {}).get(track, 0))
+        totals[1] += (n_earned or 0) * float(hours.get(course_id, {}).get(track, 0))
     values = set(enrolled) | set(completed)
     rows = [ProgrammeRow(_label(dimension, v), *enrolled.get(v, (0, 0)), int(completed[v][0]), completed[v][1])
             for v in values]
@@ -791,7 +796,12 @@ def programme_by_quarter(hours: dict[int, dict[str, float]] | None = None) -> li
 
     def quarter_of(column):
         month = cast(extract("month", column), Integer)
-        return cast(extract("year", column), Integer), (month + 2) // 3
+        day, hour = cast(extract("day", column), Integer), cast(extract("hour", column), Integer)
+        # The London quarter: 23:xx UTC on 31 March, 30 June or 30 September is already the next
+        # quarter in London (always British Summer Time then); 31 December is GMT, so no shift.
+        next_in_london = and_(hour == 23, or_(and_(month == 3, day == 31), and_(month == 6, day == 30),
+                                              and_(month == 9, day == 30)))
+        return cast(extract("year", column), Integer), (month + 2) // 3 + case((next_in_london, 1), else_=0)
 
     e_year, e_quarter = quarter_of(Enrolment.enrolled_at)
     enrolled = {(y, q): (learners, n) for y, q, learners, n in db.session.execute(
@@ -799,13 +809,13 @@ def programme_by_quarter(hours: dict[int, dict[str, float]] | None = None) -> li
         .group_by(e_year, e_quarter))}
     c_year, c_quarter = quarter_of(Enrolment.completed_at)
     completed: dict[tuple[int, int], list[float]] = defaultdict(lambda: [0, 0.0])
-    for y, q, course_id, track, n in db.session.execute(
-        select(c_year, c_quarter, Enrolment.course_id, Enrolment.track, func.count())
+    for y, q, course_id, track, n, n_earned in db.session.execute(
+        select(c_year, c_quarter, Enrolment.course_id, Enrolment.track, func.count(), _earned_count())
         .where(Enrolment.completed_at.is_not(None))
         .group_by(c_year, c_quarter, Enrolment.course_id, Enrolment.track)
     ):
         completed[(y, q)][0] += n
-        completed[(y, q)][1] += n * float(hours.get(course_id, {}).get(track, 0))
+        completed[(y, q)][1] += (n_earned or 0) * float(hours.get(course_id, {}).get(track, 0))
     quarters = sorted((Quarter(int(y), int(q)) for y, q in set(enrolled) | set(completed)), reverse=True)
     return [(quarter, ProgrammeRow(quarter.label, *enrolled.get((quarter.year, quarter.number), (0, 0)),
                                    int(completed[(quarter.year, quarter.number)][0]),

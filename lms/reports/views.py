@@ -17,6 +17,7 @@ from lms.accounts.access import role_required
 from lms.catalog.models import Course, CourseStaff
 from lms.catalog.tracks import track_label
 from lms.clock import utcnow
+from lms.dates import iso_date
 from lms.extensions import db
 from lms.learning.models import Enrolment
 from lms.reports import charts, exports, queries
@@ -59,7 +60,7 @@ def wants_csv() -> bool:
 
 
 def csv_name(*parts: str) -> str:
-    return "-".join([*parts, utcnow().strftime("%Y-%m-%d")]) + ".csv"
+    return "-".join([*parts, iso_date(utcnow())]) + ".csv"
 
 
 def page_number() -> int:

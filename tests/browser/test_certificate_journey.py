@@ -12,6 +12,7 @@ from sqlalchemy import select
 from lms.accounts.services import create_user
 from lms.catalog.models import Course, CourseStaff, Lesson
 from lms.clock import utcnow
+from lms.credentials.models import PartnerSettings
 from lms.extensions import db
 from lms.learning.models import Enrolment, LessonProgress
 from tests.browser.test_learning_journey import PASSWORD, answer, answers_for, log_in
@@ -40,11 +41,13 @@ def seed(app) -> None:
     with app.app_context():
         learner = create_user(email="nurse@example.nhs.uk", full_name="Zoë Łukasiewicz-Nguyễn", password=PASSWORD,
                               organisation_id="cnwl", professional_group="nurse",
-                              registration_body="NMC", registration_number="12A3456B")
+                              registration_body="NMC", registration_number="12A3456B", verified=True)
         partner = create_user(email="cpd@example.ac.uk", full_name="Dr Priya Shah", password=PASSWORD,
                               role="partner", organisation_id="imperial-college-london")
         course = db.session.scalar(select(Course).where(Course.key == "innovation-in-practice"))
         db.session.add(CourseStaff(course_id=course.id, user_id=partner.id, role="partner"))
+        db.session.add(PartnerSettings(organisation_id="imperial-college-london", signatory_name="Dr Priya Shah",
+                                       signatory_title="Director of Continuing Professional Development"))
         enrolment = Enrolment(user_id=learner.id, course_id=course.id, track="junior", last_activity_at=utcnow())
         db.session.add(enrolment)
         db.session.flush()
@@ -72,7 +75,7 @@ def test_certificate_from_completion_to_revocation(page, live_server):
     page.get_by_role("link", name="Certificates").click()
     page.get_by_role("link", name="Innovation in practice").click()
     page.get_by_role("button", name="Issue to all 1").click()
-    expect(page.get_by_text("1 certificate issued.")).to_be_visible()
+    expect(page.get_by_text("1 issued.")).to_be_visible()
     page.get_by_role("button", name="Log out").click()
 
     log_in(page, "nurse@example.nhs.uk")
@@ -94,6 +97,7 @@ def test_certificate_from_completion_to_revocation(page, live_server):
     page.get_by_text("Revoke or reissue").click()
     page.get_by_label("Reason for revoking").fill("Completed under another learner's account")
     page.get_by_role("button", name="Revoke").click()
+    page.get_by_role("button", name="Yes, revoke it").click()
     expect(page.get_by_text("is revoked.")).to_be_visible()
 
     page.goto(verify_url)

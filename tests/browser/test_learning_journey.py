@@ -50,7 +50,8 @@ def test_junior_learner_journey(page, live_server):
     app = live_server.app
     with app.app_context():
         create_user(email="f1.doctor@example.nhs.uk", full_name="Amara Okafor", password=PASSWORD,
-                    organisation_id="london-north-west", professional_group="doctor")
+                    organisation_id="london-north-west", professional_group="doctor",
+                    verified=True)
         db.session.commit()
     log_in(page, "f1.doctor@example.nhs.uk")
 

@@ -30,7 +30,7 @@ def seed(app) -> int:
         enrolments = []
         for n, (name, track, org) in enumerate(people):
             learner = create_user(email=f"reports.learner{n}@example.nhs.uk", full_name=name, password=PASSWORD,
-                                  organisation_id=org, professional_group="nurse")
+                                  organisation_id=org, professional_group="nurse", verified=True)
             enrolments.append(enrol(learner, made, track, START + timedelta(days=n)))
         complete_course(enrolments[0], made, START + timedelta(days=2))
         read(enrolments[1], made, "what", when=START + timedelta(days=3))

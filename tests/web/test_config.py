@@ -18,7 +18,8 @@ def test_production_refuses_a_default_or_short_secret(secret):
 
 def test_production_sets_secure_cookies():
     app = create_app({**{k: getattr(config.ProductionConfig, k) for k in dir(config.ProductionConfig) if k.isupper()},
-                      "SECRET_KEY": "x" * 40, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+                      "SECRET_KEY": "x" * 40, "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                      "PUBLIC_BASE_URL": "https://learning.example.nhs.uk"})
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["REMEMBER_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
