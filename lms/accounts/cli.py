@@ -127,6 +127,17 @@ DEMO_ACCOUNTS = (
 )
 
 
+def _demo_signatory(organisation_id: str, name: str) -> None:
+    """The demo partner signs its organisation's certificates, so demo completions get one at once."""
+    settings = db.metadata.tables["partner_settings"]  # credentials' table, read from the metadata
+    if db.session.execute(select(settings.c.organisation_id)
+                          .where(settings.c.organisation_id == organisation_id)).first() is None:
+        values = {"signatory_name": name, "signatory_title": "Course lead (demo signatory)"}
+        db.session.execute(settings.insert().values(organisation_id=organisation_id, **values))
+        audit.record("partner.signatory_changed", "organisation", organisation_id, actor_id=None, via="cli",
+                     after=values)
+
+
 @demo_cli.command("accounts")
 def demo_accounts_command():
     """Create one demo account per role when the database has no accounts yet."""
@@ -153,6 +164,8 @@ def demo_accounts_command():
         for row in staffed:
             audit.record("course.staff_added", "course", row["course_id"], actor_id=None, via="cli",
                          after={"user_id": user.id, "email": user.email, "role": role})
+        if role == roles.PARTNER and partner_org:
+            _demo_signatory(partner_org, name)
         lines.append(f"  {role:<9} {email:<26} {password}")
     db.session.commit()
     click.echo("Demo accounts (the passwords are shown once only; note them now):")

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from lms import addresses
 from lms.accounts.models import User
 from lms.extensions import db
 
@@ -60,7 +61,7 @@ def _read(purpose: str, token: str, now: datetime) -> tuple[User, dict]:
 def absolute(endpoint: str, **values) -> str:
     """The link on the service's public address (works in jobs and the CLI, where there is no request)."""
     path = current_app.url_map.bind("localhost").build(endpoint, values)
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+    return addresses.public_base_url() + path
 
 
 # --- password reset ---------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from flask import current_app
 from jinja2 import StrictUndefined
 from sqlalchemy import select
 
-from lms import jobs
+from lms import addresses, jobs
 from lms.clock import utcnow
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def _mail_jinja():
 
 
 def public_base_url() -> str:
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    return addresses.public_base_url()
 
 
 def public_url(path: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import Text, cast, delete, func, or_, select
 
-from lms import audit, jobs, mail
+from lms import addresses, audit, jobs, mail
 from lms.accounts.models import User, new_session_token
 from lms.accounts.services import hash_password
 from lms.audit.models import AuditEntry
@@ -313,7 +313,7 @@ def apply_retention(now: datetime) -> tuple[int, int]:
             user.retention_warned_at = now
             mail.send(user.email, "retention_warning", key=f"retention-warning:{user.id}:{now.date()}",
                       full_name=user.full_name, erase_on=_london_date(now + timedelta(days=WARNING_DAYS)),
-                      login_url=current_app.config["PUBLIC_BASE_URL"].rstrip("/") + "/login")
+                      login_url=addresses.public_base_url() + "/login")
             warned += 1
         elif user.retention_warned_at <= now - timedelta(days=WARNING_DAYS):
             erase_user(user, actor_id=None, via="job", reason="retention", now=now)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import logging
 
 from authlib.integrations.base_client import OAuthError
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from requests import RequestException
 
+from lms import addresses
 from lms.accounts import queries
 from lms.accounts.forms import ProfileFields
 from lms.accounts.views import safe_next, start_session
@@ -28,7 +29,7 @@ def refused(message: str, status: int = 403):
 
 def callback_url(name: str) -> str:
     """The redirect URI registered with the provider: from PUBLIC_BASE_URL, not the request's Host header."""
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for("sso.callback", name=name)
+    return addresses.public_base_url() + url_for("sso.callback", name=name)
 
 
 @bp.get("/<name>/start")

@@ -23,3 +23,16 @@ def publish(runner, tmp_path):
 @pytest.fixture
 def tiny_course(publish):
     return publish()
+
+
+@pytest.fixture
+def imperial_signatory(app):
+    """Imperial College London (the tiny course's partner) has set its signatory, so certificates can be drawn."""
+    from lms.credentials.models import PartnerSettings
+    from lms.extensions import db
+
+    settings = PartnerSettings(organisation_id="imperial-college-london", signatory_name="Professor Ima Signer",
+                               signatory_title="Director of Continuing Professional Development")
+    db.session.add(settings)
+    db.session.commit()
+    return settings

@@ -33,7 +33,7 @@ ANSWER = "vermilion, I think"  # distinctive: a short answer like "red" is insid
 
 
 @pytest.fixture
-def learner(client, tiny_course, make_user, login):
+def learner(client, tiny_course, imperial_signatory, make_user, login):
     """A learner with a certificate, a failed attempt with a typed answer, a reflection, an audit entry
     about them written by an admin, and an email job addressed to them."""
     user = make_user(full_name=NAME, email=EMAIL, registration_body="HCPC", registration_number=REGISTRATION)

@@ -133,6 +133,10 @@ def test_demo_accounts_attach_the_educator_and_partner_to_the_courses(runner, ti
     partner = find_user_by_email("partner@example.ac.uk")
     assert staff_of(tiny_course) == {(educator.id, "educator"), (partner.id, "partner")}
     assert partner.organisation_id == tiny_course.partner_id == "imperial-college-london"
+    from lms.credentials.models import PartnerSettings
+
+    signatory = db.session.get(PartnerSettings, "imperial-college-london")  # so demo certificates are drawn at once
+    assert signatory is not None and signatory.signatory_name == partner.full_name
 
 
 def test_cli_user_create_is_audited(runner):

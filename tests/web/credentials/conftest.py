@@ -2,14 +2,7 @@
 
 import pytest
 
-from lms.credentials.models import PartnerSettings
-from lms.extensions import db
-
 
 @pytest.fixture(autouse=True)
-def imperial_signatory(app):
-    settings = PartnerSettings(organisation_id="imperial-college-london", signatory_name="Professor Ima Signer",
-                               signatory_title="Director of Continuing Professional Development")
-    db.session.add(settings)
-    db.session.commit()
-    return settings
+def _signatory_set(imperial_signatory):
+    return imperial_signatory
