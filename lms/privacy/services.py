@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy import Text, cast, delete, func, or_, select
 
 from lms import addresses, audit, jobs, mail
-from lms.accounts.models import User, new_session_token
+from lms.accounts.models import KeptForm, User, UserSession, new_session_token
 from lms.accounts.services import hash_password
 from lms.audit.models import AuditEntry
 from lms.catalog.models import Course, CourseStaff, Lesson, Question, ReflectionPrompt
@@ -124,6 +124,13 @@ def collect(user: User) -> dict[str, list[dict[str, Any]]]:
             .join(ReflectionPrompt, ReflectionPrompt.id == ReflectionNote.prompt_id)
             .join(Course, Course.id == ReflectionPrompt.course_id)
             .where(ReflectionNote.user_id == user.id).order_by(ReflectionNote.id))]
+    data["text_kept_after_sign_out"] = [
+        {"page": k.page, "fields": json.dumps(k.fields, ensure_ascii=False), **_row(k, ["created_at"])}
+        for k in db.session.scalars(select(KeptForm).where(KeptForm.user_id == user.id).order_by(KeptForm.id))]
+    data["sessions"] = [
+        _row(row, ["created_at", "last_seen_at", "ended_at"])
+        for row in db.session.scalars(select(UserSession).where(UserSession.user_id == user.id)
+                                      .order_by(UserSession.created_at))]
     data["certificates"] = [
         {"course": title, "printed": json.dumps(
             {k: v for k, v in (c.snapshot or {}).items() if "signature" not in k}, ensure_ascii=False),
@@ -205,6 +212,8 @@ def erase_user(user: User, *, actor_id: int | None, via: str, reason: str, now: 
     db.session.execute(delete(Enrolment).where(Enrolment.user_id == user.id, Enrolment.id.not_in(certified)))
     db.session.execute(delete(CourseStaff).where(CourseStaff.user_id == user.id))
     db.session.execute(delete(SsoIdentity).where(SsoIdentity.user_id == user.id))
+    db.session.execute(delete(KeptForm).where(KeptForm.user_id == user.id))  # typed text kept after sign-out
+    db.session.execute(delete(UserSession).where(UserSession.user_id == user.id))
     db.session.execute(delete(DataExport).where(DataExport.user_id == user.id))
     db.session.execute(delete(RateEvent).where(RateEvent.key.contains(user.email)))
     for certificate in db.session.scalars(select(Certificate).where(Certificate.user_id == user.id)):

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy import select
 
 from lms import audit, jobs, mail
-from lms.accounts.models import User
+from lms.accounts.models import KeptForm, User
 from lms.audit.models import AuditEntry
 from lms.clock import utcnow
 from lms.credentials.models import Certificate
@@ -29,6 +29,7 @@ NAME = "Zoë Quillfeather-Nguyễn"
 EMAIL = "zoe.quillfeather@example.nhs.uk"
 REGISTRATION = "PA98765"
 REFLECTION = "On the ward we trialled a new handover sheet"
+KEPT = "Typed as the session ended: a huddle at ten"
 ANSWER = "vermilion, I think"  # distinctive: a short answer like "red" is inside words such as "retired"
 
 
@@ -49,6 +50,8 @@ def learner(client, tiny_course, imperial_signatory, make_user, login):
     certificate = db.session.scalar(select(Certificate))
     audit.record("certificate.revoked", "certificate", certificate.id, actor_id=admin.id, after={"reason": "test"})
     mail.send(EMAIL, "welcome", key=f"welcome:{user.id}", full_name=NAME)
+    db.session.add(KeptForm(user_id=user.id, created_at=utcnow(), endpoint="learning.reflection", page=CHECK,
+                            fields={"r-think-text": [KEPT]}))  # text posted after a session ended
     db.session.commit()
     assert db.session.scalar(select(Certificate.snapshot)).get("learner_name") == NAME
     return user
@@ -93,6 +96,7 @@ def test_download_my_data_builds_a_zip_as_a_job_that_only_they_can_fetch(app, cl
     data = json.loads(archive.read("data.json"))
     assert data["account"][0]["email"] == EMAIL and data["account"][0]["full_name"] == NAME
     assert data["reflections"][0]["text"] == REFLECTION
+    assert KEPT in data["text_kept_after_sign_out"][0]["fields"]
     assert any(ANSWER in row["answer"] for row in data["answers"])
     assert data["certificates"][0]["code"] == db.session.scalar(select(Certificate.code))
     assert any(row["action"] == "user.organisation_set" for row in data["audit_entries"])
@@ -136,7 +140,7 @@ def test_delete_my_account_erases_name_and_email_from_every_table(client, learne
     assert response.status_code == 302
     assert client.get("/profile").status_code == 302  # logged out
     db.session.expire_all()
-    assert tables_holding(NAME, EMAIL, REGISTRATION, REFLECTION, ANSWER) == []
+    assert tables_holding(NAME, EMAIL, REGISTRATION, REFLECTION, ANSWER, KEPT) == []
     assert tables_holding("Quillfeather", "zoe.quillfeather") == []
 
     # The certificate still verifies, without the holder.
