@@ -20,7 +20,7 @@ ALLOWED_DOMAIN_IMPORTS = {
     "learning": {"accounts", "catalog"},
     "credentials": {"accounts", "catalog", "learning"},
     "reports": {"accounts", "catalog", "learning", "credentials"},
-    "admin": {"accounts", "catalog", "publishing", "learning", "credentials", "reports"},
+    "admin": {"accounts", "catalog", "publishing", "learning", "credentials", "reports", "privacy"},
     "sso": {"accounts"},
     "privacy": {"accounts", "catalog", "learning", "credentials", "sso"},
 }

@@ -369,6 +369,14 @@ def reset_password(token: str, new: str, now: datetime) -> User:
     return user
 
 
+def send_reset_link_for_admin(user: User, now: datetime, *, actor_id: int | None) -> None:
+    """An admin emails the person a one-hour reset link (audited); earlier links stop working."""
+    url = recovery.reset_url(user, now)
+    mail.send(user.email, "password_reset", key=_mail_key("password-reset", user.id), name=user.full_name,
+              url=url, hours=1, forgot_url=recovery.absolute("accounts.forgot_password"))
+    audit.record("user.reset_link_sent", "user", user.id, actor_id=actor_id, via="web", now=now)
+
+
 def admin_reset_link(user: User, now: datetime, actor_id: int | None = None, via: str = "cli") -> str:
     """A one-hour reset link for an admin to hand over (audited); earlier links stop working."""
     url = recovery.reset_url(user, now)

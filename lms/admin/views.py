@@ -15,6 +15,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from lms.accounts import services as accounts
+from lms.accounts import throttle
 from lms.accounts.access import role_required
 from lms.accounts.models import Organisation, User
 from lms.accounts.organisations import KINDS
@@ -36,6 +37,7 @@ from lms.catalog.models import Course
 from lms.catalog.queries import course_staff
 from lms.clock import to_london, utcnow
 from lms.extensions import db
+from lms.privacy import services as privacy
 from lms.reports.exports import stream_csv
 from lms.reports.views import pagination, url_with
 
@@ -107,6 +109,7 @@ def user(user_id: int):
     org_form.set_organisations(queries.organisation_choices())
     return render_template("admin/user.html", person=person, role_form=role_form, org_form=org_form,
                            confirm=ConfirmForm(), staff=queries.staff_roles_of(person),
+                           locked=person.erased_at is None and throttle.is_locked(person.email, utcnow()),
                            history=queries.entries_about("user", str(person.id)))
 
 
@@ -167,6 +170,44 @@ def deactivate(user_id: int):
 @bp.post("/users/<int:user_id>/reactivate")
 def reactivate(user_id: int):
     return _set_active(user_id, True)
+
+
+@bp.post("/users/<int:user_id>/clear-lockout")
+def clear_lockout(user_id: int):
+    person = user_or_404(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    accounts.clear_lockout(person, current_user.id, via="web")
+    db.session.commit()
+    flash(f"{person.full_name} can sign in with their password again.", "success")
+    return _back_to_user(person)
+
+
+@bp.post("/users/<int:user_id>/reset-link")
+def send_reset_link(user_id: int):
+    person = user_or_404(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    accounts.send_reset_link_for_admin(person, utcnow(), actor_id=current_user.id)
+    db.session.commit()
+    flash(f"A link to set a new password has been emailed to {person.email}. It works for 1 hour.", "success")
+    return _back_to_user(person)
+
+
+@bp.post("/users/<int:user_id>/erase")
+def erase(user_id: int):
+    """Erase a person's personal data on their request (UK GDPR); certificates still verify."""
+    person = user_or_404(user_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        privacy.erase_user(person, actor_id=current_user.id, via="web", reason="admin")
+    except privacy.ErasureError as error:
+        flash(str(error), "error")
+        return _back_to_user(person)
+    db.session.commit()
+    flash("The account's personal data has been erased.", "success")
+    return _back_to_user(person)
 
 
 # --- course staff ---------------------------------------------------------------------------
