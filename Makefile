@@ -33,7 +33,7 @@ system-packages-test:
 
 ## Install, migrate, publish the shipped courses, create demo accounts, serve on http://$(HOST):$(PORT)
 run: setup
-	BIN=$(BIN) scripts/run-with-worker --host $(HOST) --port $(PORT)
+	BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) scripts/run-with-worker --host $(HOST) --port $(PORT)
 
 setup: system-packages-run $(VENV)/.installed node_modules/.installed
 	$(BIN)/flask db upgrade
