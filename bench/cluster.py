@@ -47,7 +47,8 @@ from werkzeug.security import generate_password_hash  # noqa: E402
 
 from lms.accounts.models import User  # noqa: E402
 from lms.accounts.services import sync_organisations  # noqa: E402
-from lms.credentials.models import Certificate  # noqa: E402
+from lms.clock import utcnow  # noqa: E402
+from lms.credentials.models import Certificate, PartnerSettings  # noqa: E402
 from lms.extensions import db  # noqa: E402
 from lms.jobs.models import Job  # noqa: E402
 from lms.jobs.queue import check_redis  # noqa: E402
@@ -90,10 +91,15 @@ def seed(url: str, learners: int, content: Path) -> None:
         if result.exit_code != 0:
             raise RuntimeError(f"content build failed:\n{result.output}")
         hashed = generate_password_hash(PASSWORD, method="scrypt:1024:8:1")
+        verified = utcnow()  # certificates wait for a confirmed address; these learners have confirmed theirs
         db.session.execute(sa.insert(User), [
             {"email": f"learner{n}@cluster.example.nhs.uk", "full_name": f"Learner {n}", "password_hash": hashed,
-             "role": "learner", "organisation_id": "cnwl", "professional_group": "nurse"}
+             "role": "learner", "organisation_id": "cnwl", "professional_group": "nurse",
+             "email_verified_at": verified}
             for n in range(learners)])
+        # The course's partner has set its signatory, as a partner does before certificates can be drawn.
+        db.session.add(PartnerSettings(organisation_id="imperial-college-london", signatory_name="Professor Ima Signer",
+                                       signatory_title="Director of Continuing Professional Development"))
         db.session.commit()
         db.engine.dispose()
 
