@@ -130,17 +130,25 @@ def update_profile(user: User, **fields) -> None:
     db.session.flush()
 
 
-def change_password(user: User, current: str, new: str, now: datetime, device: str | None = None) -> None:
-    """Set a new password after checking the current one (throttled like sign-in); ends other sessions."""
+def check_current_password(user: User, password: str, now: datetime, device: str | None = None) -> None:
+    """Check a signed-in person's password before a sensitive change, throttled like sign-in.
+
+    Raises AccountError (wrong password, a wait, or the reset link now required).
+    """
     key = throttle.account_key("password-check", user.email, device)
     verdict = throttle.verdict(key, now)
     if verdict.reset_required:
         raise AccountError(throttle.RESET_REQUIRED)
     if verdict.wait_seconds:
         raise AccountError(throttle.wait_message(verdict.wait_seconds))
-    if not check_password_hash(user.password_hash, current):
+    if not check_password_hash(user.password_hash, password):
         throttle.record_failure(key, now)
         raise AccountError("Your current password is not correct.")
+
+
+def change_password(user: User, current: str, new: str, now: datetime, device: str | None = None) -> None:
+    """Set a new password after checking the current one (throttled like sign-in); ends other sessions."""
+    check_current_password(user, current, now, device)
     set_password(user, new)
     throttle.clear(user.email)
     sessions.end_all(user, now, keep_current=True)
@@ -390,15 +398,7 @@ def request_email_change(user: User, current_password: str, new_email: str, now:
 
     If `new_email` already has an account, its owner is told instead: the page says the same.
     """
-    key = throttle.account_key("password-check", user.email, device)
-    verdict = throttle.verdict(key, now)
-    if verdict.reset_required:
-        raise AccountError(throttle.RESET_REQUIRED)
-    if verdict.wait_seconds:
-        raise AccountError(throttle.wait_message(verdict.wait_seconds))
-    if not check_password_hash(user.password_hash, current_password):
-        throttle.record_failure(key, now)
-        raise AccountError("Your current password is not correct.")
+    check_current_password(user, current_password, now, device)
     new_email = normalise_email(new_email)
     if new_email == user.email:
         raise AccountError("This is already your email address.")
