@@ -32,9 +32,11 @@ class OIDCServer:
             stdout=subprocess.PIPE, stderr=self.log, text=True)
         line = self.process.stdout.readline()  # it prints one line, once it listens
         if not line:
-            self.stop()
+            self.process.wait(timeout=10)
             self.log.seek(0)
-            raise RuntimeError(f"the OpenID Connect provider did not start: {self.log.read()}")
+            output = self.log.read()
+            self.stop()
+            raise RuntimeError(f"the OpenID Connect provider did not start: {output}")
         self.issuer = json.loads(line)["issuer"]
 
     def stop(self) -> None:
