@@ -73,6 +73,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms import dates, errors, frontend, health, pages
     from lms.accounts.views import bp as accounts_bp
     from lms.admin.views import bp as admin_bp
+    from lms.api.views import bp as api_bp
     from lms.catalog.views import bp as catalog_bp
     from lms.credentials import reminders  # noqa: F401 - registers the nightly email tasks
     from lms.credentials.views import bp as credentials_bp
@@ -99,6 +100,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(privacy_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(api_bp)
 
 
 def _register_cli(app: Flask) -> None:

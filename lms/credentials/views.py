@@ -10,7 +10,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -22,11 +21,11 @@ from flask import (
 from flask_login import current_user
 
 from certificates import normalise_code
-from lms import addresses, jobs, ratelimit
+from lms import addresses, jobs
 from lms.accounts.access import role_required
 from lms.catalog.models import Course
 from lms.clock import utcnow
-from lms.credentials import queries, services, standing, tasks  # noqa: F401 - standing registers the earned rule
+from lms.credentials import queries, services, standing, tasks, verification  # noqa: F401 - standing registers the earned rule
 from lms.credentials.exports import register_rows
 from lms.credentials.forms import (
     CertificateSearchForm,
@@ -38,6 +37,7 @@ from lms.credentials.forms import (
     VerifyUploadForm,
 )
 from lms.credentials.models import Certificate, PartnerSettings
+from lms.credentials.verification import lookup_allowed
 from lms.dates import utc_start_of
 from lms.errors import render_error
 from lms.exports import csv_response
@@ -58,17 +58,6 @@ def certificate_helpers() -> dict:
 
 
 # --- public verification --------------------------------------------------------------------------
-
-
-def lookup_allowed() -> bool:
-    """Every lookup counts against the address, so codes cannot be guessed in bulk."""
-    key = f"verify:{request.remote_addr or 'unknown'}"
-    now, window = utcnow(), timedelta(minutes=1)
-    if ratelimit.limited_until(key, now, window, current_app.config["VERIFY_LOOKUPS_PER_MINUTE"]):
-        return False
-    ratelimit.record_event(key, now, keep=window * 2)
-    db.session.commit()
-    return True
 
 
 @bp.route("/verify", methods=["GET", "POST"])
@@ -95,7 +84,7 @@ def verify():
 def verify_code(code: str):
     if not lookup_allowed():
         return render_error(429, "Too many certificate checks from your network. Wait a minute and try again.")
-    certificate = queries.find_by_code(normalise_code(code))
+    certificate = verification.find(code)
     if certificate is None:
         # The same answer for a mistyped, made-up or unknown code.
         return render_template("credentials/not_found.html", code=code), 404
