@@ -76,6 +76,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.api.views import bp as api_bp
     from lms.catalog.views import bp as catalog_bp
     from lms.credentials import reminders  # noqa: F401 - registers the nightly email tasks
+    from lms.credentials.badge_views import bp as badges_bp
     from lms.credentials.views import bp as credentials_bp
     from lms.jobs.views import bp as jobs_bp
     from lms.learning.cohort_views import bp as cohorts_bp
@@ -101,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(jobs_bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(badges_bp)
 
 
 def _register_cli(app: Flask) -> None:

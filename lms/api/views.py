@@ -7,7 +7,7 @@ from flask import Blueprint, Response, jsonify, request, url_for
 from lms import addresses
 from lms.api import openapi
 from lms.clock import utcnow
-from lms.credentials import verification
+from lms.credentials import badges, verification
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -41,8 +41,11 @@ def certificate(code: str):
     found = verification.find(code)
     if found is None:
         return _json(NOT_FOUND, 404)
-    record = verification.public_record(found, utcnow())
+    now = utcnow()
+    record = verification.public_record(found, now)
     record["links"] = {"page": addresses.public_base_url() + url_for("credentials.verify_code", code=found.code)}
+    if badges.may_have_credential(found, now):
+        record["links"]["credential"] = badges.credential_url(found.code)
     return _json(record, 200)
 
 
