@@ -55,10 +55,6 @@ def status_list_url(organisation_id: str | None, number: int) -> str:
     return f"{issuer_id(organisation_id)}/status/{number}"
 
 
-def key_url(kid: str) -> str:
-    return f"{addresses.public_base_url()}/.well-known/jwks.json#{kid}"
-
-
 def issuer_profile(organisation_id: str | None, name: str) -> dict[str, Any]:
     """The OB 3.0 Profile document served at the issuer's id."""
     return {"@context": [VC_CONTEXT, OB_CONTEXT], "id": issuer_id(organisation_id), "type": ["Profile"],

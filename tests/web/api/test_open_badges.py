@@ -154,3 +154,12 @@ def test_learners_find_the_badge_on_their_dashboard(client, tiny_course, make_us
     assert download.headers["Content-Disposition"] == f'attachment; filename="open-badge-{certificate.code}.jwt"'
     api = client.get(f"/api/v1/certificates/{certificate.code}").get_json()
     assert api["links"]["credential"] == f"{BASE}/credentials/{certificate.code}"
+
+
+def test_fetching_credentials_counts_against_the_shared_lookup_limit(app, client, issued):  # noqa: F811
+    app.config["VERIFY_LOOKUPS_PER_MINUTE"] = 2
+    assert client.get(f"/credentials/{issued.code}").status_code == 200
+    assert client.get(f"/api/v1/certificates/{issued.code}").status_code == 200
+    limited = client.get(f"/credentials/{issued.code}")
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "60"
+    assert client.get(f"/verify/{issued.code}").status_code == 429
