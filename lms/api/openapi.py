@@ -55,11 +55,70 @@ ERROR = {
     "type": "object",
     "additionalProperties": False,
     "required": ["error", "message"],
-    "properties": {"error": {"type": "string", "enum": ["not_found", "rate_limited"]},
-                   "message": {"type": "string"}},
+    "properties": {"error": {"type": "string", "enum": ["not_found", "rate_limited", "not_valid"]},
+                   "message": {"type": "string"},
+                   "status": {"type": "string", "enum": ["revoked", "superseded", "expired"]}},
 }
 
+VC_JWT = {"type": "string", "pattern": "^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$",
+          "description": "A compact JWS signed with ES256; its key is in /.well-known/jwks.json by its kid."}
+
 CORS_HEADER = {"Access-Control-Allow-Origin": {"schema": {"type": "string", "const": "*"}, "required": True}}
+
+
+def _json_answer(description: str, schema: dict) -> dict:
+    return {"description": description, "headers": CORS_HEADER, "content": {"application/json": {"schema": schema}}}
+
+
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+CODE = {"name": "code", "in": "path", "required": True, "description": "The code on the certificate.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[A-Za-z0-9-]+$"}}
+ORGANISATION = {"name": "organisation", "in": "path", "required": True,
+                "description": "The issuer's id: a university partner's organisation id, or 'programme'.",
+                "schema": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[a-z0-9-]+$"}}
+
+#: Open Badges 3.0: documented here so a machine finds every public endpoint in one document.
+BADGE_PATHS = {
+    "/credentials/{code}": {"get": {
+        "operationId": "getOpenBadgeCredential",
+        "summary": "The certificate as an Open Badges 3.0 OpenBadgeCredential (VC-JWT)",
+        "description": "Counts against the same lookup limit. ?download=1 sends it as a file.",
+        "parameters": [CODE],
+        "responses": {
+            "200": {"description": "The signed credential.", "headers": CORS_HEADER,
+                    "content": {"application/vc+jwt": {"schema": VC_JWT}}},
+            "404": _json_answer("No certificate has that code, or its holder's record was removed.", ERROR_REF),
+            "410": _json_answer("The certificate no longer stands (see status).", ERROR_REF),
+            "429": {**_json_answer("Too many lookups from this network address.", ERROR_REF),
+                    "headers": {**CORS_HEADER, "Retry-After": {"schema": {"type": "string"}, "required": True}}},
+        }}},
+    "/issuers/{organisation}": {"get": {
+        "operationId": "getIssuerProfile",
+        "summary": "An issuer's Open Badges 3.0 Profile (the id of the credentials' issuer)",
+        "parameters": [ORGANISATION],
+        "responses": {
+            "200": _json_answer("The Profile.", {"type": "object", "required": ["id", "type", "name"]}),
+            "404": _json_answer("No issuer has that id.", ERROR_REF),
+        }}},
+    "/issuers/{organisation}/status/{number}": {"get": {
+        "operationId": "getStatusList",
+        "summary": "The issuer's revocation list: a signed BitstringStatusListCredential (VC-JWT)",
+        "parameters": [ORGANISATION, {"name": "number", "in": "path", "required": True,
+                                      "schema": {"type": "integer", "minimum": 0, "maximum": 10_000}}],
+        "responses": {
+            "200": {"description": "The signed list, read live.", "headers": CORS_HEADER,
+                    "content": {"application/vc+jwt": {"schema": VC_JWT}}},
+            "404": _json_answer("No issuer has that id.", ERROR_REF),
+        }}},
+    "/.well-known/jwks.json": {"get": {
+        "operationId": "getSigningKeys",
+        "summary": "The public keys that sign credentials and status lists (JWKS)",
+        "responses": {"200": _json_answer("The key set.", {
+            "type": "object", "required": ["keys"],
+            "properties": {"keys": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "required": ["kty", "kid"], "not": {"required": ["d"]}}}}})},
+    }},
+}
 
 
 def document(server_url: str) -> dict[str, Any]:
@@ -100,6 +159,7 @@ def document(server_url: str) -> dict[str, Any]:
                     },
                 },
             },
+            **BADGE_PATHS,
         },
         "components": {"schemas": {"Certificate": CERTIFICATE, "Error": ERROR}},
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from lms.clock import utcnow
 from lms.credentials import badges, signing, verification
@@ -10,6 +10,13 @@ from lms.credentials import badges, signing, verification
 bp = Blueprint("badges", __name__)
 
 NOT_FOUND = {"error": "not_found", "message": "We have no certificate with that code."}
+NO_ISSUER = {"error": "not_found", "message": "No issuer has that id."}
+
+
+def _not_found(body: dict) -> Response:
+    response = jsonify(body)
+    response.status_code = 404
+    return response
 
 
 @bp.after_request
@@ -40,9 +47,7 @@ def credential(code: str):
         return response
     certificate = verification.find(code)
     if certificate is None or certificate.user.erased_at is not None:
-        response = jsonify(NOT_FOUND)
-        response.status_code = 404
-        return response
+        return _not_found(NOT_FOUND)
     now = utcnow()
     if not badges.may_have_credential(certificate, now):
         response = jsonify(error="not_valid", status=certificate.status_at(now),
@@ -59,7 +64,7 @@ def credential(code: str):
 def issuer(organisation_id: str):
     name = badges.issuer_name(organisation_id)
     if name is None:
-        abort(404)
+        return _not_found(NO_ISSUER)
     return jsonify(badges.issuer_profile(None if organisation_id == badges.PROGRAMME_ISSUER else organisation_id,
                                          name))
 
@@ -68,7 +73,7 @@ def issuer(organisation_id: str):
 def status_list(organisation_id: str, number: int):
     """The issuer's revocation list, signed and read live; verifiers may keep it five minutes."""
     if badges.issuer_name(organisation_id) is None:
-        abort(404)
+        return _not_found(NO_ISSUER)
     owner = None if organisation_id == badges.PROGRAMME_ISSUER else organisation_id
     return _jwt(badges.signed_status_list(owner, number, utcnow()), max_age=300)
 
