@@ -73,8 +73,10 @@ def _register_blueprints(app: Flask) -> None:
     from lms import dates, errors, frontend, health, pages
     from lms.accounts.views import bp as accounts_bp
     from lms.admin.views import bp as admin_bp
+    from lms.api.views import bp as api_bp
     from lms.catalog.views import bp as catalog_bp
     from lms.credentials import reminders  # noqa: F401 - registers the nightly email tasks
+    from lms.credentials.badge_views import bp as badges_bp
     from lms.credentials.views import bp as credentials_bp
     from lms.jobs.views import bp as jobs_bp
     from lms.learning.cohort_views import bp as cohorts_bp
@@ -99,6 +101,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(privacy_bp)
     app.register_blueprint(jobs_bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(badges_bp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -12,6 +12,7 @@ from lms.catalog.models import (  # noqa: F401
     ReflectionPrompt,
 )
 from lms.credentials.models import Certificate, PartnerSettings, SignatureImage  # noqa: F401
+from lms.credentials.signing import SigningKey  # noqa: F401
 from lms.jobs.models import Job  # noqa: F401
 from lms.learning.models import (  # noqa: F401
     CohortUpload,

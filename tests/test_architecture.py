@@ -23,6 +23,7 @@ ALLOWED_DOMAIN_IMPORTS = {
     "admin": {"accounts", "catalog", "publishing", "learning", "credentials", "reports", "privacy"},
     "sso": {"accounts"},
     "privacy": {"accounts", "catalog", "learning", "credentials", "sso"},
+    "api": {"accounts", "catalog", "learning", "credentials"},
 }
 
 

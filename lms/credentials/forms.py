@@ -21,6 +21,16 @@ class VerifyCodeForm(FlaskForm):
     )
 
 
+class VerifyCredentialForm(FlaskForm):
+    token = TextAreaField(
+        "Open Badges credential",
+        validators=[InputRequired(message="Paste the credential"),
+                    Length(max=20_000, message="That is too long to be one of our credentials")],
+        description="The text of an Open Badges 3.0 credential (a JWT), as downloaded from this service.",
+        render_kw={"autocomplete": "off", "spellcheck": "false", "rows": 6},
+    )
+
+
 class VerifyUploadForm(FlaskForm):
     pdf = FileField(
         "Certificate PDF",

@@ -10,7 +10,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -22,11 +21,11 @@ from flask import (
 from flask_login import current_user
 
 from certificates import normalise_code
-from lms import addresses, jobs, ratelimit
+from lms import addresses, jobs
 from lms.accounts.access import role_required
 from lms.catalog.models import Course
 from lms.clock import utcnow
-from lms.credentials import queries, services, standing, tasks  # noqa: F401 - standing registers the earned rule
+from lms.credentials import badges, queries, services, standing, tasks, verification  # noqa: F401 - standing registers the earned rule
 from lms.credentials.exports import register_rows
 from lms.credentials.forms import (
     CertificateSearchForm,
@@ -35,9 +34,11 @@ from lms.credentials.forms import (
     ReinstateForm,
     RevokeForm,
     VerifyCodeForm,
+    VerifyCredentialForm,
     VerifyUploadForm,
 )
 from lms.credentials.models import Certificate, PartnerSettings
+from lms.credentials.verification import lookup_allowed
 from lms.dates import utc_start_of
 from lms.errors import render_error
 from lms.exports import csv_response
@@ -60,42 +61,50 @@ def certificate_helpers() -> dict:
 # --- public verification --------------------------------------------------------------------------
 
 
-def lookup_allowed() -> bool:
-    """Every lookup counts against the address, so codes cannot be guessed in bulk."""
-    key = f"verify:{request.remote_addr or 'unknown'}"
-    now, window = utcnow(), timedelta(minutes=1)
-    if ratelimit.limited_until(key, now, window, current_app.config["VERIFY_LOOKUPS_PER_MINUTE"]):
-        return False
-    ratelimit.record_event(key, now, keep=window * 2)
-    db.session.commit()
-    return True
-
-
 @bp.route("/verify", methods=["GET", "POST"])
 def verify():
     code_form = VerifyCodeForm(prefix="code")
     upload_form = VerifyUploadForm(prefix="upload")
+    credential_form = VerifyCredentialForm(prefix="credential")
+    forms = {"code_form": code_form, "upload_form": upload_form, "credential_form": credential_form}
     if request.method == "POST" and "code-code" in request.form and code_form.validate_on_submit():
         return redirect(url_for("credentials.verify_code", code=normalise_code(code_form.code.data) or
                                 code_form.code.data.strip()[:40]))
+    if request.method == "POST" and "credential-token" in request.form:
+        return _verify_credential(credential_form, forms)
     if request.method == "POST" and "code-code" not in request.form and upload_form.validate_on_submit():
         if not lookup_allowed():
             return render_error(429, "Too many certificate checks from your network. Wait a minute and try again.")
         digest = hashlib.sha256(upload_form.pdf.data.read()).hexdigest()
         certificate = queries.find_by_pdf_hash(digest)
         if certificate is None:
-            return render_template("credentials/verify.html", code_form=code_form, upload_form=upload_form,
-                                   no_match_upload=True)
+            return render_template("credentials/verify.html", **forms, no_match_upload=True)
         return render_template("credentials/verified.html", certificate=certificate,
                                status=certificate.status_at(utcnow()), checked_file=True)
-    return render_template("credentials/verify.html", code_form=code_form, upload_form=upload_form)
+    return render_template("credentials/verify.html", **forms)
+
+
+def _verify_credential(form: VerifyCredentialForm, forms: dict):
+    """A pasted Open Badges credential: ours and unaltered? Then the certificate's status now."""
+    if not form.validate_on_submit():
+        return render_template("credentials/verify.html", **forms)
+    if not lookup_allowed():
+        return render_error(429, "Too many certificate checks from your network. Wait a minute and try again.")
+    try:
+        certificate = badges.certificate_of(form.token.data)
+    except badges.NotOurCredential:
+        certificate = None
+    if certificate is None:
+        return render_template("credentials/verify.html", **forms, no_match_credential=True)
+    return render_template("credentials/verified.html", certificate=certificate,
+                           status=certificate.status_at(utcnow()), checked_credential=True)
 
 
 @bp.get("/verify/<code>")
 def verify_code(code: str):
     if not lookup_allowed():
         return render_error(429, "Too many certificate checks from your network. Wait a minute and try again.")
-    certificate = queries.find_by_code(normalise_code(code))
+    certificate = verification.find(code)
     if certificate is None:
         # The same answer for a mistyped, made-up or unknown code.
         return render_template("credentials/not_found.html", code=code), 404

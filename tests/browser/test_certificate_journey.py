@@ -83,6 +83,9 @@ def test_certificate_from_completion_to_revocation(page, live_server):
     with page.expect_download() as download:
         page.get_by_role("link", name="Download your certificate (PDF)").click()
     pdf = Path(download.value.path()).read_bytes()
+    with page.expect_download() as download:  # issue 17: the same certificate as an Open Badges 3.0 credential
+        page.get_by_role("link", name="Download it as an Open Badge").click()
+    badge = Path(download.value.path()).read_text()
     verify_url = decode_qr(pdf)
     assert verify_url.startswith(live_server.url + "/verify/")
 
@@ -103,3 +106,9 @@ def test_certificate_from_completion_to_revocation(page, live_server):
     page.goto(verify_url)
     expect(page.get_by_role("heading", name="This certificate has been revoked")).to_be_visible()
     expect(page.get_by_text("Completed under another learner's account")).to_be_visible()
+
+    page.goto("/verify")
+    page.get_by_label("Open Badges credential").fill(badge)
+    page.get_by_role("button", name="Check credential").click()
+    expect(page.get_by_role("heading", name="This certificate has been revoked")).to_be_visible()
+    expect(page.get_by_text("signed by this service, but the certificate it stands for")).to_be_visible()
