@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import string
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
@@ -50,8 +49,8 @@ from .questionblock import (
 )
 from .questions import normalise_text
 from .render import LinkContext, get_renderer, resolve_link
-from .revision import course_revision
 from .scanner import RawBlock, Scanned, scan_body
+from .source import CourseSource, FolderSource, order_key, visible
 from .validate import (
     ID_RULE,
     RE_ID,
@@ -65,7 +64,6 @@ from .validate import (
 
 DEFAULT_ASSET_URL = "/courses/{slug}/assets/{path}"
 DEFAULT_LESSON_URL = "/courses/{slug}/{module}/{lesson}/"
-_RE_ORDER = re.compile(r"^(\d+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,13 +131,8 @@ def _html_digests(html: TrackMap[str]) -> dict[str, str]:
     return result
 
 
-def _order_key(name: str) -> tuple[float, str]:
-    match = _RE_ORDER.match(name)
-    return (int(match.group(1)) if match else float("inf"), name)
-
-
-def _visible(name: str) -> bool:
-    return not name.startswith((".", "_"))
+_order_key = order_key
+_visible = visible
 
 
 def _check_url_templates(asset_url: str, lesson_url: str) -> None:
@@ -204,7 +197,30 @@ def compile_folder(path: str | os.PathLike[str], *,
                           "no course found: the folder should hold course folders, each with a "
                           "course.md (or be a course folder itself)")
             return CompileResult((), collector.findings())
-    return _compile_dirs(course_dirs, collector, _Settings(
+    return _compile_sources([FolderSource(d) for d in course_dirs], collector, _Settings(
+        ids_with_learner_data or {}, asset_url, lesson_url, cache, published_revisions or {}))
+
+
+def compile_source(source: CourseSource, *,
+                   ids_with_learner_data: Mapping[str, Collection[str]] | None = None,
+                   asset_url: str = DEFAULT_ASSET_URL,
+                   lesson_url: str = DEFAULT_LESSON_URL,
+                   cache: CompileCache | None = None,
+                   published_revisions: Mapping[str, str] | None = None) -> CompileResult:
+    """Compile one course from any ``CourseSource`` (a folder, a ZIP, a stored revision);
+    see ``compile_folder``. The compiled course's ``source`` is ``source``."""
+    _check_url_templates(asset_url, lesson_url)
+    collector = Collector()
+    try:
+        has_course = source.kind("course.md") == "file"
+    except OSError as exc:
+        collector.add(source.root, 1, "E001", f"the course cannot be read ({exc})")
+        return CompileResult((), collector.findings())
+    if not has_course:
+        collector.add(source.root, 1, "E002", "no course.md in this folder; a course folder "
+                      "starts with a course.md file")
+        return CompileResult((), collector.findings())
+    return _compile_sources([source], collector, _Settings(
         ids_with_learner_data or {}, asset_url, lesson_url, cache, published_revisions or {}))
 
 
@@ -226,7 +242,7 @@ def compile_course(path: str | os.PathLike[str], *,
         collector.add(root, 1, "E002", "no course.md in this folder; a course folder starts with "
                       "a course.md file")
         return CompileResult((), collector.findings())
-    return _compile_dirs([root], collector, _Settings(
+    return _compile_sources([FolderSource(root)], collector, _Settings(
         ids_with_learner_data or {}, asset_url, lesson_url, cache, published_revisions or {}))
 
 
@@ -239,6 +255,19 @@ def _has_markdown(folder: Path, depth: int) -> bool:
                 if depth > 1 and entry.is_dir() and _visible(entry.name) and _has_markdown(
                         Path(entry.path), depth - 1):
                     return True
+    except OSError:
+        return False
+    return False
+
+
+def _has_markdown_in(source: CourseSource, relative: str, depth: int) -> bool:
+    try:
+        for entry in source.entries(relative, hidden=True):
+            if entry.is_file and entry.name.lower().endswith(".md"):
+                return True
+            if depth > 1 and entry.is_dir and _visible(entry.name) and _has_markdown_in(
+                    source, entry.relative, depth - 1):
+                return True
     except OSError:
         return False
     return False
@@ -264,17 +293,19 @@ class _Settings:
 class _Unchanged:
     """A course folder whose revision is the published one: only its id and slug are read."""
 
-    def __init__(self, course_dir: Path, front: FrontMatter, course_id: str, slug: str) -> None:
-        self.course_file = course_dir / "course.md"
+    def __init__(self, source: CourseSource, front: FrontMatter, course_id: str,
+                 slug: str) -> None:
+        self.course_file = source.path("course.md")
         self.course_front = front
         self.meta = CourseMeta(course_id, "", (), slug)
         self.collector = Collector()
 
 
-def _unchanged(course_dir: Path, revision: str, published: Mapping[str, str]) -> _Unchanged | None:
+def _unchanged(source: CourseSource, revision: str,
+               published: Mapping[str, str]) -> _Unchanged | None:
     """The course folder as unchanged if course.md's id was published at ``revision``."""
     try:
-        text = (course_dir / "course.md").read_bytes().decode("utf-8-sig")
+        text = source.read("course.md").decode("utf-8-sig")
     except (OSError, UnicodeDecodeError):
         return None
     front = split_front_matter(text.replace("\r\n", "\n").replace("\r", "\n"))
@@ -282,22 +313,22 @@ def _unchanged(course_dir: Path, revision: str, published: Mapping[str, str]) ->
     course_id, slug = data.get("id"), data.get("slug")
     if not isinstance(course_id, str) or published.get(course_id) != revision:
         return None
-    slug = slug.strip() if isinstance(slug, str) else course_dir.name
-    return _Unchanged(course_dir, front, course_id, slug)
+    slug = slug.strip() if isinstance(slug, str) else source.name
+    return _Unchanged(source, front, course_id, slug)
 
 
-def _compile_dirs(course_dirs: list[Path], collector: Collector,
-                  settings: _Settings) -> CompileResult:
+def _compile_sources(sources: list[CourseSource], collector: Collector,
+                     settings: _Settings) -> CompileResult:
     folders: list[_CourseBuild | _Unchanged] = []
-    for course_dir in course_dirs:
+    for source in sources:
         # hashed before reading, so an edit made during the build shows at the next one
-        revision = course_revision(course_dir)
-        unchanged = _unchanged(course_dir, revision, settings.published) \
+        revision = source.revision()
+        unchanged = _unchanged(source, revision, settings.published) \
             if settings.published else None
         if unchanged is not None:
             folders.append(unchanged)
             continue
-        build = _CourseBuild(course_dir, settings, revision)
+        build = _CourseBuild(source, settings, revision)
         build.run()
         folders.append(build)
     seen_ids: dict[str, str] = {}
@@ -403,8 +434,9 @@ class _Tape(Collector):
 class _CourseBuild:
     """Compiles one course folder, collecting its findings."""
 
-    def __init__(self, course_dir: Path, settings: _Settings, revision: str) -> None:
-        self.course_dir = course_dir
+    def __init__(self, source: CourseSource, settings: _Settings, revision: str) -> None:
+        self.source = source
+        self.course_dir = course_dir = source.root
         self.course_file = course_dir / "course.md"
         self.learner_data = settings.learner_data
         self.asset_url = settings.asset_url
@@ -425,7 +457,7 @@ class _CourseBuild:
 
     def read_text(self, path: Path) -> str | None:
         try:
-            data = path.read_bytes()
+            data = self.source.read(self.source.relative(path))
         except OSError as exc:
             self.collector.add(path, 1, "E005", f"the file cannot be read ({exc.strerror})")
             return None
@@ -452,11 +484,7 @@ class _CourseBuild:
         return front
 
     def inside(self, path: Path) -> bool:
-        if not path.is_symlink():
-            return True  # its folder was checked already
-        real = os.path.realpath(path)
-        root = os.path.realpath(self.course_dir)
-        if os.path.commonpath([root, real]) == root:
+        if not self.source.escapes(self.source.relative(path)):
             return True
         self.collector.add(path, 1, "E006",
                            f"'{path.name}' is a link to something outside the course folder; "
@@ -478,31 +506,32 @@ class _CourseBuild:
     def layout(self) -> list[tuple[Path, list[Path]]]:
         """Module folders with their lesson files, in order; reports what is ignored."""
         modules: list[tuple[Path, list[Path]]] = []
-        for entry in _listing(self.course_dir):
-            path = Path(entry.path)
-            if entry.is_file():
+        source = self.source
+        for entry in source.entries(""):
+            path = source.path(entry.relative)
+            if entry.is_file:
                 if entry.name.lower().endswith(".md") and entry.name != "course.md":
                     self.collector.add(path, 1, "W005",
                                        f"'{entry.name}' is not part of the course: lessons go in "
                                        "a module folder (one with a module.md)")
                 continue
-            if not entry.is_dir() or not self.inside(path):
+            if not entry.is_dir or not self.inside(path):
                 continue
-            if not (path / "module.md").is_file():
-                if _has_markdown(path, depth=1):
+            if source.kind(entry.relative + "/module.md") != "file":
+                if _has_markdown_in(source, entry.relative, depth=1):
                     self.collector.add(path, 1, "E004",
                                        f"the folder '{entry.name}' holds Markdown files but no "
                                        "module.md; add a module.md with the module's id and "
                                        "title")
                 continue
             lessons: list[Path] = []
-            for item in _listing(path):
-                item_path = Path(item.path)
-                if item.is_file() and item.name.lower().endswith(".md") \
+            for item in source.entries(entry.relative):
+                item_path = source.path(item.relative)
+                if item.is_file and item.name.lower().endswith(".md") \
                         and item.name != "module.md":
                     if self.inside(item_path):
                         lessons.append(item_path)
-                elif item.is_dir() and _has_markdown(item_path, depth=3):
+                elif item.is_dir and _has_markdown_in(source, item.relative, depth=3):
                     self.collector.add(item_path, 1, "W005",
                                        f"the Markdown files in '{item.name}' are ignored: "
                                        "lessons must sit directly in the module folder")
@@ -575,7 +604,8 @@ class _CourseBuild:
         if not trace:
             return True
         ctx = LinkContext(path, self.course_dir, slug, self.asset_url, self.lesson_url,
-                          self.lesson_files, dict(self.assets), {}, 1, self.collector)
+                          self.lesson_files, dict(self.assets), {}, 1, self.collector,
+                          source=self.source)
         try:
             for tag, url, original, published, problem, asset in trace:
                 again = resolve_link(ctx, tag, url, original)
@@ -855,7 +885,7 @@ class _CourseBuild:
                 sink: Collector) -> LinkContext:
         return LinkContext(source.path, self.course_dir, slug, self.asset_url, self.lesson_url,
                            self.lesson_files, self.assets, scanned.url_lines,
-                           scanned.first_line, sink)
+                           scanned.first_line, sink, source=self.source)
 
     def build(self, course: CourseMeta, overview: TrackMap[str]) -> CompiledCourse:
         modules: list[CompiledModule] = []
@@ -873,7 +903,7 @@ class _CourseBuild:
             retired=course.retired, status=course.status, overview_html=overview,
             modules=tuple(modules), revision=self.revision, content_hash="",
             assets=tuple(sorted(self.assets.values(), key=lambda a: a.path)),
-            source_dir=self.course_dir)
+            source_dir=self.course_dir, source=self.source)
         self.check_ids(course, compiled.ids())
         content_hash = _digest({
             "id": course.id, "slug": course.slug, "title": course.title,
