@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import string
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
@@ -15,7 +16,6 @@ from .cache import (
     DAMAGED,
     FRONT_LINES,
     CompileCache,
-    TraceRecord,
     events_from_json,
     front_lines_from_json,
     html_from_json,
@@ -24,9 +24,8 @@ from .cache import (
     lesson_meta_from_json,
     lesson_meta_to_json,
     lesson_to_json,
+    links_from_json,
     question_tracks_from_json,
-    trace_from_json,
-    trace_to_json,
 )
 from .findings import Collector, Finding, exit_code_for
 from .frontmatter import FrontMatter, split_front_matter
@@ -48,7 +47,7 @@ from .questionblock import (
     read_option_tracks,
 )
 from .questions import normalise_text
-from .render import LinkContext, get_renderer, resolve_link
+from .render import LinkContext, get_renderer
 from .scanner import RawBlock, Scanned, scan_body
 from .source import CourseSource, FolderSource, order_key, visible
 from .validate import (
@@ -390,12 +389,33 @@ class _LessonBuild:
 
 @dataclass(slots=True)
 class _CachedBody:
-    """A cached lesson body, waiting for its links to be checked."""
+    """A cached lesson body, waiting for its links to be resolved."""
 
     events: list[tuple[Any, ...]]
-    trace: list[TraceRecord]
+    links: list[Link]
     lesson: CompiledLesson
     question_tracks: list[tuple[str, ...]]
+
+
+#: a relative link or image as written: (tag, url, attribute value, line)
+Link = tuple[str, str, str, int]
+_LINK_TOKEN = "__lms_link__"  # noqa: S105 - a placeholder address, not a secret
+_RE_LINK_TOKEN = re.compile(r' (href|src)="__lms_link__(\d+)"')
+
+
+class _DeferredLinks(LinkContext):
+    """Stands in for the course while one file is rendered: each relative link or image
+    becomes a numbered token, kept with its line, so a file compiles from its own text alone
+    (and is cached by it); ``_CourseBuild.linker`` resolves the tokens across the course."""
+
+    def resolve(self, tag: str, url: str, original: str) -> str | None:
+        self.trace.append((tag, url, original, self.url_lines.get(original, self.default_line)))
+        return f"{_LINK_TOKEN}{len(self.trace) - 1}"
+
+
+def _attribute(url: str) -> str:
+    """A URL as the sanitiser writes it in a double-quoted attribute."""
+    return url.replace("&", "&amp;").replace('"', "&quot;").replace("\xa0", "&nbsp;")
 
 
 @dataclass(slots=True)
@@ -590,33 +610,35 @@ class _CourseBuild:
     # -- the cache -----------------------------------------------------------------------
 
     def cache_key(self, kind: str, path: Path, *context: Any) -> str | None:
-        """sha256 of everything compiling the file at ``path`` depends on, apart from where
-        its links and images lead (an entry's trace is checked against the files for that)."""
+        """sha256 of everything compiling the file at ``path`` depends on: its text, its kind
+        and ``context`` (the tracks and name it inherits); never other files."""
         if self.cache is None or path not in self.digests:
             return None
-        relative = path.relative_to(self.course_dir).as_posix()
-        return _digest([self.cache.version, kind, relative, self.digests[path], self.asset_url,
-                        self.lesson_url, *context])
+        return _digest([self.cache.version, kind, self.digests[path], *context])
 
-    def check_trace(self, trace: list[TraceRecord], path: Path, slug: str) -> bool:
-        """Resolve a cached file's links and images again: True if each resolves as it did.
-        The course then knows the assets they show, exactly as if the file was compiled."""
-        if not trace:
-            return True
+    def linker(self, path: Path, links: list[Link], slug: str) -> tuple[Any, LinkContext]:
+        """Resolve a file's links and images across the course, reporting their problems;
+        returns the function that puts the published addresses into the file's HTML."""
+        url_lines: dict[str, int] = {}
+        for _, _, original, line in links:
+            url_lines.setdefault(original, line)
         ctx = LinkContext(path, self.course_dir, slug, self.asset_url, self.lesson_url,
-                          self.lesson_files, dict(self.assets), {}, 1, self.collector,
+                          self.lesson_files, self.assets, url_lines, 1, self.collector,
                           source=self.source)
-        try:
-            for tag, url, original, published, problem, asset in trace:
-                again = resolve_link(ctx, tag, url, original)
-                if (again.url, again.problem, _asset_fields(again.asset)) != (
-                        published, problem, asset):
-                    return False
-        except OSError:
-            return False
-        for relative, found in ctx.assets.items():
-            self.assets.setdefault(relative, found)
-        return True
+        urls = [ctx.resolve(tag, url, original) for tag, url, original, _ in links]
+        done: dict[int, str] = {}
+
+        def substitute(html: str) -> str:
+            if not urls or _LINK_TOKEN not in html:
+                return html
+            result = done.get(id(html))
+            if result is None:
+                result = done[id(html)] = _RE_LINK_TOKEN.sub(
+                    lambda m: "" if urls[int(m.group(2))] is None
+                    else f' {m.group(1)}="{_attribute(urls[int(m.group(2))])}"', html)
+            return result
+
+        return substitute, ctx
 
     def replay(self, path: Path, events: list[tuple[Any, ...]]) -> None:
         """Add a cached file's findings and claim its ids, in the order they first came."""
@@ -629,7 +651,7 @@ class _CourseBuild:
     def store(self, key: str | None, tape: _Tape | None, ctx: LinkContext,
               value: dict[str, Any]) -> None:
         if key is not None and tape is not None and tape.complete and self.cache is not None:
-            self.cache.put(key, {"events": tape.events, "trace": trace_to_json(ctx.trace),
+            self.cache.put(key, {"events": tape.events, "links": [list(x) for x in ctx.trace],
                                  **value})
 
     def cached_lesson(self, key: str, path: Path, position: int,
@@ -646,7 +668,7 @@ class _CourseBuild:
             meta = lesson_meta_from_json(front_entry["meta"])
             lines = front_lines_from_json(front_entry["lines"])
             body = _CachedBody(events_from_json(entry["events"]),
-                               trace_from_json(entry["trace"]),
+                               links_from_json(entry["links"]),
                                lesson_from_json(entry["lesson"], position, path),
                                question_tracks_from_json(entry["question_tracks"]))
         except DAMAGED:
@@ -660,7 +682,7 @@ class _CourseBuild:
     def render_page(self, source: _Source, kind: str, tracks: tuple[str, ...],
                     slug: str) -> TrackMap[str]:
         """Scan and render course.md's overview or a module's introduction."""
-        key = self.cache_key(kind, source.path, tracks, slug)
+        key = self.cache_key(kind, source.path, tracks)
         if key is not None:
             assert self.cache is not None
             entry = self.cache.get(key)
@@ -668,23 +690,26 @@ class _CourseBuild:
                 if entry is None:
                     raise ValueError("no entry")
                 events = events_from_json(entry["events"])
-                trace = trace_from_json(entry["trace"])
+                links = links_from_json(entry["links"])
                 html = html_from_json(entry["html"])
             except DAMAGED:
                 self.cache.misses += 1
             else:
-                if self.check_trace(trace, source.path, slug):
-                    self.cache.hits += 1
-                    self.replay(source.path, events)
-                    return html
-                self.cache.misses += 1
+                self.cache.hits += 1
+                self.replay(source.path, events)
+                return self.linked_html(html, source.path, links, slug)
         tape = _Tape(self.collector, source.path) if key is not None else None
         sink = tape or self.collector
         scanned = self.scan(source, kind, tracks, sink)
-        ctx = self.context(source, scanned, slug, sink)
+        ctx = self.context(source, scanned, sink)
         html = get_renderer().render_file(scanned.items, tracks, [], [], [], ctx).html
         self.store(key, tape, ctx, {"html": html_to_json(html)})
-        return html
+        return self.linked_html(html, source.path, ctx.trace, slug)
+
+    def linked_html(self, html: TrackMap[str], path: Path, links: list[Link],
+                    slug: str) -> TrackMap[str]:
+        substitute, _ = self.linker(path, links, slug)
+        return TrackMap((track, substitute(text)) for track, text in html.items())
 
     def read_lesson(self, path: Path, position: int, module_tracks: tuple[str, ...],
                     course: CourseMeta) -> _LessonBuild | None:
@@ -693,7 +718,7 @@ class _CourseBuild:
         if text is None:
             return None
         # the lesson's front matter is read with its module's tracks
-        key = self.cache_key("lesson", path, module_tracks, course.slug, course.pass_mark)
+        key = self.cache_key("lesson", path, module_tracks, path.stem)
         if key is not None:
             cached = self.cached_lesson(key, path, position, text)
             if cached is not None:
@@ -716,25 +741,54 @@ class _CourseBuild:
         source = lesson.source
         cached = lesson.cached
         if cached is not None and self.cache is not None:
-            if self.check_trace(cached.trace, source.path, course.slug):
-                self.cache.hits += 1
-                self.replay(source.path, cached.events)
-                lesson.question_tracks = cached.question_tracks
-                return cached.lesson
-            # a link leads somewhere else now: compile the body again (the front matter's
-            # findings were reported already)
-            self.cache.misses += 1
-            source.front = split_front_matter(lesson.text)
-        elif lesson.key is not None and self.cache is not None:
+            self.cache.hits += 1
+            self.replay(source.path, cached.events)
+            lesson.question_tracks = cached.question_tracks
+            return self.finish_lesson(lesson, cached.lesson, cached.links, course)
+        if lesson.key is not None and self.cache is not None:
             self.cache.misses += 1
         tape = _Tape(self.collector, source.path) if lesson.key is not None else None
         self.scan_lesson(lesson, tape)
-        compiled, ctx = self.build_lesson(lesson, course, tape or self.collector)
+        drafted, ctx = self.build_lesson(lesson, tape or self.collector)
         if lesson.front_entry is not None:
             self.store(lesson.key, tape, ctx, {
-                "front": lesson.front_entry, "lesson": lesson_to_json(compiled),
+                "front": lesson.front_entry, "lesson": lesson_to_json(drafted),
                 "question_tracks": [list(tracks) for tracks in lesson.question_tracks]})
-        return compiled
+        return self.finish_lesson(lesson, drafted, ctx.trace, course)
+
+    def finish_lesson(self, lesson: _LessonBuild, drafted: CompiledLesson, links: list[Link],
+                      course: CourseMeta) -> CompiledLesson:
+        """A compiled lesson body with its links resolved, its course settings applied and
+        its content hashes taken."""
+        meta = lesson.meta
+        sub, ctx = self.linker(lesson.source.path, links, course.slug)
+        questions: list[QuestionSpec] = []
+        for spec in drafted.questions:
+            spec = replace(
+                spec, stem_html=sub(spec.stem_html),
+                choices=tuple(replace(c, html=sub(c.html), feedback_html=sub(c.feedback_html))
+                              for c in spec.choices),
+                hints_html=tuple(sub(h) for h in spec.hints_html),
+                explanation_html=sub(spec.explanation_html), content_hash="")
+            spec_dict = spec.to_dict()
+            spec_dict.pop("content_hash")
+            questions.append(replace(spec, content_hash=_digest(spec_dict)))
+        reflections = tuple(replace(r, prompt_html=sub(r.prompt_html))
+                            for r in drafted.reflections)
+        html = TrackMap((track, sub(text)) for track, text in drafted.html.items())
+        pass_mark = course.pass_mark if meta.pass_mark is None else meta.pass_mark
+        used_assets = sorted(ctx.used_assets)
+        content_hash = _digest({
+            "id": meta.id, "title": meta.title, "tracks": meta.tracks,
+            "html": _html_digests(html), "minutes": dict(meta.estimated_minutes),
+            "outcomes": [o for o, _ in meta.outcomes], "pass_mark": pass_mark,
+            "attempts": meta.attempts, "required": meta.required, "shuffle": meta.shuffle,
+            "questions": [q.content_hash for q in questions],
+            "reflections": [[r.id, r.prompt_html, r.tracks] for r in reflections],
+            "assets": [[path, self.assets[path].sha256] for path in used_assets],
+        })
+        return replace(drafted, pass_mark=pass_mark, html=html, questions=tuple(questions),
+                       reflections=reflections, content_hash=content_hash)
 
     def read_module(self, folder: Path, lesson_paths: list[Path], position: int,
                     course: CourseMeta) -> _ModuleBuild:
@@ -881,11 +935,9 @@ class _CourseBuild:
 
     # -- building ------------------------------------------------------------------------
 
-    def context(self, source: _Source, scanned: Scanned, slug: str,
-                sink: Collector) -> LinkContext:
-        return LinkContext(source.path, self.course_dir, slug, self.asset_url, self.lesson_url,
-                           self.lesson_files, self.assets, scanned.url_lines,
-                           scanned.first_line, sink, source=self.source)
+    def context(self, source: _Source, scanned: Scanned, sink: Collector) -> _DeferredLinks:
+        return _DeferredLinks(source.path, self.course_dir, "", "", "", {}, {},
+                              scanned.url_lines, scanned.first_line, sink)
 
     def build(self, course: CourseMeta, overview: TrackMap[str]) -> CompiledCourse:
         modules: list[CompiledModule] = []
@@ -920,8 +972,10 @@ class _CourseBuild:
         self.compiled = replace(compiled, content_hash=content_hash)
         return self.compiled
 
-    def build_lesson(self, lesson: _LessonBuild, course: CourseMeta,
-                     sink: Collector) -> tuple[CompiledLesson, LinkContext]:
+    def build_lesson(self, lesson: _LessonBuild,
+                     sink: Collector) -> tuple[CompiledLesson, _DeferredLinks]:
+        """Render a scanned lesson from its own text alone: its links are still tokens and
+        its hashes and course settings are not applied yet (``finish_lesson`` does that)."""
         source = lesson.source
         scanned = source.scanned
         assert scanned is not None
@@ -935,11 +989,10 @@ class _CourseBuild:
             private.extend(draft.hints)
             private.append(draft.explanation)
         public.extend(prompt for _, _, prompt in lesson.reflections)
-        ctx = self.context(source, scanned, course.slug, sink)
+        ctx = self.context(source, scanned, sink)
         reflection_ids = [raw.id for raw, _, _ in lesson.reflections]
         rendered = get_renderer().render_file(scanned.items, meta.tracks, reflection_ids,
                                               public, private, ctx)
-        used_assets = sorted(ctx.used_assets)
         public_html = iter(rendered.public)
         private_html = iter(rendered.private)
         questions: list[QuestionSpec] = []
@@ -953,32 +1006,18 @@ class _CourseBuild:
                 Choice(_choice_key(draft, index, choice.markdown), choice_html[index],
                        choice.correct, feedback_html[index])
                 for index, choice in enumerate(draft.choices))
-            spec = QuestionSpec(draft.id, draft.type, draft.points, draft.tracks, stem_html,
-                                choices, draft.accepted, draft.numeric, hints_html,
-                                explanation_html)
-            spec_dict = spec.to_dict()
-            spec_dict.pop("content_hash")
-            questions.append(replace(spec, content_hash=_digest(spec_dict)))
+            questions.append(QuestionSpec(draft.id, draft.type, draft.points, draft.tracks,
+                                          stem_html, choices, draft.accepted, draft.numeric,
+                                          hints_html, explanation_html))
         reflections = tuple(
             Reflection(raw.id, next(public_html), tracks)
             for raw, tracks, _ in lesson.reflections)
-        pass_mark = course.pass_mark if meta.pass_mark is None else meta.pass_mark
-        content_hash = _digest({
-            "id": meta.id, "title": meta.title, "tracks": meta.tracks,
-            "html": _html_digests(rendered.html), "minutes": dict(meta.estimated_minutes),
-            "outcomes": [o for o, _ in meta.outcomes], "pass_mark": pass_mark,
-            "attempts": meta.attempts, "required": meta.required, "shuffle": meta.shuffle,
-            "questions": [q.content_hash for q in questions],
-            "reflections": [[r.id, r.prompt_html, r.tracks] for r in reflections],
-            "assets": [[path, self.assets[path].sha256] for path in used_assets],
-        })
         return CompiledLesson(
             id=meta.id, title=meta.title, tracks=meta.tracks, position=lesson.position,
             source_path=source.path, estimated_minutes=meta.estimated_minutes,
-            outcomes=tuple(o for o, _ in meta.outcomes), pass_mark=pass_mark,
+            outcomes=tuple(o for o, _ in meta.outcomes), pass_mark=0,
             attempts=meta.attempts, required=meta.required, shuffle=meta.shuffle,
-            html=rendered.html, questions=tuple(questions), reflections=reflections,
-            content_hash=content_hash), ctx
+            html=rendered.html, questions=tuple(questions), reflections=reflections), ctx
 
     def summary(self) -> CourseSummary:
         course = self.compiled
