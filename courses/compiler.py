@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
-import string
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -14,50 +12,29 @@ from typing import Any
 
 from .cache import (
     DAMAGED,
-    FRONT_LINES,
     CompileCache,
-    events_from_json,
-    front_lines_from_json,
-    html_from_json,
-    html_to_json,
-    lesson_from_json,
-    lesson_meta_from_json,
-    lesson_meta_to_json,
-    lesson_to_json,
-    links_from_json,
-    question_tracks_from_json,
 )
+from .files import LINK_TOKEN as _LINK_TOKEN
+from .files import RE_LINK_TOKEN as _RE_LINK_TOKEN
+from .files import FileResult, FileSettings, Link, compile_file
 from .findings import Collector, Finding, exit_code_for
 from .frontmatter import FrontMatter, split_front_matter
 from .model import (
     Asset,
-    Choice,
     CompiledCourse,
     CompiledLesson,
     CompiledModule,
     QuestionSpec,
-    Reflection,
     TrackMap,
 )
-from .questionblock import (
-    REFLECTION_OPTIONS,
-    QuestionDraft,
-    parse_question,
-    read_block_options,
-    read_option_tracks,
-)
-from .questions import normalise_text
-from .render import LinkContext, get_renderer
-from .scanner import RawBlock, Scanned, scan_body
+from .render import LinkContext
+from .scanner import Scanned
 from .source import CourseSource, FolderSource, order_key, visible
 from .validate import (
-    ID_RULE,
-    RE_ID,
     CourseMeta,
     LessonMeta,
     ModuleMeta,
     read_course_meta,
-    read_lesson_meta,
     read_module_meta,
 )
 
@@ -376,41 +353,8 @@ class _LessonBuild:
     source: _Source
     meta: LessonMeta
     position: int
-    drafts: list[QuestionDraft] = field(default_factory=list)
-    reflections: list[tuple[RawBlock, tuple[str, ...], str]] = field(default_factory=list)
+    result: FileResult | None  # until its body is added to the course
     question_tracks: list[tuple[str, ...]] = field(default_factory=list)  # per question
-    # with a cache: the entry's key, the text, what reading the front matter found (as the
-    # entry stores it) and, when the entry was found, what compiling the body gave
-    key: str | None = None
-    text: str = ""
-    front_entry: dict[str, Any] | None = None
-    cached: _CachedBody | None = None
-
-
-@dataclass(slots=True)
-class _CachedBody:
-    """A cached lesson body, waiting for its links to be resolved."""
-
-    events: list[tuple[Any, ...]]
-    links: list[Link]
-    lesson: CompiledLesson
-    question_tracks: list[tuple[str, ...]]
-
-
-#: a relative link or image as written: (tag, url, attribute value, line)
-Link = tuple[str, str, str, int]
-_LINK_TOKEN = "__lms_link__"  # noqa: S105 - a placeholder address, not a secret
-_RE_LINK_TOKEN = re.compile(r' (href|src)="__lms_link__(\d+)"')
-
-
-class _DeferredLinks(LinkContext):
-    """Stands in for the course while one file is rendered: each relative link or image
-    becomes a numbered token, kept with its line, so a file compiles from its own text alone
-    (and is cached by it); ``_CourseBuild.linker`` resolves the tokens across the course."""
-
-    def resolve(self, tag: str, url: str, original: str) -> str | None:
-        self.trace.append((tag, url, original, self.url_lines.get(original, self.default_line)))
-        return f"{_LINK_TOKEN}{len(self.trace) - 1}"
 
 
 def _attribute(url: str) -> str:
@@ -427,28 +371,6 @@ class _ModuleBuild:
     lessons: list[_LessonBuild] = field(default_factory=list)
     compiled: list[CompiledLesson] = field(default_factory=list)
     intro: TrackMap[str] | None = None
-
-
-class _Tape(Collector):
-    """Stands in for the collector while one file is compiled for the cache: passes every
-    finding on and keeps it, with the ids the file claims, in order, so that a cached copy
-    of the file adds exactly the same findings to a later build."""
-
-    def __init__(self, collector: Collector, path: Path) -> None:
-        super().__init__()
-        self.collector = collector
-        self.path = path
-        self.events: list[list[Any]] = []
-        self.complete = True  # False if a finding was about another file: then not cached
-
-    def add(self, path: Path | str, line: int, code: str, message: str) -> Finding:
-        if path != self.path:
-            self.complete = False
-        self.events.append(["finding", max(int(line), 1), code, message])
-        return self.collector.add(path, line, code, message)
-
-    def register(self, path: Path | str) -> str:
-        return self.collector.register(path)
 
 
 class _CourseBuild:
@@ -472,6 +394,7 @@ class _CourseBuild:
         self.lesson_files: dict[str, tuple[str, str]] = {}
         self.compiled: CompiledCourse | None = None
         self.digests: dict[Path, str] = {}
+        self.texts: dict[Path, str] = {}  # course.md and module.md, for their bodies
 
     # -- reading -------------------------------------------------------------------------
 
@@ -495,7 +418,10 @@ class _CourseBuild:
 
     def read(self, path: Path) -> FrontMatter | None:
         text = self.read_text(path)
-        return None if text is None else self.split(path, text, self.collector)
+        if text is None:
+            return None
+        self.texts[path] = text
+        return self.split(path, text, self.collector)
 
     def split(self, path: Path, text: str, sink: Collector) -> FrontMatter:
         front = split_front_matter(text)
@@ -511,9 +437,7 @@ class _CourseBuild:
                            "copy the file or folder into the course instead")
         return False
 
-    def claim(self, item_id: str, path: Path, line: int, tape: _Tape | None = None) -> None:
-        if tape is not None:
-            tape.events.append(["claim", item_id, line])
+    def claim(self, item_id: str, path: Path, line: int) -> None:
         first = self.ids.get(item_id)
         if first is not None:
             self.collector.add(path, line, "E031",
@@ -600,10 +524,6 @@ class _CourseBuild:
                                                 meta.slug)
             for lesson in module.lessons:
                 module.compiled.append(self.compile_lesson(lesson, meta))
-                # the scan is no longer needed; dropping it keeps garbage collection cheap
-                lesson.source.scanned = None
-                lesson.source.front.body = []
-                lesson.text = ""
         self.check_structure(meta)
         return self.build(meta, overview)
 
@@ -648,63 +568,38 @@ class _CourseBuild:
             else:
                 self.claim(event[1], path, event[2])
 
-    def store(self, key: str | None, tape: _Tape | None, ctx: LinkContext,
-              value: dict[str, Any]) -> None:
-        if key is not None and tape is not None and tape.complete and self.cache is not None:
-            self.cache.put(key, {"events": tape.events, "links": [list(x) for x in ctx.trace],
-                                 **value})
-
-    def cached_lesson(self, key: str, path: Path, position: int,
-                      text: str) -> _LessonBuild | None:
-        """A lesson from the cache, its front matter's findings and id claimed; None if the
-        entry is missing or damaged. Its body is checked in ``compile_lesson``."""
-        assert self.cache is not None
-        entry = self.cache.get(key)
-        try:
-            if entry is None:
-                raise ValueError("no entry")
-            front_entry = entry["front"]
-            front_events = events_from_json(front_entry["events"])
-            meta = lesson_meta_from_json(front_entry["meta"])
-            lines = front_lines_from_json(front_entry["lines"])
-            body = _CachedBody(events_from_json(entry["events"]),
-                               links_from_json(entry["links"]),
-                               lesson_from_json(entry["lesson"], position, path),
-                               question_tracks_from_json(entry["question_tracks"]))
-        except DAMAGED:
-            return None
-        self.replay(path, front_events)
-        return _LessonBuild(_Source(path, FrontMatter(None, lines, [], 1)), meta, position,
-                            key=key, text=text, front_entry=front_entry, cached=body)
-
-    # -- compiling files -----------------------------------------------------------------
-
-    def render_page(self, source: _Source, kind: str, tracks: tuple[str, ...],
-                    slug: str) -> TrackMap[str]:
-        """Scan and render course.md's overview or a module's introduction."""
-        key = self.cache_key(kind, source.path, tracks)
+    def compile_cached(self, path: Path, text: str, kind: str,
+                       settings: FileSettings) -> FileResult:
+        """``compile_file`` for one of the course's files, through the cache if there is one."""
+        key = self.cache_key(kind, path, settings.tracks, settings.name)
         if key is not None:
             assert self.cache is not None
             entry = self.cache.get(key)
             try:
                 if entry is None:
                     raise ValueError("no entry")
-                events = events_from_json(entry["events"])
-                links = links_from_json(entry["links"])
-                html = html_from_json(entry["html"])
+                result = FileResult.from_json(kind, entry)
             except DAMAGED:
                 self.cache.misses += 1
             else:
                 self.cache.hits += 1
-                self.replay(source.path, events)
-                return self.linked_html(html, source.path, links, slug)
-        tape = _Tape(self.collector, source.path) if key is not None else None
-        sink = tape or self.collector
-        scanned = self.scan(source, kind, tracks, sink)
-        ctx = self.context(source, scanned, sink)
-        html = get_renderer().render_file(scanned.items, tracks, [], [], [], ctx).html
-        self.store(key, tape, ctx, {"html": html_to_json(html)})
-        return self.linked_html(html, source.path, ctx.trace, slug)
+                return result
+        result = compile_file(text, kind, settings, path=path)
+        if key is not None:
+            assert self.cache is not None
+            self.cache.put(key, result.to_json())
+        return result
+
+    # -- compiling files -----------------------------------------------------------------
+
+    def render_page(self, source: _Source, kind: str, tracks: tuple[str, ...],
+                    slug: str) -> TrackMap[str]:
+        """course.md's overview or a module's introduction, its links resolved."""
+        result = self.compile_cached(source.path, self.texts.pop(source.path), kind,
+                                     FileSettings(tracks))
+        self.replay(source.path, result.events)
+        assert result.html is not None
+        return self.linked_html(result.html, source.path, result.links, slug)
 
     def linked_html(self, html: TrackMap[str], path: Path, links: list[Link],
                     slug: str) -> TrackMap[str]:
@@ -713,48 +608,26 @@ class _CourseBuild:
 
     def read_lesson(self, path: Path, position: int, module_tracks: tuple[str, ...],
                     course: CourseMeta) -> _LessonBuild | None:
-        """Read a lesson's front matter (or find the whole lesson in the cache)."""
+        """Compile a lesson (its front matter is read with its module's tracks) and add what
+        its front matter found; its body's findings are added in ``compile_lesson``."""
         text = self.read_text(path)
         if text is None:
             return None
-        # the lesson's front matter is read with its module's tracks
-        key = self.cache_key("lesson", path, module_tracks, path.stem)
-        if key is not None:
-            cached = self.cached_lesson(key, path, position, text)
-            if cached is not None:
-                return cached
-        tape = _Tape(self.collector, path) if key is not None else None
-        sink = tape or self.collector
-        front = self.split(path, text, sink)
-        meta = read_lesson_meta(front, path, sink, module_tracks, path.stem)
-        if meta.id_ok:
-            self.claim(meta.id, path, front.line_of("id"), tape)
-        lesson = _LessonBuild(_Source(path, front), meta, position, key=key, text=text)
-        if tape is not None and tape.complete:
-            lesson.front_entry = {
-                "events": tape.events, "meta": lesson_meta_to_json(meta),
-                "lines": {name: front.line_of(name) for name in FRONT_LINES}}
-        return lesson
+        result = self.compile_cached(path, text, "lesson", FileSettings(module_tracks, path.stem))
+        self.replay(path, result.front_events)
+        assert result.meta is not None
+        return _LessonBuild(_Source(path, FrontMatter(None, result.front_lines, [], 1)),
+                            result.meta, position, result, result.question_tracks)
 
     def compile_lesson(self, lesson: _LessonBuild, course: CourseMeta) -> CompiledLesson:
-        """Scan, check and render one lesson's body (or take it from the cache)."""
-        source = lesson.source
-        cached = lesson.cached
-        if cached is not None and self.cache is not None:
-            self.cache.hits += 1
-            self.replay(source.path, cached.events)
-            lesson.question_tracks = cached.question_tracks
-            return self.finish_lesson(lesson, cached.lesson, cached.links, course)
-        if lesson.key is not None and self.cache is not None:
-            self.cache.misses += 1
-        tape = _Tape(self.collector, source.path) if lesson.key is not None else None
-        self.scan_lesson(lesson, tape)
-        drafted, ctx = self.build_lesson(lesson, tape or self.collector)
-        if lesson.front_entry is not None:
-            self.store(lesson.key, tape, ctx, {
-                "front": lesson.front_entry, "lesson": lesson_to_json(drafted),
-                "question_tracks": [list(tracks) for tracks in lesson.question_tracks]})
-        return self.finish_lesson(lesson, drafted, ctx.trace, course)
+        """Add a compiled lesson's body findings and ids, and finish it for the course."""
+        result = lesson.result
+        assert result is not None and result.lesson is not None
+        lesson.result = None  # dropped as soon as used, which keeps garbage collection cheap
+        path = lesson.source.path
+        self.replay(path, result.events)
+        drafted = replace(result.lesson, position=lesson.position, source_path=path)
+        return self.finish_lesson(lesson, drafted, result.links, course)
 
     def finish_lesson(self, lesson: _LessonBuild, drafted: CompiledLesson, links: list[Link],
                       course: CourseMeta) -> CompiledLesson:
@@ -808,51 +681,6 @@ class _CourseBuild:
             if lesson is not None:
                 module.lessons.append(lesson)
         return module
-
-    def scan(self, source: _Source, kind: str, tracks: tuple[str, ...],
-             sink: Collector) -> Scanned:
-        return scan_body(source.front.body, source.front.body_start, path=source.path,
-                         collector=sink, file_kind=kind, tracks=tracks)
-
-    def scan_lesson(self, lesson: _LessonBuild, tape: _Tape | None) -> None:
-        source = lesson.source
-        sink = tape or self.collector
-        scanned = self.scan(source, "lesson", lesson.meta.tracks, sink)
-        source.scanned = scanned
-        for raw in scanned.questions:
-            if raw.kind != "question":
-                continue
-            if raw.id:
-                self.check_block_id(raw, source.path, tape)
-            lesson.drafts.append(parse_question(raw, lesson.meta.tracks, path=source.path,
-                                                collector=sink))
-        lesson.question_tracks = [draft.tracks for draft in lesson.drafts]
-        for raw in scanned.reflections:
-            if raw.id:
-                self.check_block_id(raw, source.path, tape)
-            options, lines, content = read_block_options(
-                raw, REFLECTION_OPTIONS, path=source.path, collector=sink, code="E024")
-            enclosing = lesson.meta.tracks if raw.tracks is None else tuple(
-                t for t in lesson.meta.tracks if t in raw.tracks)
-            tracks = enclosing
-            if "tracks" in options:
-                tracks = read_option_tracks(options["tracks"], lines.get("tracks", raw.line),
-                                            enclosing, path=source.path, collector=sink,
-                                            what=f"reflection '{raw.id}'")
-            prompt = "\n".join(text for _, text in content).strip("\n")
-            if not prompt.strip():
-                sink.add(source.path, raw.line, "E055",
-                         f"reflection '{raw.id}' has no prompt; write the question learners "
-                         "should reflect on inside the block")
-            lesson.reflections.append((raw, tracks, prompt))
-
-    def check_block_id(self, raw: RawBlock, path: Path, tape: _Tape | None) -> None:
-        if RE_ID.match(raw.id):
-            self.claim(raw.id, path, raw.line, tape)
-        else:
-            (tape or self.collector).add(
-                path, raw.line, "E030",
-                f"the {raw.kind} id '{raw.id}' is not allowed; an id is {ID_RULE}")
 
     def check_structure(self, course: CourseMeta) -> None:
         """Checks that need the whole course: tracks, outcomes, quiz settings, retired ids."""
@@ -935,10 +763,6 @@ class _CourseBuild:
 
     # -- building ------------------------------------------------------------------------
 
-    def context(self, source: _Source, scanned: Scanned, sink: Collector) -> _DeferredLinks:
-        return _DeferredLinks(source.path, self.course_dir, "", "", "", {}, {},
-                              scanned.url_lines, scanned.first_line, sink)
-
     def build(self, course: CourseMeta, overview: TrackMap[str]) -> CompiledCourse:
         modules: list[CompiledModule] = []
         for module in self.modules:
@@ -972,53 +796,6 @@ class _CourseBuild:
         self.compiled = replace(compiled, content_hash=content_hash)
         return self.compiled
 
-    def build_lesson(self, lesson: _LessonBuild,
-                     sink: Collector) -> tuple[CompiledLesson, _DeferredLinks]:
-        """Render a scanned lesson from its own text alone: its links are still tokens and
-        its hashes and course settings are not applied yet (``finish_lesson`` does that)."""
-        source = lesson.source
-        scanned = source.scanned
-        assert scanned is not None
-        meta = lesson.meta
-        public: list[str] = []
-        private: list[str] = []
-        for draft in lesson.drafts:
-            public.append(draft.stem)
-            public.extend(choice.markdown for choice in draft.choices)
-            private.extend(choice.feedback_markdown for choice in draft.choices)
-            private.extend(draft.hints)
-            private.append(draft.explanation)
-        public.extend(prompt for _, _, prompt in lesson.reflections)
-        ctx = self.context(source, scanned, sink)
-        reflection_ids = [raw.id for raw, _, _ in lesson.reflections]
-        rendered = get_renderer().render_file(scanned.items, meta.tracks, reflection_ids,
-                                              public, private, ctx)
-        public_html = iter(rendered.public)
-        private_html = iter(rendered.private)
-        questions: list[QuestionSpec] = []
-        for draft in lesson.drafts:
-            stem_html = next(public_html)
-            choice_html = [_unwrap_paragraph(next(public_html)) for _ in draft.choices]
-            feedback_html = [next(private_html) for _ in draft.choices]
-            hints_html = tuple(next(private_html) for _ in draft.hints)
-            explanation_html = next(private_html)
-            choices = tuple(
-                Choice(_choice_key(draft, index, choice.markdown), choice_html[index],
-                       choice.correct, feedback_html[index])
-                for index, choice in enumerate(draft.choices))
-            questions.append(QuestionSpec(draft.id, draft.type, draft.points, draft.tracks,
-                                          stem_html, choices, draft.accepted, draft.numeric,
-                                          hints_html, explanation_html))
-        reflections = tuple(
-            Reflection(raw.id, next(public_html), tracks)
-            for raw, tracks, _ in lesson.reflections)
-        return CompiledLesson(
-            id=meta.id, title=meta.title, tracks=meta.tracks, position=lesson.position,
-            source_path=source.path, estimated_minutes=meta.estimated_minutes,
-            outcomes=tuple(o for o, _ in meta.outcomes), pass_mark=0,
-            attempts=meta.attempts, required=meta.required, shuffle=meta.shuffle,
-            html=rendered.html, questions=tuple(questions), reflections=reflections), ctx
-
     def summary(self) -> CourseSummary:
         course = self.compiled
         tracks = self.meta.tracks if self.meta else ()
@@ -1038,20 +815,3 @@ class _CourseBuild:
 def _asset_fields(asset: Asset | None) -> tuple[str, str, str] | None:
     """An asset as the cache stores it (where it lies on disk follows from its path)."""
     return None if asset is None else (asset.path, asset.media_type, asset.sha256)
-
-
-def _choice_key(draft: QuestionDraft, index: int, text: str) -> str:
-    if draft.type == "truefalse":
-        folded = normalise_text(text)
-        if folded in ("true", "false"):
-            return folded
-    return string.ascii_lowercase[index] if index < 26 else f"c{index + 1}"
-
-
-def _unwrap_paragraph(html: str) -> str:
-    """Choices sit inside a label, so a lone paragraph loses its <p>."""
-    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
-        return html[3:-4]
-    return html
-
-
