@@ -88,6 +88,18 @@ class CourseSource:
         """sha256 of one file's bytes."""
         return hashlib.sha256(self.read(relative)).hexdigest()
 
+    def all_files(self, relative: str = "") -> list[str]:
+        """Every file in the course, by path, except names starting with '.' (as an editor
+        or git leaves them): what a stored revision keeps."""
+        found: list[str] = []
+        for name in sorted(n for n in self._names(relative) if not n.startswith(".")):
+            child = f"{relative}/{name}" if relative else name
+            if self.kind(child) == "dir":
+                found.extend(self.all_files(child))
+            else:
+                found.append(child)
+        return found
+
     def revision(self) -> str:
         """``course_revision``: changes whenever the compiled course could."""
         files: list[list[str]] = []
@@ -135,11 +147,35 @@ class FolderSource(CourseSource):
         return course_revision(self.root)
 
 
+class TreeSource(CourseSource):
+    """A course whose files are known by path up front (an archive, a stored revision):
+    folders are the paths' prefixes. Subclasses implement ``read``."""
+
+    def __init__(self, name: str, paths: list[str], root: Path | None = None) -> None:
+        self.name = name
+        self.root = root or Path(name)
+        self.paths = set(paths)
+        self.folders = {"/".join(parts[:i]) for path in self.paths
+                        for parts in [path.split("/")] for i in range(1, len(parts))}
+
+    def _names(self, relative: str) -> list[str]:
+        if relative and relative not in self.folders:
+            raise FileNotFoundError(relative)
+        prefix = relative + "/" if relative else ""
+        return sorted({n[len(prefix):].split("/", 1)[0] for n in (*self.paths, *self.folders)
+                       if n.startswith(prefix) and n != relative})
+
+    def kind(self, relative: str) -> str | None:
+        if relative in self.paths:
+            return "file"
+        return "dir" if relative == "" or relative in self.folders else None
+
+
 class ZipError(ValueError):
     """The archive cannot be read as a course."""
 
 
-class ZipSource(CourseSource):
+class ZipSource(TreeSource):
     """A course in a ZIP archive: course.md at the top, or inside the one top-level folder
     (whose name is then the course's folder name). Links and special files are refused."""
 
@@ -164,23 +200,8 @@ class ZipSource(CourseSource):
             prefix = top.pop()
             name = prefix
             files = {n[len(prefix) + 1:]: data for n, data in files.items()}
-        self.name = name
-        self.root = root or Path(name)
+        super().__init__(name, list(files), root)
         self.files = files
-        self.folders = {"/".join(parts[:i]) for n in files
-                        for parts in [n.split("/")] for i in range(1, len(parts))}
-
-    def _names(self, relative: str) -> list[str]:
-        if relative and relative not in self.folders:
-            raise FileNotFoundError(relative)
-        prefix = relative + "/" if relative else ""
-        return sorted({n[len(prefix):].split("/", 1)[0] for n in (*self.files, *self.folders)
-                       if n.startswith(prefix) and n != relative})
-
-    def kind(self, relative: str) -> str | None:
-        if relative in self.files:
-            return "file"
-        return "dir" if relative == "" or relative in self.folders else None
 
     def read(self, relative: str) -> bytes:
         try:
