@@ -110,7 +110,8 @@ def _build(folder: Path, actor_id: int | None = None, message: str = "") -> None
                 summaries.append(publish_course(course, now, on_lesson=lambda: bar.update(1),
                                                 actor_id=actor_id, via="cli"))
         revisions = [record_revision(course.source, course.id, now, author_id=actor_id,
-                                     message=message or f"Built from {folder}")
+                                     message=message or f"Built from {folder}",
+                                     compiled_revision=course.revision)
                      for course in result.courses]
         db.session.commit()
     except PublishError as error:

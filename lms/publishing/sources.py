@@ -20,27 +20,36 @@ class ExportError(Exception):
 
 
 def record_revision(source: CourseSource, course_key: str, now: datetime, *,
-                    author_id: int | None = None, message: str = "") -> SourceRevision | None:
+                    author_id: int | None = None, message: str = "",
+                    compiled_revision: str | None = None) -> SourceRevision | None:
     """Store every file of ``source`` as the course's next revision (in the session, not
-    committed). None when the latest revision holds exactly these files already."""
+    committed). None when the latest revision holds exactly these files already.
+    ``compiled_revision`` is ``source.revision()`` when the caller knows it already."""
     files: dict[str, str] = {}
+    contents: dict[str, bytes] = {}
     for path in source.all_files():
         data = source.read(path)
         digest = hashlib.sha256(data).hexdigest()
         files[path] = digest
-        if db.session.get(SourceBlob, digest) is None:
-            db.session.add(SourceBlob(sha256=digest, data=data))
+        contents[digest] = data
     latest = latest_revision(course_key)
     if latest is not None and latest.folder_name == source.name and {
             f.path: f.sha256 for f in latest.files} == files:
         return None
+    known: set[str] = set()
+    wanted = sorted(contents)
+    for start in range(0, len(wanted), 500):  # bound the parameters of one query
+        known.update(db.session.scalars(select(SourceBlob.sha256).where(
+            SourceBlob.sha256.in_(wanted[start:start + 500]))))
+    db.session.add_all(SourceBlob(sha256=digest, data=data)
+                       for digest, data in contents.items() if digest not in known)
     number = (db.session.scalar(select(func.max(SourceRevision.number))
                                 .where(SourceRevision.course_key == course_key)) or 0) + 1
     revision = SourceRevision(
         course_key=course_key, number=number, folder_name=source.name,
-        compiled_revision=source.revision(), author_id=author_id, message=message,
-        created_at=now, files=[SourceFile(path=path, sha256=digest)
-                               for path, digest in sorted(files.items())])
+        compiled_revision=compiled_revision or source.revision(), author_id=author_id,
+        message=message, created_at=now,
+        files=[SourceFile(path=path, sha256=digest) for path, digest in sorted(files.items())])
     db.session.add(revision)
     db.session.flush()
     return revision
