@@ -175,9 +175,17 @@ class ZipError(ValueError):
     """The archive cannot be read as a course."""
 
 
+#: what an uploaded course may hold, so an archive cannot exhaust memory or disk
+ZIP_MAX_FILES = 2000
+ZIP_MAX_BYTES = 50 * 1024 * 1024
+ZIP_MAX_RATIO = 100
+
+
 class ZipSource(TreeSource):
     """A course in a ZIP archive: course.md at the top, or inside the one top-level folder
-    (whose name is then the course's folder name). Links and special files are refused."""
+    (whose name is then the course's folder name). Paths leading outside the archive,
+    links, more than ``ZIP_MAX_FILES`` files, more than ``ZIP_MAX_BYTES`` unpacked and
+    members compressed more than ``ZIP_MAX_RATIO`` to 1 are refused with ``ZipError``."""
 
     def __init__(self, data: bytes, name: str = "course", *, root: Path | None = None) -> None:
         try:
@@ -185,6 +193,18 @@ class ZipSource(TreeSource):
             infos = archive.infolist()
         except (zipfile.BadZipFile, OSError) as exc:
             raise ZipError(f"the file is not a ZIP archive ({exc})") from exc
+        members = [info for info in infos if not info.is_dir()]
+        if len(members) > ZIP_MAX_FILES:
+            raise ZipError(f"the archive holds {len(members)} files; a course may hold at most "
+                           f"{ZIP_MAX_FILES}")
+        if sum(info.file_size for info in members) > ZIP_MAX_BYTES:
+            raise ZipError(f"the archive unpacks to more than {ZIP_MAX_BYTES // 1024 // 1024} "
+                           "MB; make the images smaller or leave out files learners do not see")
+        for info in members:
+            if info.file_size > ZIP_MAX_RATIO * max(info.compress_size, 1) \
+                    and info.file_size > 1024 * 1024:
+                raise ZipError(f"'{info.filename}' is compressed more than {ZIP_MAX_RATIO} to 1, "
+                               "which a real course file never is; the archive is refused")
         files: dict[str, bytes] = {}
         for info in infos:
             clean = _clean_member(info.filename)
@@ -194,7 +214,10 @@ class ZipSource(TreeSource):
                 continue
             if (info.external_attr >> 16) & 0o170000 == 0o120000:
                 raise ZipError(f"'{info.filename}' is a symbolic link; put the file itself in")
-            files[clean] = archive.read(info)
+            try:
+                files[clean] = archive.read(info)
+            except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as exc:
+                raise ZipError(f"'{info.filename}' cannot be unpacked ({exc})") from exc
         top = {name.split("/", 1)[0] for name in files}
         if "course.md" not in files and len(top) == 1 and all("/" in n for n in files):
             prefix = top.pop()

@@ -77,3 +77,28 @@ def test_a_zip_holding_a_symbolic_link_is_refused():
 def test_not_a_zip_is_refused():
     with pytest.raises(ZipError, match="not a ZIP"):
         ZipSource(b"plain text")
+
+
+def _archive(members: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked():
+    bomb = _archive({"course.md": b"x", "big.bin": b"\0" * (20 * 1024 * 1024)})
+    with pytest.raises(ZipError, match="compressed more than 100 to 1"):
+        ZipSource(bomb)
+
+
+def test_too_many_files_or_bytes_are_refused(monkeypatch):
+    import courses.source as source_module
+
+    monkeypatch.setattr(source_module, "ZIP_MAX_FILES", 3)
+    with pytest.raises(ZipError, match="holds 4 files; a course may hold at most 3"):
+        ZipSource(_archive({f"f{n}.md": b"x" for n in range(4)}))
+    monkeypatch.setattr(source_module, "ZIP_MAX_BYTES", 1000)
+    with pytest.raises(ZipError, match="unpacks to more than"):
+        ZipSource(_archive({"a.png": os.urandom(1001)}, zipfile.ZIP_STORED))
