@@ -637,18 +637,21 @@ class _CourseBuild:
         sub, ctx = self.linker(lesson.source.path, links, course.slug)
         questions: list[QuestionSpec] = []
         for spec in drafted.questions:
-            spec = replace(
-                spec, stem_html=sub(spec.stem_html),
-                choices=tuple(replace(c, html=sub(c.html), feedback_html=sub(c.feedback_html))
-                              for c in spec.choices),
-                hints_html=tuple(sub(h) for h in spec.hints_html),
-                explanation_html=sub(spec.explanation_html), content_hash="")
+            if links:
+                spec = replace(
+                    spec, stem_html=sub(spec.stem_html),
+                    choices=tuple(replace(c, html=sub(c.html), feedback_html=sub(c.feedback_html))
+                                  for c in spec.choices),
+                    hints_html=tuple(sub(h) for h in spec.hints_html),
+                    explanation_html=sub(spec.explanation_html))
             spec_dict = spec.to_dict()
             spec_dict.pop("content_hash")
             questions.append(replace(spec, content_hash=_digest(spec_dict)))
-        reflections = tuple(replace(r, prompt_html=sub(r.prompt_html))
-                            for r in drafted.reflections)
-        html = TrackMap((track, sub(text)) for track, text in drafted.html.items())
+        reflections = drafted.reflections
+        html = drafted.html
+        if links:
+            reflections = tuple(replace(r, prompt_html=sub(r.prompt_html)) for r in reflections)
+            html = TrackMap((track, sub(text)) for track, text in html.items())
         pass_mark = course.pass_mark if meta.pass_mark is None else meta.pass_mark
         used_assets = sorted(ctx.used_assets)
         content_hash = _digest({
