@@ -144,7 +144,13 @@ class FolderSource(CourseSource):
         return os.path.commonpath([root, real]) != root
 
     def revision(self) -> str:
-        return course_revision(self.root)
+        self.digests: dict[str, str] = {}
+        return course_revision(self.root, self.digests)
+
+    def digest(self, relative: str) -> str:
+        # the revision hashed every file as the build began: the files the build compiled
+        known = getattr(self, "digests", {}).get(relative)
+        return known or super().digest(relative)
 
 
 class TreeSource(CourseSource):

@@ -7,7 +7,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from courses import CourseSource
 from courses.source import TreeSource
@@ -24,34 +24,38 @@ def record_revision(source: CourseSource, course_key: str, now: datetime, *,
                     compiled_revision: str | None = None) -> SourceRevision | None:
     """Store every file of ``source`` as the course's next revision (in the session, not
     committed). None when the latest revision holds exactly these files already.
-    ``compiled_revision`` is ``source.revision()`` when the caller knows it already."""
-    files: dict[str, str] = {}
-    contents: dict[str, bytes] = {}
-    for path in source.all_files():
-        data = source.read(path)
-        digest = hashlib.sha256(data).hexdigest()
-        files[path] = digest
-        contents[digest] = data
+    ``compiled_revision`` is ``source.revision()`` when the caller knows it already. Only
+    files whose bytes are not stored yet are read."""
+    files = {path: source.digest(path) for path in source.all_files()}
     latest = latest_revision(course_key)
-    if latest is not None and latest.folder_name == source.name and {
-            f.path: f.sha256 for f in latest.files} == files:
+    if latest is not None and latest.folder_name == source.name and dict(db.session.execute(
+            select(SourceFile.path, SourceFile.sha256)
+            .where(SourceFile.revision_id == latest.id)).all()) == files:
         return None
     known: set[str] = set()
-    wanted = sorted(contents)
+    wanted = sorted(set(files.values()))
     for start in range(0, len(wanted), 500):  # bound the parameters of one query
         known.update(db.session.scalars(select(SourceBlob.sha256).where(
             SourceBlob.sha256.in_(wanted[start:start + 500]))))
-    db.session.add_all(SourceBlob(sha256=digest, data=data)
-                       for digest, data in contents.items() if digest not in known)
+    for path, digest in files.items():
+        if digest in known:
+            continue
+        data = source.read(path)
+        files[path] = digest = hashlib.sha256(data).hexdigest()  # as read now
+        if digest not in known:
+            db.session.add(SourceBlob(sha256=digest, data=data))
+            known.add(digest)
     number = (db.session.scalar(select(func.max(SourceRevision.number))
                                 .where(SourceRevision.course_key == course_key)) or 0) + 1
     revision = SourceRevision(
         course_key=course_key, number=number, folder_name=source.name,
         compiled_revision=compiled_revision or source.revision(), author_id=author_id,
-        message=message, created_at=now,
-        files=[SourceFile(path=path, sha256=digest) for path, digest in sorted(files.items())])
+        message=message, created_at=now)
     db.session.add(revision)
     db.session.flush()
+    db.session.execute(insert(SourceFile), [
+        {"revision_id": revision.id, "path": path, "sha256": digest}
+        for path, digest in sorted(files.items())])
     return revision
 
 
