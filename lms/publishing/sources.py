@@ -23,15 +23,15 @@ def record_revision(source: CourseSource, course_key: str, now: datetime, *,
                     author_id: int | None = None, message: str = "",
                     compiled_revision: str | None = None) -> SourceRevision | None:
     """Store every file of ``source`` as the course's next revision (in the session, not
-    committed). None when the latest revision holds exactly these files already.
+    committed). None when the latest revision is of exactly these files (same revision).
     ``compiled_revision`` is ``source.revision()`` when the caller knows it already. Only
     files whose bytes are not stored yet are read."""
-    files = {path: source.digest(path) for path in source.all_files()}
+    compiled_revision = compiled_revision or source.revision()
     latest = latest_revision(course_key)
-    if latest is not None and latest.folder_name == source.name and dict(db.session.execute(
-            select(SourceFile.path, SourceFile.sha256)
-            .where(SourceFile.revision_id == latest.id)).all()) == files:
+    # equal revisions hold the same names and bytes (a compiler upgrade alone records anew)
+    if latest is not None and latest.compiled_revision == compiled_revision:
         return None
+    files = {path: source.digest(path) for path in source.all_files()}
     known: set[str] = set()
     wanted = sorted(set(files.values()))
     for start in range(0, len(wanted), 500):  # bound the parameters of one query
@@ -49,7 +49,7 @@ def record_revision(source: CourseSource, course_key: str, now: datetime, *,
                                 .where(SourceRevision.course_key == course_key)) or 0) + 1
     revision = SourceRevision(
         course_key=course_key, number=number, folder_name=source.name,
-        compiled_revision=compiled_revision or source.revision(), author_id=author_id,
+        compiled_revision=compiled_revision, author_id=author_id,
         message=message, created_at=now)
     db.session.add(revision)
     db.session.flush()

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from courses import compile_folder, compile_source
+from courses import FolderSource, compile_folder, compile_source
+from lms.clock import utcnow
 from lms.extensions import db
 from lms.publishing.models import SourceBlob, SourceRevision
-from lms.publishing.sources import DatabaseSource, find_revision
+from lms.publishing.sources import DatabaseSource, find_revision, record_revision
 from tests.web.publishing.course_files import write_course
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -41,6 +42,7 @@ def test_build_records_each_change_as_a_revision_and_export_gives_it_back(runner
     assert "revision 2" in again.output
     unchanged = runner.invoke(args=["content", "build", str(folder)])
     assert "revision 3" not in unchanged.output
+    assert record_revision(FolderSource(folder), "tiny-course", utcnow()) is None
 
     one, two = find_revision("tiny-course", 1), find_revision("tiny-course")
     assert (one.number, one.author_id, one.message, one.folder_name) == (1, author.id, "First version", "tiny-course")
