@@ -82,6 +82,9 @@ class CourseSource:
         return self.root / relative if relative else self.root
 
     def relative(self, path: Path | str) -> str:
+        text, root = str(path), str(self.root)
+        if text.startswith(root + os.sep):  # the usual case, without Path's slower arithmetic
+            return text[len(root) + 1:].replace(os.sep, "/")
         return Path(path).relative_to(self.root).as_posix().removeprefix(".")
 
     def digest(self, relative: str) -> str:
