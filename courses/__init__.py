@@ -4,7 +4,7 @@ Pure library: imports only the standard library, Markdown, pymdown-extensions, P
 """
 
 from .cache import CompileCache
-from .compiler import CompileResult, CourseSummary, compile_course, compile_folder
+from .compiler import CompileResult, CourseSummary, compile_course, compile_folder, compile_source
 from .findings import CODES, Finding
 from .grading import GradeResult, grade
 from .model import (
@@ -24,11 +24,13 @@ from .model import (
 from .questions import QUESTION_TYPES, QuestionResult, choice_order, score
 from .render import render_markdown
 from .revision import course_revision
+from .source import CourseSource, FolderSource, ZipError, ZipSource
 
 __all__ = [
     "CODES", "QUESTION_TYPES", "TRACKS", "Asset", "Certificate", "Choice", "CompileCache",
-    "CompileResult", "CompiledCourse", "CompiledLesson", "CompiledModule", "CourseSummary",
+    "CompileResult", "CompiledCourse", "CourseSource", "FolderSource", "ZipError", "ZipSource",
+    "CompiledLesson", "CompiledModule", "CourseSummary",
     "Finding", "GradeResult", "NumericAnswer", "Outcome", "QuestionResult", "QuestionSpec",
-    "Reflection", "TrackMap", "choice_order", "compile_course", "compile_folder",
+    "Reflection", "TrackMap", "choice_order", "compile_course", "compile_folder", "compile_source",
     "course_revision", "grade", "render_markdown", "score",
 ]

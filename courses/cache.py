@@ -249,3 +249,9 @@ def front_lines_from_json(data: Any) -> dict[tuple[str], int]:
 
 def question_tracks_from_json(data: Any) -> list[tuple[str, ...]]:
     return [_strs(tracks) for tracks in data]
+
+
+def links_from_json(data: Any) -> list[tuple[str, str, str, int]]:
+    """A file's relative links and images: (tag, url, attribute value, line)."""
+    return [(_str(tag), _str(url), _str(original), _whole(line))
+            for tag, url, original, line in data]

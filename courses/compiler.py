@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
-import string
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -14,58 +12,34 @@ from typing import Any
 
 from .cache import (
     DAMAGED,
-    FRONT_LINES,
     CompileCache,
-    TraceRecord,
-    events_from_json,
-    front_lines_from_json,
-    html_from_json,
-    html_to_json,
-    lesson_from_json,
-    lesson_meta_from_json,
-    lesson_meta_to_json,
-    lesson_to_json,
-    question_tracks_from_json,
-    trace_from_json,
-    trace_to_json,
 )
+from .files import LINK_TOKEN as _LINK_TOKEN
+from .files import RE_LINK_TOKEN as _RE_LINK_TOKEN
+from .files import FileResult, FileSettings, Link, compile_file
 from .findings import Collector, Finding, exit_code_for
 from .frontmatter import FrontMatter, split_front_matter
 from .model import (
     Asset,
-    Choice,
     CompiledCourse,
     CompiledLesson,
     CompiledModule,
     QuestionSpec,
-    Reflection,
     TrackMap,
 )
-from .questionblock import (
-    REFLECTION_OPTIONS,
-    QuestionDraft,
-    parse_question,
-    read_block_options,
-    read_option_tracks,
-)
-from .questions import normalise_text
-from .render import LinkContext, get_renderer, resolve_link
-from .revision import course_revision
-from .scanner import RawBlock, Scanned, scan_body
+from .render import LinkContext
+from .scanner import Scanned
+from .source import CourseSource, FolderSource, order_key, visible
 from .validate import (
-    ID_RULE,
-    RE_ID,
     CourseMeta,
     LessonMeta,
     ModuleMeta,
     read_course_meta,
-    read_lesson_meta,
     read_module_meta,
 )
 
 DEFAULT_ASSET_URL = "/courses/{slug}/assets/{path}"
 DEFAULT_LESSON_URL = "/courses/{slug}/{module}/{lesson}/"
-_RE_ORDER = re.compile(r"^(\d+)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,13 +107,8 @@ def _html_digests(html: TrackMap[str]) -> dict[str, str]:
     return result
 
 
-def _order_key(name: str) -> tuple[float, str]:
-    match = _RE_ORDER.match(name)
-    return (int(match.group(1)) if match else float("inf"), name)
-
-
-def _visible(name: str) -> bool:
-    return not name.startswith((".", "_"))
+_order_key = order_key
+_visible = visible
 
 
 def _check_url_templates(asset_url: str, lesson_url: str) -> None:
@@ -204,7 +173,30 @@ def compile_folder(path: str | os.PathLike[str], *,
                           "no course found: the folder should hold course folders, each with a "
                           "course.md (or be a course folder itself)")
             return CompileResult((), collector.findings())
-    return _compile_dirs(course_dirs, collector, _Settings(
+    return _compile_sources([FolderSource(d) for d in course_dirs], collector, _Settings(
+        ids_with_learner_data or {}, asset_url, lesson_url, cache, published_revisions or {}))
+
+
+def compile_source(source: CourseSource, *,
+                   ids_with_learner_data: Mapping[str, Collection[str]] | None = None,
+                   asset_url: str = DEFAULT_ASSET_URL,
+                   lesson_url: str = DEFAULT_LESSON_URL,
+                   cache: CompileCache | None = None,
+                   published_revisions: Mapping[str, str] | None = None) -> CompileResult:
+    """Compile one course from any ``CourseSource`` (a folder, a ZIP, a stored revision);
+    see ``compile_folder``. The compiled course's ``source`` is ``source``."""
+    _check_url_templates(asset_url, lesson_url)
+    collector = Collector()
+    try:
+        has_course = source.kind("course.md") == "file"
+    except OSError as exc:
+        collector.add(source.root, 1, "E001", f"the course cannot be read ({exc})")
+        return CompileResult((), collector.findings())
+    if not has_course:
+        collector.add(source.root, 1, "E002", "no course.md in this folder; a course folder "
+                      "starts with a course.md file")
+        return CompileResult((), collector.findings())
+    return _compile_sources([source], collector, _Settings(
         ids_with_learner_data or {}, asset_url, lesson_url, cache, published_revisions or {}))
 
 
@@ -226,7 +218,7 @@ def compile_course(path: str | os.PathLike[str], *,
         collector.add(root, 1, "E002", "no course.md in this folder; a course folder starts with "
                       "a course.md file")
         return CompileResult((), collector.findings())
-    return _compile_dirs([root], collector, _Settings(
+    return _compile_sources([FolderSource(root)], collector, _Settings(
         ids_with_learner_data or {}, asset_url, lesson_url, cache, published_revisions or {}))
 
 
@@ -239,6 +231,19 @@ def _has_markdown(folder: Path, depth: int) -> bool:
                 if depth > 1 and entry.is_dir() and _visible(entry.name) and _has_markdown(
                         Path(entry.path), depth - 1):
                     return True
+    except OSError:
+        return False
+    return False
+
+
+def _has_markdown_in(source: CourseSource, relative: str, depth: int) -> bool:
+    try:
+        for entry in source.entries(relative, hidden=True):
+            if entry.is_file and entry.name.lower().endswith(".md"):
+                return True
+            if depth > 1 and entry.is_dir and _visible(entry.name) and _has_markdown_in(
+                    source, entry.relative, depth - 1):
+                return True
     except OSError:
         return False
     return False
@@ -264,17 +269,19 @@ class _Settings:
 class _Unchanged:
     """A course folder whose revision is the published one: only its id and slug are read."""
 
-    def __init__(self, course_dir: Path, front: FrontMatter, course_id: str, slug: str) -> None:
-        self.course_file = course_dir / "course.md"
+    def __init__(self, source: CourseSource, front: FrontMatter, course_id: str,
+                 slug: str) -> None:
+        self.course_file = source.path("course.md")
         self.course_front = front
         self.meta = CourseMeta(course_id, "", (), slug)
         self.collector = Collector()
 
 
-def _unchanged(course_dir: Path, revision: str, published: Mapping[str, str]) -> _Unchanged | None:
+def _unchanged(source: CourseSource, revision: str,
+               published: Mapping[str, str]) -> _Unchanged | None:
     """The course folder as unchanged if course.md's id was published at ``revision``."""
     try:
-        text = (course_dir / "course.md").read_bytes().decode("utf-8-sig")
+        text = source.read("course.md").decode("utf-8-sig")
     except (OSError, UnicodeDecodeError):
         return None
     front = split_front_matter(text.replace("\r\n", "\n").replace("\r", "\n"))
@@ -282,22 +289,22 @@ def _unchanged(course_dir: Path, revision: str, published: Mapping[str, str]) ->
     course_id, slug = data.get("id"), data.get("slug")
     if not isinstance(course_id, str) or published.get(course_id) != revision:
         return None
-    slug = slug.strip() if isinstance(slug, str) else course_dir.name
-    return _Unchanged(course_dir, front, course_id, slug)
+    slug = slug.strip() if isinstance(slug, str) else source.name
+    return _Unchanged(source, front, course_id, slug)
 
 
-def _compile_dirs(course_dirs: list[Path], collector: Collector,
-                  settings: _Settings) -> CompileResult:
+def _compile_sources(sources: list[CourseSource], collector: Collector,
+                     settings: _Settings) -> CompileResult:
     folders: list[_CourseBuild | _Unchanged] = []
-    for course_dir in course_dirs:
+    for source in sources:
         # hashed before reading, so an edit made during the build shows at the next one
-        revision = course_revision(course_dir)
-        unchanged = _unchanged(course_dir, revision, settings.published) \
+        revision = source.revision()
+        unchanged = _unchanged(source, revision, settings.published) \
             if settings.published else None
         if unchanged is not None:
             folders.append(unchanged)
             continue
-        build = _CourseBuild(course_dir, settings, revision)
+        build = _CourseBuild(source, settings, revision)
         build.run()
         folders.append(build)
     seen_ids: dict[str, str] = {}
@@ -346,25 +353,13 @@ class _LessonBuild:
     source: _Source
     meta: LessonMeta
     position: int
-    drafts: list[QuestionDraft] = field(default_factory=list)
-    reflections: list[tuple[RawBlock, tuple[str, ...], str]] = field(default_factory=list)
+    result: FileResult | None  # until its body is added to the course
     question_tracks: list[tuple[str, ...]] = field(default_factory=list)  # per question
-    # with a cache: the entry's key, the text, what reading the front matter found (as the
-    # entry stores it) and, when the entry was found, what compiling the body gave
-    key: str | None = None
-    text: str = ""
-    front_entry: dict[str, Any] | None = None
-    cached: _CachedBody | None = None
 
 
-@dataclass(slots=True)
-class _CachedBody:
-    """A cached lesson body, waiting for its links to be checked."""
-
-    events: list[tuple[Any, ...]]
-    trace: list[TraceRecord]
-    lesson: CompiledLesson
-    question_tracks: list[tuple[str, ...]]
+def _attribute(url: str) -> str:
+    """A URL as the sanitiser writes it in a double-quoted attribute."""
+    return url.replace("&", "&amp;").replace('"', "&quot;").replace("\xa0", "&nbsp;")
 
 
 @dataclass(slots=True)
@@ -378,33 +373,12 @@ class _ModuleBuild:
     intro: TrackMap[str] | None = None
 
 
-class _Tape(Collector):
-    """Stands in for the collector while one file is compiled for the cache: passes every
-    finding on and keeps it, with the ids the file claims, in order, so that a cached copy
-    of the file adds exactly the same findings to a later build."""
-
-    def __init__(self, collector: Collector, path: Path) -> None:
-        super().__init__()
-        self.collector = collector
-        self.path = path
-        self.events: list[list[Any]] = []
-        self.complete = True  # False if a finding was about another file: then not cached
-
-    def add(self, path: Path | str, line: int, code: str, message: str) -> Finding:
-        if path != self.path:
-            self.complete = False
-        self.events.append(["finding", max(int(line), 1), code, message])
-        return self.collector.add(path, line, code, message)
-
-    def register(self, path: Path | str) -> str:
-        return self.collector.register(path)
-
-
 class _CourseBuild:
     """Compiles one course folder, collecting its findings."""
 
-    def __init__(self, course_dir: Path, settings: _Settings, revision: str) -> None:
-        self.course_dir = course_dir
+    def __init__(self, source: CourseSource, settings: _Settings, revision: str) -> None:
+        self.source = source
+        self.course_dir = course_dir = source.root
         self.course_file = course_dir / "course.md"
         self.learner_data = settings.learner_data
         self.asset_url = settings.asset_url
@@ -420,12 +394,13 @@ class _CourseBuild:
         self.lesson_files: dict[str, tuple[str, str]] = {}
         self.compiled: CompiledCourse | None = None
         self.digests: dict[Path, str] = {}
+        self.texts: dict[Path, str] = {}  # course.md and module.md, for their bodies
 
     # -- reading -------------------------------------------------------------------------
 
     def read_text(self, path: Path) -> str | None:
         try:
-            data = path.read_bytes()
+            data = self.source.read(self.source.relative(path))
         except OSError as exc:
             self.collector.add(path, 1, "E005", f"the file cannot be read ({exc.strerror})")
             return None
@@ -443,7 +418,10 @@ class _CourseBuild:
 
     def read(self, path: Path) -> FrontMatter | None:
         text = self.read_text(path)
-        return None if text is None else self.split(path, text, self.collector)
+        if text is None:
+            return None
+        self.texts[path] = text
+        return self.split(path, text, self.collector)
 
     def split(self, path: Path, text: str, sink: Collector) -> FrontMatter:
         front = split_front_matter(text)
@@ -452,20 +430,14 @@ class _CourseBuild:
         return front
 
     def inside(self, path: Path) -> bool:
-        if not path.is_symlink():
-            return True  # its folder was checked already
-        real = os.path.realpath(path)
-        root = os.path.realpath(self.course_dir)
-        if os.path.commonpath([root, real]) == root:
+        if not self.source.escapes(self.source.relative(path)):
             return True
         self.collector.add(path, 1, "E006",
                            f"'{path.name}' is a link to something outside the course folder; "
                            "copy the file or folder into the course instead")
         return False
 
-    def claim(self, item_id: str, path: Path, line: int, tape: _Tape | None = None) -> None:
-        if tape is not None:
-            tape.events.append(["claim", item_id, line])
+    def claim(self, item_id: str, path: Path, line: int) -> None:
         first = self.ids.get(item_id)
         if first is not None:
             self.collector.add(path, line, "E031",
@@ -478,31 +450,32 @@ class _CourseBuild:
     def layout(self) -> list[tuple[Path, list[Path]]]:
         """Module folders with their lesson files, in order; reports what is ignored."""
         modules: list[tuple[Path, list[Path]]] = []
-        for entry in _listing(self.course_dir):
-            path = Path(entry.path)
-            if entry.is_file():
+        source = self.source
+        for entry in source.entries(""):
+            path = source.path(entry.relative)
+            if entry.is_file:
                 if entry.name.lower().endswith(".md") and entry.name != "course.md":
                     self.collector.add(path, 1, "W005",
                                        f"'{entry.name}' is not part of the course: lessons go in "
                                        "a module folder (one with a module.md)")
                 continue
-            if not entry.is_dir() or not self.inside(path):
+            if not entry.is_dir or not self.inside(path):
                 continue
-            if not (path / "module.md").is_file():
-                if _has_markdown(path, depth=1):
+            if source.kind(entry.relative + "/module.md") != "file":
+                if _has_markdown_in(source, entry.relative, depth=1):
                     self.collector.add(path, 1, "E004",
                                        f"the folder '{entry.name}' holds Markdown files but no "
                                        "module.md; add a module.md with the module's id and "
                                        "title")
                 continue
             lessons: list[Path] = []
-            for item in _listing(path):
-                item_path = Path(item.path)
-                if item.is_file() and item.name.lower().endswith(".md") \
+            for item in source.entries(entry.relative):
+                item_path = source.path(item.relative)
+                if item.is_file and item.name.lower().endswith(".md") \
                         and item.name != "module.md":
                     if self.inside(item_path):
                         lessons.append(item_path)
-                elif item.is_dir() and _has_markdown(item_path, depth=3):
+                elif item.is_dir and _has_markdown_in(source, item.relative, depth=3):
                     self.collector.add(item_path, 1, "W005",
                                        f"the Markdown files in '{item.name}' are ignored: "
                                        "lessons must sit directly in the module folder")
@@ -551,42 +524,41 @@ class _CourseBuild:
                                                 meta.slug)
             for lesson in module.lessons:
                 module.compiled.append(self.compile_lesson(lesson, meta))
-                # the scan is no longer needed; dropping it keeps garbage collection cheap
-                lesson.source.scanned = None
-                lesson.source.front.body = []
-                lesson.text = ""
         self.check_structure(meta)
         return self.build(meta, overview)
 
     # -- the cache -----------------------------------------------------------------------
 
     def cache_key(self, kind: str, path: Path, *context: Any) -> str | None:
-        """sha256 of everything compiling the file at ``path`` depends on, apart from where
-        its links and images lead (an entry's trace is checked against the files for that)."""
+        """sha256 of everything compiling the file at ``path`` depends on: its text, its kind
+        and ``context`` (the tracks and name it inherits); never other files."""
         if self.cache is None or path not in self.digests:
             return None
-        relative = path.relative_to(self.course_dir).as_posix()
-        return _digest([self.cache.version, kind, relative, self.digests[path], self.asset_url,
-                        self.lesson_url, *context])
+        return _digest([self.cache.version, kind, self.digests[path], *context])
 
-    def check_trace(self, trace: list[TraceRecord], path: Path, slug: str) -> bool:
-        """Resolve a cached file's links and images again: True if each resolves as it did.
-        The course then knows the assets they show, exactly as if the file was compiled."""
-        if not trace:
-            return True
+    def linker(self, path: Path, links: list[Link], slug: str) -> tuple[Any, LinkContext]:
+        """Resolve a file's links and images across the course, reporting their problems;
+        returns the function that puts the published addresses into the file's HTML."""
+        url_lines: dict[str, int] = {}
+        for _, _, original, line in links:
+            url_lines.setdefault(original, line)
         ctx = LinkContext(path, self.course_dir, slug, self.asset_url, self.lesson_url,
-                          self.lesson_files, dict(self.assets), {}, 1, self.collector)
-        try:
-            for tag, url, original, published, problem, asset in trace:
-                again = resolve_link(ctx, tag, url, original)
-                if (again.url, again.problem, _asset_fields(again.asset)) != (
-                        published, problem, asset):
-                    return False
-        except OSError:
-            return False
-        for relative, found in ctx.assets.items():
-            self.assets.setdefault(relative, found)
-        return True
+                          self.lesson_files, self.assets, url_lines, 1, self.collector,
+                          source=self.source)
+        urls = [ctx.resolve(tag, url, original) for tag, url, original, _ in links]
+        done: dict[int, str] = {}
+
+        def substitute(html: str) -> str:
+            if not urls or _LINK_TOKEN not in html:
+                return html
+            result = done.get(id(html))
+            if result is None:
+                result = done[id(html)] = _RE_LINK_TOKEN.sub(
+                    lambda m: "" if urls[int(m.group(2))] is None
+                    else f' {m.group(1)}="{_attribute(urls[int(m.group(2))])}"', html)
+            return result
+
+        return substitute, ctx
 
     def replay(self, path: Path, events: list[tuple[Any, ...]]) -> None:
         """Add a cached file's findings and claim its ids, in the order they first came."""
@@ -596,115 +568,103 @@ class _CourseBuild:
             else:
                 self.claim(event[1], path, event[2])
 
-    def store(self, key: str | None, tape: _Tape | None, ctx: LinkContext,
-              value: dict[str, Any]) -> None:
-        if key is not None and tape is not None and tape.complete and self.cache is not None:
-            self.cache.put(key, {"events": tape.events, "trace": trace_to_json(ctx.trace),
-                                 **value})
-
-    def cached_lesson(self, key: str, path: Path, position: int,
-                      text: str) -> _LessonBuild | None:
-        """A lesson from the cache, its front matter's findings and id claimed; None if the
-        entry is missing or damaged. Its body is checked in ``compile_lesson``."""
-        assert self.cache is not None
-        entry = self.cache.get(key)
-        try:
-            if entry is None:
-                raise ValueError("no entry")
-            front_entry = entry["front"]
-            front_events = events_from_json(front_entry["events"])
-            meta = lesson_meta_from_json(front_entry["meta"])
-            lines = front_lines_from_json(front_entry["lines"])
-            body = _CachedBody(events_from_json(entry["events"]),
-                               trace_from_json(entry["trace"]),
-                               lesson_from_json(entry["lesson"], position, path),
-                               question_tracks_from_json(entry["question_tracks"]))
-        except DAMAGED:
-            return None
-        self.replay(path, front_events)
-        return _LessonBuild(_Source(path, FrontMatter(None, lines, [], 1)), meta, position,
-                            key=key, text=text, front_entry=front_entry, cached=body)
-
-    # -- compiling files -----------------------------------------------------------------
-
-    def render_page(self, source: _Source, kind: str, tracks: tuple[str, ...],
-                    slug: str) -> TrackMap[str]:
-        """Scan and render course.md's overview or a module's introduction."""
-        key = self.cache_key(kind, source.path, tracks, slug)
+    def compile_cached(self, path: Path, text: str, kind: str,
+                       settings: FileSettings) -> FileResult:
+        """``compile_file`` for one of the course's files, through the cache if there is one."""
+        key = self.cache_key(kind, path, settings.tracks, settings.name)
         if key is not None:
             assert self.cache is not None
             entry = self.cache.get(key)
             try:
                 if entry is None:
                     raise ValueError("no entry")
-                events = events_from_json(entry["events"])
-                trace = trace_from_json(entry["trace"])
-                html = html_from_json(entry["html"])
+                result = FileResult.from_json(kind, entry)
             except DAMAGED:
                 self.cache.misses += 1
             else:
-                if self.check_trace(trace, source.path, slug):
-                    self.cache.hits += 1
-                    self.replay(source.path, events)
-                    return html
-                self.cache.misses += 1
-        tape = _Tape(self.collector, source.path) if key is not None else None
-        sink = tape or self.collector
-        scanned = self.scan(source, kind, tracks, sink)
-        ctx = self.context(source, scanned, slug, sink)
-        html = get_renderer().render_file(scanned.items, tracks, [], [], [], ctx).html
-        self.store(key, tape, ctx, {"html": html_to_json(html)})
-        return html
+                self.cache.hits += 1
+                return result
+        result = compile_file(text, kind, settings, path=path)
+        if key is not None:
+            assert self.cache is not None
+            self.cache.put(key, result.to_json())
+        return result
+
+    # -- compiling files -----------------------------------------------------------------
+
+    def render_page(self, source: _Source, kind: str, tracks: tuple[str, ...],
+                    slug: str) -> TrackMap[str]:
+        """course.md's overview or a module's introduction, its links resolved."""
+        result = self.compile_cached(source.path, self.texts.pop(source.path), kind,
+                                     FileSettings(tracks))
+        self.replay(source.path, result.events)
+        assert result.html is not None
+        return self.linked_html(result.html, source.path, result.links, slug)
+
+    def linked_html(self, html: TrackMap[str], path: Path, links: list[Link],
+                    slug: str) -> TrackMap[str]:
+        substitute, _ = self.linker(path, links, slug)
+        return TrackMap((track, substitute(text)) for track, text in html.items())
 
     def read_lesson(self, path: Path, position: int, module_tracks: tuple[str, ...],
                     course: CourseMeta) -> _LessonBuild | None:
-        """Read a lesson's front matter (or find the whole lesson in the cache)."""
+        """Compile a lesson (its front matter is read with its module's tracks) and add what
+        its front matter found; its body's findings are added in ``compile_lesson``."""
         text = self.read_text(path)
         if text is None:
             return None
-        # the lesson's front matter is read with its module's tracks
-        key = self.cache_key("lesson", path, module_tracks, course.slug, course.pass_mark)
-        if key is not None:
-            cached = self.cached_lesson(key, path, position, text)
-            if cached is not None:
-                return cached
-        tape = _Tape(self.collector, path) if key is not None else None
-        sink = tape or self.collector
-        front = self.split(path, text, sink)
-        meta = read_lesson_meta(front, path, sink, module_tracks, path.stem)
-        if meta.id_ok:
-            self.claim(meta.id, path, front.line_of("id"), tape)
-        lesson = _LessonBuild(_Source(path, front), meta, position, key=key, text=text)
-        if tape is not None and tape.complete:
-            lesson.front_entry = {
-                "events": tape.events, "meta": lesson_meta_to_json(meta),
-                "lines": {name: front.line_of(name) for name in FRONT_LINES}}
-        return lesson
+        result = self.compile_cached(path, text, "lesson", FileSettings(module_tracks, path.stem))
+        self.replay(path, result.front_events)
+        assert result.meta is not None
+        return _LessonBuild(_Source(path, FrontMatter(None, result.front_lines, [], 1)),
+                            result.meta, position, result, result.question_tracks)
 
     def compile_lesson(self, lesson: _LessonBuild, course: CourseMeta) -> CompiledLesson:
-        """Scan, check and render one lesson's body (or take it from the cache)."""
-        source = lesson.source
-        cached = lesson.cached
-        if cached is not None and self.cache is not None:
-            if self.check_trace(cached.trace, source.path, course.slug):
-                self.cache.hits += 1
-                self.replay(source.path, cached.events)
-                lesson.question_tracks = cached.question_tracks
-                return cached.lesson
-            # a link leads somewhere else now: compile the body again (the front matter's
-            # findings were reported already)
-            self.cache.misses += 1
-            source.front = split_front_matter(lesson.text)
-        elif lesson.key is not None and self.cache is not None:
-            self.cache.misses += 1
-        tape = _Tape(self.collector, source.path) if lesson.key is not None else None
-        self.scan_lesson(lesson, tape)
-        compiled, ctx = self.build_lesson(lesson, course, tape or self.collector)
-        if lesson.front_entry is not None:
-            self.store(lesson.key, tape, ctx, {
-                "front": lesson.front_entry, "lesson": lesson_to_json(compiled),
-                "question_tracks": [list(tracks) for tracks in lesson.question_tracks]})
-        return compiled
+        """Add a compiled lesson's body findings and ids, and finish it for the course."""
+        result = lesson.result
+        assert result is not None and result.lesson is not None
+        lesson.result = None  # dropped as soon as used, which keeps garbage collection cheap
+        path = lesson.source.path
+        self.replay(path, result.events)
+        drafted = replace(result.lesson, position=lesson.position, source_path=path)
+        return self.finish_lesson(lesson, drafted, result.links, course)
+
+    def finish_lesson(self, lesson: _LessonBuild, drafted: CompiledLesson, links: list[Link],
+                      course: CourseMeta) -> CompiledLesson:
+        """A compiled lesson body with its links resolved, its course settings applied and
+        its content hashes taken."""
+        meta = lesson.meta
+        sub, ctx = self.linker(lesson.source.path, links, course.slug)
+        questions: list[QuestionSpec] = []
+        for spec in drafted.questions:
+            if links:
+                spec = replace(
+                    spec, stem_html=sub(spec.stem_html),
+                    choices=tuple(replace(c, html=sub(c.html), feedback_html=sub(c.feedback_html))
+                                  for c in spec.choices),
+                    hints_html=tuple(sub(h) for h in spec.hints_html),
+                    explanation_html=sub(spec.explanation_html))
+            spec_dict = spec.to_dict()
+            spec_dict.pop("content_hash")
+            questions.append(replace(spec, content_hash=_digest(spec_dict)))
+        reflections = drafted.reflections
+        html = drafted.html
+        if links:
+            reflections = tuple(replace(r, prompt_html=sub(r.prompt_html)) for r in reflections)
+            html = TrackMap((track, sub(text)) for track, text in html.items())
+        pass_mark = course.pass_mark if meta.pass_mark is None else meta.pass_mark
+        used_assets = sorted(ctx.used_assets)
+        content_hash = _digest({
+            "id": meta.id, "title": meta.title, "tracks": meta.tracks,
+            "html": _html_digests(html), "minutes": dict(meta.estimated_minutes),
+            "outcomes": [o for o, _ in meta.outcomes], "pass_mark": pass_mark,
+            "attempts": meta.attempts, "required": meta.required, "shuffle": meta.shuffle,
+            "questions": [q.content_hash for q in questions],
+            "reflections": [[r.id, r.prompt_html, r.tracks] for r in reflections],
+            "assets": [[path, self.assets[path].sha256] for path in used_assets],
+        })
+        return replace(drafted, pass_mark=pass_mark, html=html, questions=tuple(questions),
+                       reflections=reflections, content_hash=content_hash)
 
     def read_module(self, folder: Path, lesson_paths: list[Path], position: int,
                     course: CourseMeta) -> _ModuleBuild:
@@ -724,51 +684,6 @@ class _CourseBuild:
             if lesson is not None:
                 module.lessons.append(lesson)
         return module
-
-    def scan(self, source: _Source, kind: str, tracks: tuple[str, ...],
-             sink: Collector) -> Scanned:
-        return scan_body(source.front.body, source.front.body_start, path=source.path,
-                         collector=sink, file_kind=kind, tracks=tracks)
-
-    def scan_lesson(self, lesson: _LessonBuild, tape: _Tape | None) -> None:
-        source = lesson.source
-        sink = tape or self.collector
-        scanned = self.scan(source, "lesson", lesson.meta.tracks, sink)
-        source.scanned = scanned
-        for raw in scanned.questions:
-            if raw.kind != "question":
-                continue
-            if raw.id:
-                self.check_block_id(raw, source.path, tape)
-            lesson.drafts.append(parse_question(raw, lesson.meta.tracks, path=source.path,
-                                                collector=sink))
-        lesson.question_tracks = [draft.tracks for draft in lesson.drafts]
-        for raw in scanned.reflections:
-            if raw.id:
-                self.check_block_id(raw, source.path, tape)
-            options, lines, content = read_block_options(
-                raw, REFLECTION_OPTIONS, path=source.path, collector=sink, code="E024")
-            enclosing = lesson.meta.tracks if raw.tracks is None else tuple(
-                t for t in lesson.meta.tracks if t in raw.tracks)
-            tracks = enclosing
-            if "tracks" in options:
-                tracks = read_option_tracks(options["tracks"], lines.get("tracks", raw.line),
-                                            enclosing, path=source.path, collector=sink,
-                                            what=f"reflection '{raw.id}'")
-            prompt = "\n".join(text for _, text in content).strip("\n")
-            if not prompt.strip():
-                sink.add(source.path, raw.line, "E055",
-                         f"reflection '{raw.id}' has no prompt; write the question learners "
-                         "should reflect on inside the block")
-            lesson.reflections.append((raw, tracks, prompt))
-
-    def check_block_id(self, raw: RawBlock, path: Path, tape: _Tape | None) -> None:
-        if RE_ID.match(raw.id):
-            self.claim(raw.id, path, raw.line, tape)
-        else:
-            (tape or self.collector).add(
-                path, raw.line, "E030",
-                f"the {raw.kind} id '{raw.id}' is not allowed; an id is {ID_RULE}")
 
     def check_structure(self, course: CourseMeta) -> None:
         """Checks that need the whole course: tracks, outcomes, quiz settings, retired ids."""
@@ -851,12 +766,6 @@ class _CourseBuild:
 
     # -- building ------------------------------------------------------------------------
 
-    def context(self, source: _Source, scanned: Scanned, slug: str,
-                sink: Collector) -> LinkContext:
-        return LinkContext(source.path, self.course_dir, slug, self.asset_url, self.lesson_url,
-                           self.lesson_files, self.assets, scanned.url_lines,
-                           scanned.first_line, sink)
-
     def build(self, course: CourseMeta, overview: TrackMap[str]) -> CompiledCourse:
         modules: list[CompiledModule] = []
         for module in self.modules:
@@ -873,7 +782,7 @@ class _CourseBuild:
             retired=course.retired, status=course.status, overview_html=overview,
             modules=tuple(modules), revision=self.revision, content_hash="",
             assets=tuple(sorted(self.assets.values(), key=lambda a: a.path)),
-            source_dir=self.course_dir)
+            source_dir=self.course_dir, source=self.source)
         self.check_ids(course, compiled.ids())
         content_hash = _digest({
             "id": course.id, "slug": course.slug, "title": course.title,
@@ -889,66 +798,6 @@ class _CourseBuild:
         })
         self.compiled = replace(compiled, content_hash=content_hash)
         return self.compiled
-
-    def build_lesson(self, lesson: _LessonBuild, course: CourseMeta,
-                     sink: Collector) -> tuple[CompiledLesson, LinkContext]:
-        source = lesson.source
-        scanned = source.scanned
-        assert scanned is not None
-        meta = lesson.meta
-        public: list[str] = []
-        private: list[str] = []
-        for draft in lesson.drafts:
-            public.append(draft.stem)
-            public.extend(choice.markdown for choice in draft.choices)
-            private.extend(choice.feedback_markdown for choice in draft.choices)
-            private.extend(draft.hints)
-            private.append(draft.explanation)
-        public.extend(prompt for _, _, prompt in lesson.reflections)
-        ctx = self.context(source, scanned, course.slug, sink)
-        reflection_ids = [raw.id for raw, _, _ in lesson.reflections]
-        rendered = get_renderer().render_file(scanned.items, meta.tracks, reflection_ids,
-                                              public, private, ctx)
-        used_assets = sorted(ctx.used_assets)
-        public_html = iter(rendered.public)
-        private_html = iter(rendered.private)
-        questions: list[QuestionSpec] = []
-        for draft in lesson.drafts:
-            stem_html = next(public_html)
-            choice_html = [_unwrap_paragraph(next(public_html)) for _ in draft.choices]
-            feedback_html = [next(private_html) for _ in draft.choices]
-            hints_html = tuple(next(private_html) for _ in draft.hints)
-            explanation_html = next(private_html)
-            choices = tuple(
-                Choice(_choice_key(draft, index, choice.markdown), choice_html[index],
-                       choice.correct, feedback_html[index])
-                for index, choice in enumerate(draft.choices))
-            spec = QuestionSpec(draft.id, draft.type, draft.points, draft.tracks, stem_html,
-                                choices, draft.accepted, draft.numeric, hints_html,
-                                explanation_html)
-            spec_dict = spec.to_dict()
-            spec_dict.pop("content_hash")
-            questions.append(replace(spec, content_hash=_digest(spec_dict)))
-        reflections = tuple(
-            Reflection(raw.id, next(public_html), tracks)
-            for raw, tracks, _ in lesson.reflections)
-        pass_mark = course.pass_mark if meta.pass_mark is None else meta.pass_mark
-        content_hash = _digest({
-            "id": meta.id, "title": meta.title, "tracks": meta.tracks,
-            "html": _html_digests(rendered.html), "minutes": dict(meta.estimated_minutes),
-            "outcomes": [o for o, _ in meta.outcomes], "pass_mark": pass_mark,
-            "attempts": meta.attempts, "required": meta.required, "shuffle": meta.shuffle,
-            "questions": [q.content_hash for q in questions],
-            "reflections": [[r.id, r.prompt_html, r.tracks] for r in reflections],
-            "assets": [[path, self.assets[path].sha256] for path in used_assets],
-        })
-        return CompiledLesson(
-            id=meta.id, title=meta.title, tracks=meta.tracks, position=lesson.position,
-            source_path=source.path, estimated_minutes=meta.estimated_minutes,
-            outcomes=tuple(o for o, _ in meta.outcomes), pass_mark=pass_mark,
-            attempts=meta.attempts, required=meta.required, shuffle=meta.shuffle,
-            html=rendered.html, questions=tuple(questions), reflections=reflections,
-            content_hash=content_hash), ctx
 
     def summary(self) -> CourseSummary:
         course = self.compiled
@@ -969,20 +818,3 @@ class _CourseBuild:
 def _asset_fields(asset: Asset | None) -> tuple[str, str, str] | None:
     """An asset as the cache stores it (where it lies on disk follows from its path)."""
     return None if asset is None else (asset.path, asset.media_type, asset.sha256)
-
-
-def _choice_key(draft: QuestionDraft, index: int, text: str) -> str:
-    if draft.type == "truefalse":
-        folded = normalise_text(text)
-        if folded in ("true", "false"):
-            return folded
-    return string.ascii_lowercase[index] if index < 26 else f"c{index + 1}"
-
-
-def _unwrap_paragraph(html: str) -> str:
-    """Choices sit inside a label, so a lone paragraph loses its <p>."""
-    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
-        return html[3:-4]
-    return html
-
-

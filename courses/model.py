@@ -272,6 +272,8 @@ class CompiledCourse:
     content_hash: str  # sha256 of what learners see; ignores file names
     assets: tuple[Asset, ...] = ()
     source_dir: Path = field(default_factory=Path)
+    #: the CourseSource it was compiled from, to read its assets' bytes
+    source: Any = field(default=None, compare=False, repr=False)
 
     def lessons(self) -> Iterator[CompiledLesson]:
         """Every lesson in course order."""

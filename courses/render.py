@@ -23,6 +23,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, unquote
 
 import markdown
@@ -174,6 +175,7 @@ class LinkContext:
     #: every (tag, url, attribute value, resolution), in order: all the file's HTML depends
     #: on besides its own text, so a cached copy is still right if each resolves the same
     trace: list[tuple[str, str, str, Resolution]] = field(default_factory=list)
+    source: Any = None  # the CourseSource the course is read from
 
     def report(self, code: str, url: str, message: str) -> None:
         line = self.url_lines.get(url, self.default_line)
@@ -397,18 +399,17 @@ def resolve_link(ctx: LinkContext, tag: str, url: str, original: str) -> Resolut
         return Resolution(None, (
             "E061", f"the {what} '{_short(original)}' points outside the course folder; copy "
             "the file into the course folder and link to it there"))
-    if not os.path.isfile(target):
-        kind = "a folder" if os.path.isdir(target) else "a file that does not exist"
+    relative = relative.replace(os.sep, "/")
+    found = ctx.source.kind(relative)
+    if found != "file":
+        kind = "a folder" if found == "dir" else "a file that does not exist"
         return Resolution(None, (
             "E060", f"the {what} '{_short(original)}' points to {kind}; check the spelling and "
             "the folder (paths are relative to this file and case-sensitive)"))
-    real_course = os.path.realpath(ctx.course_dir)
-    real_target = os.path.realpath(target)
-    if os.path.commonpath([real_course, real_target]) != real_course:
+    if ctx.source.escapes(relative, through_folders=True):
         return Resolution(None, (
             "E061", f"the {what} '{_short(original)}' is a link to a file outside the course "
             "folder; copy the file into the course folder instead"))
-    relative = relative.replace(os.sep, "/")
     suffix = "#" + fragment if has_fragment and tag == "a" else ""
     if relative.endswith(".md"):
         lesson = ctx.lesson_files.get(os.path.normcase(target))
@@ -420,7 +421,7 @@ def resolve_link(ctx: LinkContext, tag: str, url: str, original: str) -> Resolut
             ctx.lesson_url.format(slug=ctx.slug, module=lesson[0], lesson=lesson[1]) + suffix)
     asset = ctx.assets.get(relative)
     if asset is None:
-        data = Path(target).read_bytes()
+        data = ctx.source.read(relative)
         extension = os.path.splitext(relative)[1].lower()
         media_type = _MEDIA_TYPES.get(extension) or mimetypes.guess_type(relative)[0] \
             or "application/octet-stream"

@@ -35,17 +35,21 @@ def compiler_version() -> str:
     return digest.hexdigest()
 
 
-def course_revision(folder: str | os.PathLike[str]) -> str:
+def course_revision(folder: str | os.PathLike[str],
+                    digests: dict[str, str] | None = None) -> str:
     """The revision of a course folder (the one holding course.md).
 
     sha256 of the folder's name (a course's default slug), the path and bytes of every file
     in it except hidden ones (names starting with '.'), where each symbolic link points, and
     ``compiler_version()``. Equal revisions mean the compiler would see exactly the same input.
-    This is ``CompiledCourse.revision``.
+    This is ``CompiledCourse.revision``. ``digests``, if given, receives each file's sha256.
     """
     root = Path(os.path.abspath(folder))
     files: list[list[str]] = []
     _walk(root, "", files)
+    if digests is not None:  # each file's sha256, by path, for whoever stores the files
+        digests.update((record[0], record[-1]) for record in files
+                       if len(record) in (2, 4) and record[-2:-1] != ["unreadable"])
     return _digest([compiler_version(), root.name, files])
 
 

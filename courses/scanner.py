@@ -7,6 +7,7 @@ things that need line numbers: headings, image alt text, link text and link targ
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,6 +132,9 @@ class _Checks:
     def _remember(self, url: str, lineno: int) -> None:
         if url:
             self.url_lines.setdefault(url, lineno)
+            # the sanitiser hands over addresses with entities decoded ('java&#x09;script:')
+            if "&" in url:
+                self.url_lines.setdefault(html.unescape(url), lineno)
 
     def _markdown_links(self, lineno: int, text: str) -> None:
         for match in RE_IMAGE.finditer(text):

@@ -24,5 +24,6 @@ from lms.learning.models import (  # noqa: F401
     ReflectionNote,
 )
 from lms.privacy.models import DataExport  # noqa: F401
+from lms.publishing.models import SourceBlob, SourceFile, SourceRevision  # noqa: F401
 from lms.ratelimit import RateEvent  # noqa: F401
 from lms.sso.models import SsoIdentity  # noqa: F401

@@ -18,8 +18,9 @@ from courses.report import json_report, summary_line
 from lms.accounts.cli import as_option, cli_actor_id
 from lms.clock import utcnow
 from lms.extensions import db
-from lms.publishing.queries import learner_data_by_course, published_revisions
+from lms.publishing.queries import learner_data_by_course, learner_data_if_available, published_revisions
 from lms.publishing.services import PublishError, publish_course
+from lms.publishing.sources import ExportError, export_revision, find_revision, record_revision
 
 content_cli = AppGroup("content", help="Check, publish and preview Markdown courses.")
 
@@ -57,11 +58,15 @@ def _print_findings(result) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Findings and per-course counts as JSON.")
 def check_command(path, as_json):
     """Validate courses without publishing. Exit 0 clean, 1 content errors, 2 unreadable folder."""
+    learner_data = learner_data_if_available()
     with _startup_objects_frozen():
-        result = compile_folder(_folder(path), ids_with_learner_data=learner_data_by_course(),
-                                cache=_cache())
+        result = compile_folder(_folder(path), ids_with_learner_data=learner_data, cache=_cache())
+    if learner_data is None:
+        click.echo("note: no migrated database, so learner data not checked (removing an id "
+                   "learners have progress on is only refused by `flask content build`)", err=True)
     if as_json:
-        click.echo(json.dumps(json_report(result), indent=2))
+        click.echo(json.dumps({**json_report(result), "learner_data_checked": learner_data is not None},
+                              indent=2))
     else:
         _print_findings(result)
     sys.exit(result.exit_code)
@@ -69,21 +74,23 @@ def check_command(path, as_json):
 
 @content_cli.command("build")
 @click.argument("path", required=False)
+@click.option("--message", "-m", default="", help="Why the course changed, kept in its history.")
 @as_option
-def build_command(path, acting_as):
+def build_command(path, message, acting_as):
     """Compile courses, then publish them in one transaction (all or nothing).
 
-    A course whose files are exactly those it was last published from is neither compiled
-    nor written; `flask content check` still checks every course.
+    Each published course's files are recorded as its next source revision (see `flask
+    content export`). A course whose files are exactly those it was last published from is
+    neither compiled nor written; `flask content check` still checks every course.
     """
     actor_id = cli_actor_id(acting_as)
     folder = _folder(path)
     click.echo(f"Compiling {folder} ...")
     with _startup_objects_frozen():
-        _build(folder, actor_id)
+        _build(folder, actor_id, message)
 
 
-def _build(folder: Path, actor_id: int | None = None) -> None:
+def _build(folder: Path, actor_id: int | None = None, message: str = "") -> None:
     result = compile_folder(folder, ids_with_learner_data=learner_data_by_course(),
                             cache=_cache(), published_revisions=published_revisions())
     _print_findings(result)
@@ -102,6 +109,10 @@ def _build(folder: Path, actor_id: int | None = None) -> None:
             for course in result.courses:
                 summaries.append(publish_course(course, now, on_lesson=lambda: bar.update(1),
                                                 actor_id=actor_id, via="cli"))
+        revisions = [record_revision(course.source, course.id, now, author_id=actor_id,
+                                     message=message or f"Built from {folder}",
+                                     compiled_revision=course.revision)
+                     for course in result.courses]
         db.session.commit()
     except PublishError as error:
         db.session.rollback()
@@ -110,6 +121,27 @@ def _build(folder: Path, actor_id: int | None = None) -> None:
         sys.exit(1)
     for summary in summaries:
         click.echo(str(summary))
+    for course, revision in zip(result.courses, revisions, strict=True):
+        if revision is not None:
+            click.echo(f"{course.id}: source recorded as revision {revision.number}")
+
+
+@content_cli.command("export")
+@click.argument("course")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--revision", "number", type=int, default=None,
+              help="The revision's number (default: the latest).")
+def export_command(course, folder, number):
+    """Write a course's source revision into FOLDER (new or empty), byte for byte."""
+    revision = find_revision(course, number)
+    if revision is None:
+        which = f"revision {number}" if number is not None else "revisions"
+        raise click.ClickException(f"course '{course}' has no {which}")
+    try:
+        count = export_revision(revision, folder)
+    except ExportError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"{course}: revision {revision.number} ({count} files) written to {folder}")
 
 
 @content_cli.command("preview")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from lms.catalog.models import Course, CourseAsset, CourseStaff, Lesson, Module, Question, ReflectionPrompt
 from lms.extensions import db
@@ -51,3 +52,17 @@ def learner_data_by_course() -> dict[str, set[str]]:
 def published_revisions() -> dict[str, str]:
     """{course key: revision it was last published from}, so a build can skip what has not changed."""
     return {key: revision for key, revision in db.session.execute(select(Course.key, Course.revision))}
+
+
+def learner_data_if_available() -> dict[str, set[str]] | None:
+    """`learner_data_by_course()`, or None when there is no migrated database to ask (a
+    checking machine with no database, or one nobody has migrated), so checks can still run."""
+    try:
+        tables = set(inspect(db.engine).get_table_names())
+        needed = {Course.__table__.name} | {m.__table__.name for m in CONTENT_MODELS}
+        if not needed <= tables:
+            return None
+        return learner_data_by_course()
+    except SQLAlchemyError:
+        db.session.rollback()
+        return None

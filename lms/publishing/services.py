@@ -292,7 +292,7 @@ def _publish_assets(course: Course, compiled: CompiledCourse) -> None:
         row = existing.get(asset.path)
         if row is not None and row.sha256 == asset.sha256:
             continue
-        data = asset.source_path.read_bytes()
+        data = compiled.source.read(asset.path) if compiled.source else asset.source_path.read_bytes()
         if row is None:
             db.session.add(CourseAsset(course_id=course.id, path=asset.path, media_type=asset.media_type,
                                        sha256=asset.sha256, data=data))

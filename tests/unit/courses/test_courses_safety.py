@@ -237,3 +237,25 @@ def test_question_blocks_are_removed_even_from_the_raw_markdown(tmp_path):
     result = compile_files(tmp_path, {"01-mod/01-lesson.md": LESSON})
     html = result.courses[0].modules[0].lessons[0].html["junior"]
     assert "Pick the right one" not in html and "///" not in html
+
+
+HTML_ON_THEIR_OWN_LINE = [
+    '<a href="java&#x09;script:alert(1)">x</a>',
+    '<a href="&#106;avascript:alert(1)">x</a>',
+    '<a href="&#x6A;avascript&colon;alert(1)">x</a>',
+    "<a href='vbscript:msgbox(1)'>x</a>",
+    '<a href=data:text/html,hi>x</a>',
+    '<img alt="chart" src="java&#x09;script:alert(1)">',
+    '<A HREF="JaVaScRiPt:alert(1)">x</A>',
+]
+
+
+@pytest.mark.parametrize("payload", HTML_ON_THEIR_OWN_LINE)
+def test_a_refused_address_in_raw_html_is_reported_at_its_own_line(tmp_path, payload):
+    # issue 13: an entity-encoded address was reported at the body's first line
+    filler = "Intro.\n" + "".join(f"Paragraph {n}.\n\n" for n in range(1, 4))
+    text = lesson(f"{filler}<p>{payload}</p>\n\nMore text.\n")
+    result = compile_files(tmp_path, {"01-mod/01-lesson.md": text})
+    (finding,) = [f for f in result.findings if f.code == "E062"]
+    assert finding.line == line_of(text, payload) == 13
+    assert result.courses == ()
