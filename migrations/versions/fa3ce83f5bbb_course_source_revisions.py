@@ -1,7 +1,7 @@
 """compiler (issue 13): course sources kept as revisions (content-addressed blobs)
 
 Revision ID: fa3ce83f5bbb
-Revises: 08a2484cb8cd
+Revises: 27a589e397f3
 Create Date: 2026-11-29 23:34:55.768413
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'fa3ce83f5bbb'
-down_revision = '08a2484cb8cd'
+down_revision = '27a589e397f3'
 branch_labels = None
 depends_on = None
 
