@@ -162,6 +162,16 @@ def lesson(slug: str, module_key: str, lesson_key: str):
     return page
 
 
+def _missing_answer(question: Question) -> str:
+    """What to do about an unanswered question, in the words of its kind of input."""
+    kind = question.spec["type"]
+    if kind == "multiple":
+        return "choose at least one answer"
+    if kind in ("single", "truefalse"):
+        return "choose an answer"
+    return "enter a number" if kind == "numeric" else "enter an answer"
+
+
 def _kept_answers(questions: list[Question], fields: dict[str, list[str]]) -> dict:
     """Quiz answers from a kept form, shaped as `read_answers` shapes them."""
     answers = {}
@@ -298,8 +308,9 @@ def quiz(slug: str, module_key: str, lesson_key: str):
         db.session.commit()
         return redirect(lesson_url(view, _anchor=anchor))
 
-    missing = {q.key: f"Answer question {n}" for n, q in enumerate(questions, start=1) if q.key not in answers}
-    missing.update({q.key: f"Keep your answer to question {n} under {ANSWER_MAX:,} characters"
+    missing = {q.key: f"Question {n}: {_missing_answer(q)}" for n, q in enumerate(questions, start=1)
+               if q.key not in answers}
+    missing.update({q.key: f"Question {n}: keep your answer under {ANSWER_MAX:,} characters"
                     for n, q in enumerate(questions, start=1) if len(str(answers.get(q.key, ""))) > ANSWER_MAX})
     if missing:
         services.save_reflections(current_user, notes, now)
