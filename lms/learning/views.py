@@ -499,16 +499,17 @@ def record_print():
 @login_required
 def record_csv():
     data = _record_data()
-    rows = [["Course", "Track", "Enrolled", "Completed", "CPD hours earned", "Status"]]
+    # One table: a Section column says whether a row is a course or a reflection note, so the file
+    # opens cleanly in a spreadsheet and can be filtered.
+    rows = [["Section", "Course", "Track", "Enrolled", "Completed", "CPD hours earned", "Status", "Lesson",
+             "Reflection prompt", "Last edited", "My note"]]
     for r in data["rows"]:
         enrolment, completed = r["enrolment"], r["enrolment"].completed_at
-        rows.append([r["course"].title, track_label(r["track"]), iso_date(enrolment.enrolled_at),
-                     iso_date(completed), f"{r['earned']:g}", record_status(r)])
-    rows.append([])
-    rows.append(["Reflection prompt", "Course", "Lesson", "Last edited", "My note"])
+        rows.append(["Course", r["course"].title, track_label(r["track"]), iso_date(enrolment.enrolled_at),
+                     iso_date(completed), f"{r['earned']:g}", record_status(r), "", "", "", ""])
     for note, prompt, lesson_row, course in data["notes"]:
-        rows.append([_plain(prompt.prompt_html), course.title, lesson_row.title, iso_date(note.updated_at),
-                     note.text])
+        rows.append(["Reflection note", course.title, "", "", "", "", "", lesson_row.title,
+                     _plain(prompt.prompt_html), iso_date(note.updated_at), note.text])
     return csv_response(rows, "my-learning-record.csv")
 
 
@@ -531,4 +532,6 @@ def record_status(row: dict) -> str:
 
 
 def _plain(html: str) -> str:
-    return unescape(re.sub(r"<[^>]+>", "", html)).strip()
+    """Text of rendered HTML on one line: the source's hard line breaks are not the writer's meaning."""
+    blocks_apart = re.sub(r"</(?:p|li|h\d|div|dd|dt)>|<br\s*/?>", " ", html)
+    return " ".join(unescape(re.sub(r"<[^>]+>", "", blocks_apart)).split())
