@@ -161,6 +161,10 @@ class Crawl:
         cdp.detach()
         page.set_viewport_size({"width": 1280, "height": 900})
 
+    def problem(self, text: str) -> None:
+        self.problems.append(text)
+        self.log.write(f"PROBLEM {text}\n")
+
     def _axe(self, page, role: str, where: str) -> None:
         page.add_script_tag(path=str(AXE_JS))
         result = page.evaluate("async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
@@ -169,15 +173,18 @@ class Crawl:
             if v["impact"] in ("serious", "critical") or (v["impact"] == "moderate"
                                                           and v["id"] not in self.allowlist):
                 targets = [", ".join(n["target"]) for n in v["nodes"][:3]]
-                self.problems.append(f"{role} {where}: {v['impact']} {v['id']}: {v['help']} at {targets}")
+                self.problem(f"{role} {where}: {v['impact']} {v['id']}: {v['help']} at {targets}")
 
     def _reflow(self, page, role: str, where: str, size: str) -> None:
         widths = page.evaluate("() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
         if widths[0] > widths[1]:
             wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
-                .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
-                .slice(0, 3).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : ''))""")
-            self.problems.append(f"{role} {where} at {size}: {widths[0]} px wide in {widths[1]} px ({wide})")
+                .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5
+                             || (e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX === 'visible'
+                                 && e.clientWidth > 0))
+                .slice(-3).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
+                               + (e.id ? '#' + e.id : ''))""")
+            self.problem(f"{role} {where} at {size}: {widths[0]} px wide in {widths[1]} px ({wide})")
 
     def key(self, url: str) -> str:
         """Pages alike: digits and query values dropped."""
@@ -217,7 +224,7 @@ class Crawl:
             if response is None or not response.headers.get("content-type", "").startswith("text/html"):
                 continue
             if response.status >= 500:
-                self.problems.append(f"{role} {url}: status {response.status}")
+                self.problem(f"{role} {url}: status {response.status}")
                 continue
             if page.url != url and page.url in seen - {url}:
                 continue  # a redirect to a page already checked
