@@ -17,3 +17,11 @@ def test_the_menu_marks_the_section_shown(client, tiny_course, make_user, login)
     assert current(client, "/manage/certificates") == ["/manage/certificates"]
     assert current(client, "/verify") == []  # checking a certificate is not managing them
     assert current(client, "/profile") == []
+
+
+def test_the_admins_certificates_page_names_its_courses_once(client, tiny_course, make_user, login):
+    login(make_user(role="admin"))
+    html = client.get("/manage/certificates").get_data(as_text=True)
+    assert '<h2 id="courses-heading">Every course</h2>' in html
+    assert "Courses you certify" not in html and "<caption" not in html.split('id="courses-heading"')[1]
+    assert html.count("Every course") == 2  # the heading, and the scroll region it labels
