@@ -42,6 +42,7 @@ from lms.credentials.models import PartnerSettings
 from lms.credentials.services import issue_certificate
 from lms.extensions import db
 from lms.learning import services
+from lms.learning.models import QuizAttempt
 from tests.browser.conftest import AXE_JS, PlaywrightError
 from tests.browser.test_learning_journey import PASSWORD, log_in
 
@@ -59,8 +60,27 @@ NEVER_FOLLOW = re.compile(r"/logout|/log-out|/sign-out|/unsubscribe|/confirm/|/r
 #: GET pages the crawl does not reach, and why.
 NOT_CRAWLED = {
     "static": "files, not pages",
-    "health.health": "a machine's status, JSON",
-    "health.ready": "a machine's status, JSON",
+    "nhsuk_file": "the NHS.UK frontend's files, not pages",
+    "nhsuk_asset": "the NHS.UK frontend's files, not pages",
+    "catalog.asset": "a course's images and files, not pages",
+    "health.healthz": "a machine's status, JSON",
+    "health.readyz": "a machine's status, JSON",
+    "accounts.check_email": "shown only after registering",
+    "accounts.reset_sent": "shown only after asking for a reset link",
+    "accounts.kept_text": "shown only when a session ended with unsaved text",
+    "accounts.confirm_email_change": "reached from a link in an email (a one-time token)",
+    "accounts.reset_password": "reached from a link in an email (a one-time token)",
+    "accounts.verify_email": "reached from a link in an email (a one-time token)",
+    "privacy.account_deleted": "shown only after deleting an account",
+    "privacy.export_status": "shown only after requesting a data export (a job)",
+    "privacy.export_download": "a file, after a data export",
+    "credentials.batch": "shown only after issuing certificates in a batch (a job)",
+    "credentials.batch_download": "a file, after a batch",
+    "credentials.register_csv": "a file (CSV)",
+    "cohorts.preview": "shown only after uploading a list of learners",
+    "sso.start": "redirects to the identity provider",
+    "sso.callback": "the identity provider's return, with a one-time code",
+    "sso.complete": "follows the identity provider's return",
 }
 
 ROLES = ["anonymous", "learner-mid", "learner-done", "educator", "partner", "lead", "admin"]
@@ -117,6 +137,8 @@ def seed(app) -> dict[str, str]:
         assert done.completed_at is not None, "the seeded learner should have completed the course"
         issue_certificate(done, start + timedelta(minutes=11))
         db.session.commit()
+        attempt = db.session.scalar(select(QuizAttempt).where(QuizAttempt.enrolment_id == done.id))
+        attempt_lesson = db.session.get(Lesson, attempt.lesson_id)
 
         by_type: dict[str, str] = {}
         with app.test_request_context():
@@ -126,6 +148,9 @@ def seed(app) -> dict[str, str]:
                         module = db.session.get(Module, lesson.module_id)
                         by_type[question.spec["type"]] = url_for(
                             "learning.lesson", slug=course.slug, module_key=module.key, lesson_key=lesson.key)
+            by_type["attempt"] = url_for(
+                "learning.attempt", slug=course.slug, module_key=db.session.get(Module, attempt_lesson.module_id).key,
+                lesson_key=attempt_lesson.key, attempt_id=attempt.id)
         return by_type
 
 
@@ -289,10 +314,15 @@ def test_every_page_as_every_role_passes_axe_and_reflows(browser, live_server, t
             page.goto("/register")
             page.locator("form [type=submit]").last.click()
             crawl.check(page, role, "registration with errors")
+        if role == "learner-done":
+            page.goto(question_pages["attempt"])
+            crawl.check(page, role)
         if role == "learner-mid":
             page.goto("/admin/")
             crawl.check(page, role, "403 /admin/")
             for kind, url in question_pages.items():
+                if kind == "attempt":
+                    continue
                 page.goto(url)
                 crawl.check(page, role, f"{kind} question {url}")
                 page.locator("button[name=action][value=submit]").click()
@@ -306,7 +336,7 @@ def test_every_page_as_every_role_passes_axe_and_reflows(browser, live_server, t
     report.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))
 
-    assert set(question_pages) == {"single", "multiple", "truefalse", "short", "numeric"}, question_pages
+    assert set(question_pages) == {"attempt", "single", "multiple", "truefalse", "short", "numeric"}, question_pages
     reached = {_endpoint(app, p.split(" ")[-1]) for pages in crawl.visited.values() for p in pages}
     reached |= {_endpoint(app, path) for path in crawl.downloads}
     pages = {r.endpoint for r in app.url_map.iter_rules() if "GET" in r.methods}
