@@ -221,6 +221,33 @@ def _add_rel(html: str) -> str:
     return _RE_A_TAG.sub(add, html)
 
 
+_RE_TABLE = re.compile(r"<table\b.*?</table>", re.S)
+_RE_HEADER_CELL = re.compile(r"<th\b[^>]*>(.*?)</th>", re.S)
+_RE_TAGS = re.compile(r"<[^>]+>")
+
+
+def wrap_tables(html: str) -> str:
+    """Put each table in its own keyboard-scrollable, labelled region, so a wide table scrolls
+    inside the lesson instead of widening the page at 320 px (WCAG 1.4.10).
+
+    The label names the table by its column headings: "Table: Stage, Question, Example".
+    """
+    if "<table" not in html:
+        return html
+
+    def wrap(match: re.Match[str]) -> str:
+        headings = [" ".join(html_lib.unescape(_RE_TAGS.sub("", cell)).split())
+                    for cell in _RE_HEADER_CELL.findall(match.group(0))]
+        headings = [h for h in headings if h]
+        label = "Table: " + ", ".join(headings) if headings else "Table"
+        if len(label) > 120:
+            label = label[:117].rstrip(" ,") + "..."
+        return (f'<div class="app-table-scroll" role="region" tabindex="0" '
+                f'aria-label="{html_lib.escape(label)}">{match.group(0)}</div>')
+
+    return _RE_TABLE.sub(wrap, html)
+
+
 class Renderer:
     """One Markdown instance and one sanitiser, reused for every file (thread-safe)."""
 
@@ -265,7 +292,7 @@ class Renderer:
 
     def _convert(self, text: str) -> str:
         self._md.reset()
-        return _add_rel(self._cleaner.clean(self._md.convert(text)))
+        return wrap_tables(_add_rel(self._cleaner.clean(self._md.convert(text))))
 
     def _render_public(self, items: Sequence[Item], tracks: tuple[str, ...],
                        reflection_ids: Sequence[str],

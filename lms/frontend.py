@@ -22,6 +22,17 @@ NAVIGATION = (
     ("jobs.admin_list", "Jobs", ("admin",)),
 )
 
+#: Pages whose menu section is not their blueprint's: course pages belong to Courses, as their
+#: breadcrumbs say; None means no menu item is the page's section.
+SECTION_OF = {
+    "learning.course_page": "catalog.index",
+    "learning.lesson": "catalog.index",
+    "learning.attempt": "catalog.index",
+    "credentials.verify": None,
+    "credentials.verify_code": None,
+    "credentials.download": None,
+}
+
 
 def init_app(app: Flask) -> None:
     frontend_dir = Path(app.config["NHSUK_FRONTEND_DIR"])
@@ -49,9 +60,11 @@ def init_app(app: Flask) -> None:
                 continue
             items.append((endpoint, label))
         here = request.endpoint or ""
-        # The item for this exact page, or else the first one for this part of the site.
+        # The item for this exact page, or the section the page belongs to, or else the first item
+        # for this part of the site; pages of no section (profile, verify, help) highlight nothing.
+        section = SECTION_OF.get(here, here.split(".")[0])
         current = next((e for e, _ in items if e == here), None) or next(
-            (e for e, _ in items if e.split(".")[0] == here.split(".")[0]), None)
+            (e for e, _ in items if e == section or e.split(".")[0] == section), None)
         return [(endpoint, label, endpoint == current) for endpoint, label in items]
 
     @app.context_processor

@@ -51,7 +51,7 @@ def admins_only() -> None:
 
 
 @bp.app_template_filter("london")
-def london(value, fmt: str = "%-d %b %Y, %H:%M") -> str:
+def london(value, fmt: str = "%-d %B %Y, %H:%M") -> str:
     """A stored UTC time as London wall-clock time."""
     return to_london(value).strftime(fmt) if value else "—"
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from lms.catalog import queries
 from lms.catalog.models import PUBLISHED, Course, CourseAsset
+from lms.catalog.search import HOUR_BANDS, CatalogueSearch, search
 from lms.catalog.tracks import track_label
 from lms.extensions import db
 
@@ -34,8 +35,13 @@ def track_helpers() -> dict:
 
 @bp.get("/")
 def index():
-    courses = queries.visible_courses(current_user)
-    return render_template("catalog/index.html", courses=courses,
+    every_course = queries.visible_courses(current_user)
+    tracks = sorted({t for c in every_course for t in c.tracks})
+    partners = sorted({(c.partner.name, c.partner_id) for c in every_course if c.partner})
+    wanted = CatalogueSearch.parse(request.args, tracks, [p for _, p in partners])
+    courses = search(every_course, wanted)
+    return render_template("catalog/index.html", courses=courses, every_count=len(every_course), wanted=wanted,
+                           tracks=tracks, partners=partners, hour_bands=HOUR_BANDS,
                            minutes=queries.estimated_minutes([c.id for c in courses]))
 
 

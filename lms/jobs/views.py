@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -13,7 +11,6 @@ from lms.accounts.roles import ADMIN
 from lms.extensions import db
 from lms.jobs.models import DONE, FAILED, PENDING, Job
 from lms.jobs.outbox import retry
-from lms.jobs.queue import LONDON
 
 bp = Blueprint("jobs", __name__)
 
@@ -22,12 +19,7 @@ STATUS_FILTERS = {"": "Any status", FAILED: "Failed", PENDING: "Waiting or runni
 REFRESH_SECONDS = 5  # the status page reloads itself this often while the job is not finished
 
 
-@bp.app_template_filter("london_time")
-def london_time(moment: datetime | None) -> str:
-    """A stored naive-UTC time as people read it: '29 Nov 2026, 14:05' in Europe/London."""
-    if moment is None:
-        return ""
-    return moment.replace(tzinfo=UTC).astimezone(LONDON).strftime("%-d %b %Y, %H:%M")
+# Times are shown with lms.dates' london_time filter, the one format for people.
 
 
 @bp.get("/admin/jobs")

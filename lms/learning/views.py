@@ -162,6 +162,16 @@ def lesson(slug: str, module_key: str, lesson_key: str):
     return page
 
 
+def _missing_answer(question: Question) -> str:
+    """What to do about an unanswered question, in the words of its kind of input."""
+    kind = question.spec["type"]
+    if kind == "multiple":
+        return "choose at least one answer"
+    if kind in ("single", "truefalse"):
+        return "choose an answer"
+    return "enter a number" if kind == "numeric" else "enter an answer"
+
+
 def _kept_answers(questions: list[Question], fields: dict[str, list[str]]) -> dict:
     """Quiz answers from a kept form, shaped as `read_answers` shapes them."""
     answers = {}
@@ -298,8 +308,9 @@ def quiz(slug: str, module_key: str, lesson_key: str):
         db.session.commit()
         return redirect(lesson_url(view, _anchor=anchor))
 
-    missing = {q.key: f"Answer question {n}" for n, q in enumerate(questions, start=1) if q.key not in answers}
-    missing.update({q.key: f"Keep your answer to question {n} under {ANSWER_MAX:,} characters"
+    missing = {q.key: f"Question {n}: {_missing_answer(q)}" for n, q in enumerate(questions, start=1)
+               if q.key not in answers}
+    missing.update({q.key: f"Question {n}: keep your answer under {ANSWER_MAX:,} characters"
                     for n, q in enumerate(questions, start=1) if len(str(answers.get(q.key, ""))) > ANSWER_MAX})
     if missing:
         services.save_reflections(current_user, notes, now)
@@ -488,16 +499,17 @@ def record_print():
 @login_required
 def record_csv():
     data = _record_data()
-    rows = [["Course", "Track", "Enrolled", "Completed", "CPD hours earned", "Status"]]
+    # One table: a Section column says whether a row is a course or a reflection note, so the file
+    # opens cleanly in a spreadsheet and can be filtered.
+    rows = [["Section", "Course", "Track", "Enrolled", "Completed", "CPD hours earned", "Status", "Lesson",
+             "Reflection prompt", "Last edited", "My note"]]
     for r in data["rows"]:
         enrolment, completed = r["enrolment"], r["enrolment"].completed_at
-        rows.append([r["course"].title, track_label(r["track"]), iso_date(enrolment.enrolled_at),
-                     iso_date(completed), f"{r['earned']:g}", record_status(r)])
-    rows.append([])
-    rows.append(["Reflection prompt", "Course", "Lesson", "Last edited", "My note"])
+        rows.append(["Course", r["course"].title, track_label(r["track"]), iso_date(enrolment.enrolled_at),
+                     iso_date(completed), f"{r['earned']:g}", record_status(r), "", "", "", ""])
     for note, prompt, lesson_row, course in data["notes"]:
-        rows.append([_plain(prompt.prompt_html), course.title, lesson_row.title, iso_date(note.updated_at),
-                     note.text])
+        rows.append(["Reflection note", course.title, "", "", "", "", "", lesson_row.title,
+                     _plain(prompt.prompt_html), iso_date(note.updated_at), note.text])
     return csv_response(rows, "my-learning-record.csv")
 
 
@@ -520,4 +532,6 @@ def record_status(row: dict) -> str:
 
 
 def _plain(html: str) -> str:
-    return unescape(re.sub(r"<[^>]+>", "", html)).strip()
+    """Text of rendered HTML on one line: the source's hard line breaks are not the writer's meaning."""
+    blocks_apart = re.sub(r"</(?:p|li|h\d|div|dd|dt)>|<br\s*/?>", " ", html)
+    return " ".join(unescape(re.sub(r"<[^>]+>", "", blocks_apart)).split())

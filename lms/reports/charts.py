@@ -9,6 +9,7 @@ Every piece is built with `Markup(...).format(...)`, which escapes labels.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -42,6 +43,22 @@ def _rect(x: float, y: float, width: float, height: float, fill: str) -> Markup:
 
 def _text(x: float, y: float, text: str, anchor: str = "start") -> Markup:
     return _TEXT.format(_fmt(x), _fmt(y), anchor, text)
+
+
+_TSPAN = Markup('<tspan x="{}" dy="{}">{}</tspan>')
+LINE_HEIGHT = 17
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """A label in lines of at most `width` characters, broken between words (never cut)."""
+    return textwrap.wrap(text, width, break_long_words=False) or [""]
+
+
+def _lines(x: float, y: float, lines: Sequence[str], anchor: str = "start") -> Markup:
+    """Text on several lines, the first at y, as one <text> so screen readers read it as one label."""
+    spans = Markup("").join(_TSPAN.format(_fmt(x), 0 if n == 0 else LINE_HEIGHT, line)
+                            for n, line in enumerate(lines))
+    return _TEXT.format(_fmt(x), _fmt(y), anchor, spans)
 
 
 def _line(x1: float, x2: float, y1: float, y2: float, stroke: str) -> Markup:
@@ -102,7 +119,9 @@ def column_chart(chart_id: str, title: str, description: str, categories: Sequen
             bar = plot_height * one.values[i] / top_value
             body.append(_rect(x0 + j * bar_width, base - bar, bar_width, bar, COLOURS[j % len(COLOURS)]))
         if i % label_every == 0:
-            body.append(_text(left + (i + 0.5) * group_width, base + 20, category, "middle"))
+            wrapped = _wrap(category, max(6, int(group_width * label_every / 8)))
+            body.append(_lines(left + (i + 0.5) * group_width, base + 20, wrapped, "middle"))
+            bottom = max(bottom, 28 + LINE_HEIGHT * len(wrapped))
     body.append(_line(left, WIDTH - 10, base, base, TEXT))
     return _svg(chart_id, title, description, top + plot_height + bottom, body)
 
@@ -114,13 +133,17 @@ def bar_chart(chart_id: str, title: str, description: str, labels: Sequence[str]
     plot_width = WIDTH - label_width - 70
     top_value = maximum or _nice_max(max(values, default=0))
     body = []
-    for i, (label, value) in enumerate(zip(labels, values, strict=True)):
-        y = gap + i * (row + gap)
-        short = label if len(label) <= 28 else label[:27] + "…"
+    y = gap
+    for label, value in zip(labels, values, strict=True):
+        wrapped = _wrap(label, 26)  # labels wrap onto more lines rather than being cut
+        height = max(row, LINE_HEIGHT * len(wrapped) + 8)
+        first_line = y + (height - LINE_HEIGHT * (len(wrapped) - 1)) / 2 + 5
         body += [
-            _text(label_width - 8, y + row * 0.7, short, "end"),
-            _rect(label_width, y, plot_width, row, GRID),
-            _rect(label_width, y, plot_width * min(value, top_value) / top_value, row, COLOURS[0]),
-            _text(label_width + plot_width + 6, y + row * 0.7, f"{_fmt(value)}{unit}"),
+            _lines(label_width - 8, first_line, wrapped, "end"),
+            _rect(label_width, y + (height - row) / 2, plot_width, row, GRID),
+            _rect(label_width, y + (height - row) / 2, plot_width * min(value, top_value) / top_value, row,
+                  COLOURS[0]),
+            _text(label_width + plot_width + 6, y + height / 2 + 5, f"{_fmt(value)}{unit}"),
         ]
-    return _svg(chart_id, title, description, max(len(labels), 1) * (row + gap) + gap, body)
+        y += height + gap
+    return _svg(chart_id, title, description, max(y, row + 2 * gap), body)

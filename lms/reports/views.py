@@ -17,15 +17,17 @@ from lms.accounts.access import role_required
 from lms.catalog.models import Course, CourseStaff
 from lms.catalog.tracks import track_label
 from lms.clock import utcnow
-from lms.dates import iso_date
+from lms.dates import iso_date, long_date
 from lms.extensions import db
 from lms.learning.models import Enrolment
 from lms.reports import charts, exports, queries
 from lms.reports.access import PROGRAMME_ROLES, REPORT_ROLES, reportable_course_or_abort, sees_every_course
 from lms.reports.forms import ProgressFilterForm, QuarterForm, QuestionFilterForm, choices
+from lms.reports.numbers import whole_percent
 from lms.reports.queries import DIMENSIONS, ProgressFilters, Quarter, Sort
 
 bp = Blueprint("reports", __name__, url_prefix="/manage")
+bp.add_app_template_filter(whole_percent, "whole_percent")
 
 #: Column headings of the progress table that sort, in the order shown.
 SORTABLE_HEADINGS = {
@@ -187,7 +189,7 @@ def summary(slug: str):
 
 
 def summary_charts(weeks, funnel, by_track, by_organisation) -> dict[str, Markup]:
-    week_labels = [w.week.strftime("%-d %b") for w in weeks]
+    week_labels = [long_date(w.week) for w in weeks]
     return {
         "weekly": charts.column_chart(
             "chart-weekly", "Enrolments and completions per week",
@@ -197,15 +199,15 @@ def summary_charts(weeks, funnel, by_track, by_organisation) -> dict[str, Markup
         "funnel": charts.bar_chart(
             "chart-funnel", "Completion by module",
             "Bar chart of the percentage of learners who completed each module; the table below gives the numbers.",
-            [s.label for s in funnel], [round(s.percent, 1) for s in funnel], maximum=100, unit="%"),
+            [s.label for s in funnel], [whole_percent(s.percent) for s in funnel], maximum=100, unit="%"),
         "tracks": charts.bar_chart(
             "chart-tracks", "Completion rate by track",
             "Bar chart of the percentage of learners on each track who completed the course.",
-            [r.label for r in by_track], [round(r.percent, 1) for r in by_track], maximum=100, unit="%"),
+            [r.label for r in by_track], [whole_percent(r.percent) for r in by_track], maximum=100, unit="%"),
         "organisations": charts.bar_chart(
             "chart-organisations", "Completion rate by organisation",
             "Bar chart of the percentage of learners from each organisation who completed the course.",
-            [r.label for r in by_organisation], [round(r.percent, 1) for r in by_organisation],
+            [r.label for r in by_organisation], [whole_percent(r.percent) for r in by_organisation],
             maximum=100, unit="%"),
     }
 

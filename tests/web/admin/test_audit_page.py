@@ -38,7 +38,7 @@ def test_filters_by_action_actor_object_and_london_dates(client, make_user, logi
     assert shown_actions(client, "actor=other%40") == ["course.staff_added"]
     assert shown_actions(client, "target_type=course&target_id=3") == ["course.published", "course.staff_added"]
     page = client.get("/admin/audit?date_from=2025-07-01&date_to=2025-07-01").get_data(as_text=True)
-    assert "1 Jul 2025, 00:30:00" in page  # shown as London time
+    assert "1 July 2025, 00:30:00" in page  # shown as London time
 
 
 def test_a_wrong_date_range_is_reported_and_ignored(client, make_user, login):

@@ -49,7 +49,7 @@ def test_the_certificate_pdf_and_verify_page_print_the_london_date(client, late_
 def test_learner_pages_and_csv_show_the_london_date(client, late_completion, login):
     login(late_completion)
     record = client.get("/record").get_data(as_text=True)
-    assert "1 Jul 2024" in record and "30 Jun 2024" not in record
+    assert "1 July 2024" in record and "30 June 2024" not in record
     assert "1 July 2024" in client.get("/courses/tiny-course/").get_data(as_text=True)
     csv_text = client.get("/record.csv").get_data(as_text=True)
     assert "2024-07-01" in csv_text and "2024-06-30" not in csv_text

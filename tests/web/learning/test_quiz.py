@@ -69,7 +69,11 @@ def test_unanswered_questions_are_listed_and_answers_kept(client, tiny_course, m
     response = submit(client, {"q-first": "a"})
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "There is a problem" in html and "Answer question 2" in html
+    assert "There is a problem" in html
+    # The summary names the question by the number shown above it, in the words of its kind of input.
+    assert '<a href="#question-q-second">Question 2: enter an answer</a>' in html
+    assert '<span class="app-question-number">Question 2</span>' in html
+    assert '<span class="app-question-number">Question 1</span>' in html
     assert re.search(r'value="a" checked', html)
     assert attempts() == []
 
