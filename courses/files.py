@@ -33,9 +33,9 @@ from .model import Choice, CompiledLesson, QuestionSpec, Reflection, TrackMap
 from .questionblock import (
     REFLECTION_OPTIONS,
     QuestionDraft,
+    block_tracks,
     parse_question,
     read_block_options,
-    read_option_tracks,
 )
 from .questions import normalise_text
 from .render import LinkContext, get_renderer
@@ -197,13 +197,8 @@ def _scan_lesson(work: _LessonWork, path: Path, sink: _Recorder) -> Scanned:
             _check_block_id(raw, path, sink)
         options, lines, content = read_block_options(
             raw, REFLECTION_OPTIONS, path=path, collector=sink, code="E024")
-        enclosing = tracks_of_lesson if raw.tracks is None else tuple(
-            t for t in tracks_of_lesson if t in raw.tracks)
-        tracks = enclosing
-        if "tracks" in options:
-            tracks = read_option_tracks(options["tracks"], lines.get("tracks", raw.line),
-                                        enclosing, path=path, collector=sink,
-                                        what=f"reflection '{raw.id}'")
+        tracks = block_tracks(raw, options, lines, tracks_of_lesson, path=path, collector=sink,
+                              what=f"reflection '{raw.id}'")
         prompt = "\n".join(text for _, text in content).strip("\n")
         if not prompt.strip():
             sink.add(path, raw.line, "E055",

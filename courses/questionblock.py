@@ -159,19 +159,25 @@ def read_option_tracks(value: Any, line: int, allowed: tuple[str, ...], *, path:
     return tuple(t for t in allowed if t in chosen)
 
 
+def block_tracks(raw: RawBlock, options: dict, option_lines: dict, lesson_tracks: tuple[str, ...], *,
+                 path: Path, collector: Collector, what: str) -> tuple[str, ...]:
+    """The tracks a question or reflection block is for: its enclosing track section's, narrowed by a
+    `tracks:` option (problems reported against `what`)."""
+    enclosing = lesson_tracks if raw.tracks is None else tuple(t for t in lesson_tracks if t in raw.tracks)
+    if "tracks" not in options:
+        return enclosing
+    return read_option_tracks(options["tracks"], option_lines.get("tracks", raw.line), enclosing, path=path,
+                              collector=collector, what=what)
+
+
 def parse_question(raw: RawBlock, lesson_tracks: tuple[str, ...], *, path: Path,
                    collector: Collector) -> QuestionDraft:
     """Parse a question block, reporting every problem. Always returns a draft."""
     qid = raw.id
     options, option_lines, content = read_block_options(
         raw, QUESTION_OPTIONS, path=path, collector=collector, code="Q012")
-    enclosing = lesson_tracks if raw.tracks is None else tuple(
-        t for t in lesson_tracks if t in raw.tracks)
-    tracks = enclosing
-    if "tracks" in options:
-        tracks = read_option_tracks(options["tracks"], option_lines.get("tracks", raw.line),
-                                    enclosing, path=path, collector=collector,
-                                    what=f"question '{qid}'")
+    tracks = block_tracks(raw, options, option_lines, lesson_tracks, path=path, collector=collector,
+                          what=f"question '{qid}'")
     points = 1.0
     if "points" in options:
         value = options["points"]
