@@ -74,6 +74,9 @@ def _register_blueprints(app: Flask) -> None:
     from lms.accounts.views import bp as accounts_bp
     from lms.admin.views import bp as admin_bp
     from lms.api.views import bp as api_bp
+    from lms.assignments.views import bp as assignments_bp
+    from lms.authoring.editor_views import bp as editor_bp
+    from lms.authoring.upload_views import bp as upload_bp
     from lms.catalog.views import bp as catalog_bp
     from lms.credentials import reminders  # noqa: F401 - registers the nightly email tasks
     from lms.credentials.badge_views import bp as badges_bp
@@ -81,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.jobs.views import bp as jobs_bp
     from lms.learning.cohort_views import bp as cohorts_bp
     from lms.learning.views import bp as learning_bp
+    from lms.lti.views import bp as lti_bp
     from lms.privacy import cli as privacy_cli  # noqa: F401 - adds `flask users erase`
     from lms.privacy.views import bp as privacy_bp
     from lms.reports.views import bp as reports_bp
@@ -103,6 +107,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(badges_bp)
+    app.register_blueprint(upload_bp)  # before the editor: /manage/courses/upload is not a course
+    app.register_blueprint(editor_bp)
+    app.register_blueprint(assignments_bp)
+    app.register_blueprint(lti_bp)
 
 
 def _register_cli(app: Flask) -> None:

@@ -1,0 +1,1 @@
+"""Marked written assignments: submissions, the marking queue, rubrics and released marks."""
