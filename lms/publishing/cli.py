@@ -164,3 +164,19 @@ def preview_command(path, lesson_id, track):
         click.echo(lesson.html[track])
         return
     raise click.ClickException(f"no lesson with the id '{lesson_id}' in {path}")
+
+
+@content_cli.command("export-scorm")
+@click.argument("course")
+@click.option("--track", required=True, help="postgraduate, ahp or junior.")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+def export_scorm_command(course, track, out):
+    """Write a published course's TRACK as a SCORM 1.2 package (a ZIP) for ESR or Learning Hub."""
+    from lms.scorm.package import ScormError, build_package
+
+    try:
+        data = build_package(course, track)
+    except ScormError as error:
+        raise click.ClickException(str(error)) from error
+    out.write_bytes(data)
+    click.echo(f"{course} ({track}): SCORM 1.2 package written to {out} ({len(data) // 1024} KB)")
