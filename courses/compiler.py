@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from . import study
 from .cache import (
     DAMAGED,
     CompileCache,
@@ -713,6 +714,7 @@ class _CourseBuild:
                     self.course_file, self.course_front.line_of("tracks"), "E012",
                     f"no module is for the {track} track; add one, or remove {track} from the "
                     "course's tracks")
+        self.check_cpd_hours(course)
         for outcome in course.outcomes:
             missing = [t for t in outcome.tracks if not self.assessed(outcome.id, t)]
             if missing:
@@ -721,6 +723,15 @@ class _CourseBuild:
                     f"learning outcome '{outcome.id}' is not assessed by any question for "
                     f"{', '.join(missing)}; list it under 'outcomes:' of a lesson that has "
                     "questions for those tracks")
+
+    def check_cpd_hours(self, course: CourseMeta) -> None:
+        """W080: each track's CPD hours must be its study time (courses.study decides)."""
+        lessons = [(lesson.meta.estimated_minutes, tuple(t for t in lesson.meta.tracks if t in module.meta.tracks))
+                   for module in self.modules for lesson in module.lessons]
+        minutes = {track: study.study_minutes(lessons, track) for track in course.tracks}
+        for track, problem in study.dishonest_hours(course.cpd_hours, minutes).items():
+            self.collector.add(self.course_file, self.course_front.line_of("cpd_hours", track)
+                               or self.course_front.line_of("cpd_hours"), "W080", problem)
 
     def assessed(self, outcome_id: str, track: str) -> bool:
         for module in self.modules:

@@ -85,6 +85,7 @@ CODES: dict[str, CodeInfo] = {
     "Q013": CodeInfo("error", "a question option has the wrong type or value"),
     "Q014": CodeInfo("error", "an empty choice, answer, hint or explanation"),
     # Warnings
+    "W080": CodeInfo("warning", "a track's CPD hours are not its study time"),
     "W001": CodeInfo("warning", "a learning outcome is not assessed by any question"),
     "W002": CodeInfo("warning", "an image has no alt text"),
     "W003": CodeInfo("warning", "a heading level is skipped"),

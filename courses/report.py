@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from .compiler import CompileResult
+from .study import figures_dict
 
 
 def _plural(count: int, word: str) -> str:
@@ -34,10 +35,14 @@ def text_report(result: CompileResult) -> str:
 
 
 def json_report(result: CompileResult) -> dict[str, Any]:
-    """The findings and per-course counts, for tools (``--json``)."""
+    """The findings and per-course counts, for tools (``--json``); each compiled course also has
+    ``tracks``: {track: lessons, questions, pools, study minutes, CPD hours, words, own share,
+    readability} (see ``courses.study.TrackFigures``)."""
+    figures = {course.id: figures_dict(course) for course in result.courses}
     return {
         "findings": [finding.to_dict() for finding in result.findings],
-        "courses": [summary.to_dict() for summary in result.summaries],
+        "courses": [{**summary.to_dict(), **({"tracks": figures[summary.id]} if summary.id in figures else {})}
+                    for summary in result.summaries],
         "unchanged": list(result.unchanged),
         "exit_code": result.exit_code,
     }

@@ -43,13 +43,26 @@ def visible_courses(user: User | None) -> list[Course]:
 def estimated_minutes(course_ids: list[int]) -> dict[int, dict[str, float]]:
     """{course id: {track: total estimated minutes of its live lessons}}, in one query."""
     totals: dict[int, dict[str, float]] = {course_id: {} for course_id in course_ids}
-    if not course_ids:
-        return totals
-    rows = db.session.execute(
-        select(Lesson.course_id, Lesson.tracks, Lesson.estimated_minutes)
-        .join(Module, Module.id == Lesson.module_id)
-        .where(Lesson.course_id.in_(course_ids), Lesson.retired.is_(False), Module.retired.is_(False)))
-    for course_id, tracks, minutes in rows:
+    for course_id, tracks, minutes in _live_lessons(course_ids):
         for track in tracks:
             totals[course_id][track] = totals[course_id].get(track, 0.0) + float((minutes or {}).get(track, 0))
     return totals
+
+
+def lesson_counts(course_ids: list[int]) -> dict[int, dict[str, int]]:
+    """{course id: {track: number of its live lessons}}, in one query."""
+    counts: dict[int, dict[str, int]] = {course_id: {} for course_id in course_ids}
+    for course_id, tracks, _ in _live_lessons(course_ids):
+        for track in tracks:
+            counts[course_id][track] = counts[course_id].get(track, 0) + 1
+    return counts
+
+
+def _live_lessons(course_ids: list[int]):
+    """(course id, tracks, {track: minutes}) of every lesson and module not retired."""
+    if not course_ids:
+        return []
+    return db.session.execute(
+        select(Lesson.course_id, Lesson.tracks, Lesson.estimated_minutes)
+        .join(Module, Module.id == Lesson.module_id)
+        .where(Lesson.course_id.in_(course_ids), Lesson.retired.is_(False), Module.retired.is_(False)))

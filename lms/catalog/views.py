@@ -42,7 +42,8 @@ def index():
     courses = search(every_course, wanted)
     return render_template("catalog/index.html", courses=courses, every_count=len(every_course), wanted=wanted,
                            tracks=tracks, partners=partners, hour_bands=HOUR_BANDS,
-                           minutes=queries.estimated_minutes([c.id for c in courses]))
+                           minutes=queries.estimated_minutes([c.id for c in courses]),
+                           lessons=queries.lesson_counts([c.id for c in courses]))
 
 
 @bp.get("/courses/<slug>/assets/<path:path>")

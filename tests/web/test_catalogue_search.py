@@ -45,3 +45,11 @@ def test_the_page_says_when_nothing_matches(client, tiny_course):
     html = client.get("/?q=astrophysics").get_data(as_text=True)
     assert "0 of 1 course match" in html and "No courses match" in html and "Tiny course" not in html
     assert "Tiny course" in client.get("/?q=tiny").get_data(as_text=True)
+
+
+def test_the_catalogue_shows_how_cpd_hours_add_up(client, tiny_course):
+    html = " ".join(client.get("/").get_data(as_text=True).split())
+    # Three 10-minute readings and a check of 30 minutes for junior staff (150 for postgraduates).
+    assert "Junior staff: 1 CPD hour, from 4 lessons with about 1 hour of study, directed reading included" in html
+    assert "Postgraduate: 3 CPD hours, from 4 lessons with about 3 hours of study" in html
+    assert "CPD hours are the study time, to the nearest quarter hour." in html

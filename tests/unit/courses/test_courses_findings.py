@@ -152,6 +152,11 @@ CASES = [
     Case("W006", {L: LESSON + "\n## Sources\n\n- [*Linked*](https://example.org/a), 2020.\n"
                                 "- Smith J. *Unlinked book*.\n  Publisher, 2019.\n"},
          L, "Unlinked book", "has no link"),
+    Case("W080", {C: COURSE.replace("tracks: [postgraduate, ahp, junior]\n",
+                                    "tracks: [postgraduate, ahp, junior]\n"
+                                    "cpd_hours: {postgraduate: 1, ahp: 0.25, junior: 0.25}\n"),
+                  L: LESSON.replace("outcomes: [lo-one]", "outcomes: [lo-one]\nestimated_minutes: 15")},
+         C, "postgraduate: 1", "claims 1 CPD hours, but its lessons' estimated_minutes add up to 15 minutes"),
 ]
 
 

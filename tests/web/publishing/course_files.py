@@ -43,6 +43,7 @@ CHECK_MD = """---
 id: {id}
 title: Knowledge check
 outcomes: [lo-one]
+estimated_minutes: {{default: 30, postgraduate: 150, ahp: 90}}
 pass_mark: 50
 ---
 /// question | q-first
