@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import study
+from . import quality, study
 from .cache import (
     DAMAGED,
     CompileCache,
@@ -526,6 +526,7 @@ class _CourseBuild:
             for lesson in module.lessons:
                 module.compiled.append(self.compile_lesson(lesson, meta))
         self.check_structure(meta)
+        self.check_questions()
         return self.build(meta, overview)
 
     # -- the cache -----------------------------------------------------------------------
@@ -723,6 +724,14 @@ class _CourseBuild:
                     f"learning outcome '{outcome.id}' is not assessed by any question for "
                     f"{', '.join(missing)}; list it under 'outcomes:' of a lesson that has "
                     "questions for those tracks")
+
+    def check_questions(self) -> None:
+        """W081-W084: quizzes that test judgement (courses.quality decides)."""
+        lessons = [(lesson.source.path, compiled) for module in self.modules
+                   for lesson, compiled in zip(module.lessons, module.compiled, strict=True)]
+        line_of = lambda question_id: self.ids.get(question_id, ("", 1))[1]  # noqa: E731 - the claimed id's line
+        for path, line, code, message in quality.question_warnings(lessons, line_of):
+            self.collector.add(path, line, code, message)
 
     def check_cpd_hours(self, course: CourseMeta) -> None:
         """W080: each track's CPD hours must be its study time (courses.study decides)."""

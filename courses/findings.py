@@ -85,6 +85,10 @@ CODES: dict[str, CodeInfo] = {
     "Q013": CodeInfo("error", "a question option has the wrong type or value"),
     "Q014": CodeInfo("error", "an empty choice, answer, hint or explanation"),
     # Warnings
+    "W081": CodeInfo("warning", "a hint contains the question's answer"),
+    "W082": CodeInfo("warning", "a multiple-answer question has fewer wrong choices than right ones"),
+    "W083": CodeInfo("warning", "the same question appears twice in a course"),
+    "W084": CodeInfo("warning", "a numeric question asks for a year"),
     "W080": CodeInfo("warning", "a track's CPD hours are not its study time"),
     "W001": CodeInfo("warning", "a learning outcome is not assessed by any question"),
     "W002": CodeInfo("warning", "an image has no alt text"),

@@ -152,6 +152,16 @@ CASES = [
     Case("W006", {L: LESSON + "\n## Sources\n\n- [*Linked*](https://example.org/a), 2020.\n"
                                 "- Smith J. *Unlinked book*.\n  Publisher, 2019.\n"},
          L, "Unlinked book", "has no link"),
+    Case("W081", {L: LESSON.replace("- [ ] Wrong", "- [ ] Wrong\n\nHint: It is the choice called Right.")
+                  .replace("- [x] Right", "- [x] The right one").replace("Right.", "the right one.")},
+         L, "/// question", "contains its answer ('the right one')"),
+    Case("W082", {L: LESSON.replace("- [ ] Wrong", "- [x] Also right\n- [ ] Wrong")
+                  .replace("/// question | q-one", "/// question | q-one\n    type: multiple")},
+         L, "/// question", "2 right choices but only 1 wrong"),
+    Case("W083", {L: LESSON + "\n/// question | q-two\nPick   the RIGHT one.\n\n- [x] Right\n- [ ] Wrong\n///\n"},
+         L, "/// question | q-two", "'q-two' is the same as 'q-one'"),
+    Case("W084", {L: lesson("Text.\n\n/// question | q-one\nWhen was it founded?\n\n= 1948\n///\n")},
+         L, "/// question", "asks for a year"),
     Case("W080", {C: COURSE.replace("tracks: [postgraduate, ahp, junior]\n",
                                     "tracks: [postgraduate, ahp, junior]\n"
                                     "cpd_hours: {postgraduate: 1, ahp: 0.25, junior: 0.25}\n"),
