@@ -86,7 +86,10 @@ def test_junior_learner_journey(page, live_server):
     expect(page.get_by_text("You have logged out.")).to_be_visible()
     log_in(page, "f1.doctor@example.nhs.uk")
     page.get_by_role("link", name="My learning").click()
-    expect(page.get_by_text("3 of 30 lessons complete")).to_be_visible()
+    with live_server.app.app_context():
+        junior_lessons = sum("junior" in tracks for tracks in db.session.scalars(
+            select(Lesson.tracks).where(Lesson.retired.is_(False), Lesson.course.has(key="innovation-in-practice"))))
+    expect(page.get_by_text(f"3 of {junior_lessons} lessons complete")).to_be_visible()
     page.get_by_role("link", name=re.compile("^Continue")).click()
     # The first lesson not yet done after the knowledge check where the learner stopped.
     expect(page).to_have_url(re.compile(r"/understanding-problems/patient-safety-systems-thinking/$"))
