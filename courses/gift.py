@@ -334,6 +334,8 @@ def _answers_gift(question: GiftQuestion) -> str:
         value = "TRUE" if right.text == "true" else "FALSE"
         if not (right.feedback or wrong.feedback):
             return value
+        if not right.feedback:
+            return f"{value}#{escape(wrong.feedback)}"
         return f"{value}#{escape(wrong.feedback)}#{escape(right.feedback)}"
     if kind == "numeric":
         parts = []

@@ -358,6 +358,9 @@ def _question_from_block(raw, content, options, category: str, warn) -> GiftQues
         return GiftQuestion(raw.line, "matching", before, raw.id, "markdown", after,
                             tuple(pairs), "", category)
     draft = parse_question(raw, TRACKS, path=Path("lesson.md"), collector=Collector())
+    if draft.tracks != TRACKS:
+        warn(raw.line, f"'{raw.id}' is only for the {', '.join(draft.tracks)} track(s); GIFT has "
+             "no tracks, so it is exported for everyone")
     if draft.hints:
         warn(raw.line, f"the hints of '{raw.id}' are not exported (GIFT has no hints)")
     if draft.points != 1:

@@ -19,9 +19,9 @@ from courses.report import json_report, summary_line
 from lms.accounts.cli import as_option, cli_actor_id
 from lms.clock import utcnow
 from lms.extensions import db
+from lms.publishing.gift import GiftImportError, export_gift, import_gift
 from lms.publishing.queries import learner_data_by_course, learner_data_if_available, published_revisions
 from lms.publishing.services import PublishError, publish_course
-from lms.publishing.gift import GiftImportError, export_gift, import_gift
 from lms.publishing.sources import (
     DatabaseSource,
     ExportError,
