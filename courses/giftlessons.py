@@ -293,6 +293,8 @@ def lessons_from_gift(result: GiftResult, *, default_title: str, used_ids: set[s
             lesson.questions += 1
     files = []
     for lesson in lessons.values():
+        if not lesson.parts:  # its questions were all reported as not imported
+            continue
         if draw is not None and lesson.questions < draw:
             findings.append(GiftFinding(1, "error", f"the lesson '{lesson.title}' has "
                                         f"{lesson.questions} questions, fewer than the "

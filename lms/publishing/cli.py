@@ -196,7 +196,8 @@ def import_gift_command(file, into, draw, title):
     except GiftImportError as error:
         raise click.ClickException(str(error)) from error
     for finding in report.findings:
-        click.echo(f"{file}:{finding}", err=finding.severity == "error")
+        click.echo(f"{file}:{finding.line}: {finding.severity}: {finding.message}",
+                   err=finding.severity == "error")
     for path in report.written:
         click.echo(f"wrote {path}")
     if not report.written:
