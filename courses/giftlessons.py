@@ -29,6 +29,7 @@ _RE_PLAIN_SPECIAL = re.compile(r"([\\`*_\[\]#|!])")
 _RE_MATCH_LINE = re.compile(r"^ {0,3}[-*+] (.*?)\s*->\s*(.*?)\s*$")
 _RE_ORDER_LINE = re.compile(r"^ {0,3}\d{1,9}[.)] (.*?)\s*$")
 _RE_FENCE = re.compile(r"^(`{3,}|~{3,})")
+_RE_LABEL_LINE = re.compile(r"^((?:hint|explanation)[ \t]*):", re.I | re.M)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,7 @@ class LessonFile:
     id: str
     title: str
     text: str
+    questions: int = 0
 
 
 def slug(text: str, *, prefix: str = "", fallback: str = "item") -> str:
@@ -247,7 +249,10 @@ def question_block(question: GiftQuestion, question_id: str,
     parts = [f"/// question | {question_id}", f"    type: {kind}", "", _stem(question), "",
              *lines]
     if question.general_feedback:
-        parts += ["", "Explanation: " + _markdown(question.general_feedback, question.text_format)]
+        explanation = _markdown(question.general_feedback, question.text_format)
+        # a line starting "Hint:" would start a hint: the colon as an entity shows the same
+        explanation = _RE_LABEL_LINE.sub(r"\1&#58;", explanation)
+        parts += ["", "Explanation: " + explanation]
     return "\n".join(parts + ["///"])
 
 
@@ -275,8 +280,9 @@ def lessons_from_gift(result: GiftResult, *, default_title: str, used_ids: set[s
     """One lesson per GIFT category (named by the category's last name; questions before
     any category go in a lesson called ``default_title``), in the order first met.
     Descriptions become lesson text where they stood. ``draw`` makes each lesson a pool
-    (``draw: N``). Ids come from titles and avoid ``used_ids`` (which gains them).
-    Returns the lessons and the findings: the parser's, then what could not be kept."""
+    (``draw: N``; whether it has enough questions is the caller's to check). Ids come
+    from titles and avoid ``used_ids`` (which gains them). Returns the lessons and the
+    findings: the parser's, then what could not be kept."""
     findings = list(result.findings)
     lessons: dict[str, _Lesson] = {}
     for question in result.questions:
@@ -295,13 +301,9 @@ def lessons_from_gift(result: GiftResult, *, default_title: str, used_ids: set[s
     for lesson in lessons.values():
         if not lesson.parts:  # its questions were all reported as not imported
             continue
-        if draw is not None and lesson.questions < draw:
-            findings.append(GiftFinding(1, "error", f"the lesson '{lesson.title}' has "
-                                        f"{lesson.questions} questions, fewer than the "
-                                        f"{draw} each attempt draws"))
         lesson_id = unique(slug(lesson.title, fallback="questions"), used_ids)
         body = "\n\n".join([_front_matter(lesson_id, lesson.title, draw), *lesson.parts])
-        files.append(LessonFile(lesson_id, lesson.title, body + "\n"))
+        files.append(LessonFile(lesson_id, lesson.title, body + "\n", lesson.questions))
     return files, findings
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,8 +13,10 @@ from courses.gift import GiftFinding, GiftQuestion, parse_gift, to_gift
 from courses.giftlessons import gift_from_lesson, lessons_from_gift, slug, unique
 from courses.model import TRACKS
 
-_RE_ID_LINE = re.compile(r"^(?:id:\s*|/{3,}\s*(?:question|reflection)\s*\|\s*)([a-z0-9][a-z0-9-]*)",
-                         re.M)
+# front matter ids (outcomes' too) and question and reflection ids
+_RE_ID_LINE = re.compile(
+    r"^(?:[ \t]*(?:-[ \t]+)?id:[ \t]*|/{3,}[ \t]*(?:question|reflection)[ \t]*\|[ \t]*)"
+    r"([a-z0-9][a-z0-9-]*)", re.M)
 _RE_NUMBERED = re.compile(r"^(\d+)-")
 
 
@@ -63,16 +66,19 @@ def _plan(into: Path, title: str) -> tuple[Path, Path, dict[Path, str], set[str]
         module_id = unique(slug(f"{course_id}-questions"), used)
         module = into / "01-questions"
         created = {
-            into / "course.md": (f"---\nid: {course_id}\ntitle: \"{_title(into.name)}\"\n"
+            # the slug is written because the folder's name may not be one
+            into / "course.md": (f"---\nid: {course_id}\nslug: {course_id}\n"
+                                 f"title: {json.dumps(_title(into.name))}\n"
                                  f"tracks: [{', '.join(TRACKS)}]\n---\n\nQuestions imported "
                                  "from Moodle.\n"),
-            module / "module.md": f"---\nid: {module_id}\ntitle: \"{title}\"\n---\n"}
+            module / "module.md": f"---\nid: {module_id}\ntitle: {json.dumps(title)}\n---\n"}
         return into, module, created, used
     if (into / "course.md").is_file():
         used = _ids_in(into)
         module_id = unique(slug(title, fallback="questions"), used)
         module = into / f"{_next_number(into):02d}-{module_id}"
-        return into, module, {module / "module.md": f"---\nid: {module_id}\ntitle: \"{title}\"\n---\n"}, used
+        module_md = f"---\nid: {module_id}\ntitle: {json.dumps(title)}\n---\n"
+        return into, module, {module / "module.md": module_md}, used
     if (into / "module.md").is_file() and (into.parent / "course.md").is_file():
         return into.parent, into, {}, _ids_in(into.parent)
     raise GiftImportError(f"{into} is neither empty, a course folder (with course.md) nor a "
@@ -86,8 +92,11 @@ def import_gift(text: str, into: Path, *, title: str, draw: int | None = None) -
     course, module, created, used = _plan(into, title)
     lessons, findings = lessons_from_gift(parse_gift(text), default_title=title, used_ids=used,
                                           draw=draw)
-    if draw is not None and any(f.severity == "error" and "draws" in f.message for f in findings):
-        raise GiftImportError("; ".join(f.message for f in findings if "draws" in f.message))
+    small = [lesson for lesson in lessons if draw is not None and lesson.questions < draw]
+    if small:
+        raise GiftImportError("; ".join(
+            f"the lesson '{lesson.title}' would have {lesson.questions} questions, fewer than "
+            f"the {draw} each attempt draws" for lesson in small) + "; nothing was written")
     report = ImportReport(course, findings=findings)
     if not lessons:
         return report

@@ -274,9 +274,12 @@ def test_categories_become_lessons_and_pool_writes_a_draw():
     assert [(x.id, x.title) for x in lessons] == [("cardiology", "Cardiology"),
                                                   ("respiratory", "Respiratory")]
     assert all("\ndraw: 2\n" in x.text for x in lessons) and findings == []
-    _, findings = lessons_from_gift(parse_gift("A? {T}\n"), default_title="Imported",
-                                    used_ids=set(), draw=2)
-    assert "fewer than the 2 each attempt draws" in findings[0].message
+    assert [x.questions for x in lessons] == [2, 2]
+
+
+def test_general_feedback_lines_that_look_like_labels_stay_in_the_explanation():
+    text, _ = lesson_text(r"Q? {T ####Think first.\nHint: this is not a hint.}")
+    assert "Explanation: Think first.\nHint&#58; this is not a hint.\n///" in text
 
 
 # -- writing GIFT ------------------------------------------------------------------------------

@@ -86,6 +86,26 @@ def test_import_with_pool_writes_a_draw_and_refuses_a_pool_smaller_than_the_draw
     assert not (tmp_path / "big").exists()
 
 
+def test_titles_with_quotes_and_colons_make_valid_front_matter(runner, tmp_path):
+    path = tmp_path / 'the "best": bank.gift'
+    path.write_text('$CATEGORY: top/Drugs: "the basics"\n\nAspirin is an antiplatelet. {T}\n')
+    into = tmp_path / 'new "course"'
+    result = runner.invoke(args=["content", "import-gift", str(path), "--into", str(into)])
+    assert result.exit_code == 0, result.output
+    course = compile_course(into).courses[0]
+    assert [m.title for m in course.modules] == ['The "best": bank']
+    assert [lesson.title for lesson in course.lessons()] == ['Drugs: "the basics"']
+
+
+def test_new_ids_avoid_the_courses_outcome_ids(runner, tmp_path):
+    course = write_course(tmp_path / "content")
+    path = tmp_path / "lo.gift"
+    path.write_text("$CATEGORY: lo one\n\nA? {T}\n")
+    result = runner.invoke(args=["content", "import-gift", str(path), "--into", str(course)])
+    assert result.exit_code == 0, result.output
+    assert "id: lo-one-2" in next(course.glob("03-*/01-*.md")).read_text()
+
+
 def test_import_of_a_file_with_nothing_importable_writes_nothing(runner, tmp_path):
     path = tmp_path / "essays.gift"
     path.write_text("Describe a thing. {}\n")
