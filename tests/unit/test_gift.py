@@ -7,9 +7,11 @@ import textwrap
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from courses import QUESTION_TYPES, compile_course
-from courses.gift import GiftAnswer, category_path, parse_gift, to_gift
+from courses.gift import GiftAnswer, GiftQuestion, category_path, parse_gift, to_gift
 from courses.giftlessons import BLANK, gift_from_lesson, lessons_from_gift, question_block, slug
 from courses.model import NumericAnswer
 
@@ -453,3 +455,22 @@ def test_a_question_block_is_what_our_compiler_reads_for_each_type():
         (question,) = parse_gift(gift).questions
         block = question_block(question, "q-test", [])
         assert block is not None and block.startswith("/// question | q-test\n    type: ")
+
+
+# -- escaping, for any text ------------------------------------------------------------------
+
+# GIFT cannot escape '//' at the start of a line (a comment), '->' in an answer (a matching
+# pair) or a format marker at the start of text, so the alphabet leaves out '/', '>' and '['
+_TEXT = st.text(alphabet=st.sampled_from(list("ab Z0.%~=#{}:\\\n-")), min_size=1, max_size=20) \
+    .map(lambda s: "\n".join(line.strip() for line in s.strip().split("\n")))\
+    .filter(lambda s: s and "\n\n" not in s and not s.startswith("%"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(title=_TEXT, text=_TEXT, right=_TEXT, wrong=_TEXT, feedback=_TEXT, general=_TEXT)
+def test_any_text_survives_writing_and_reading(title, text, right, wrong, feedback, general):
+    question = GiftQuestion(1, "single", text, title, answers=(
+        GiftAnswer(right, 100.0, feedback), GiftAnswer(wrong, 0.0)), general_feedback=general)
+    result = parse_gift(to_gift([question]))
+    assert result.findings == ()
+    assert [replace(q, line=1) for q in result.questions] == [question]
