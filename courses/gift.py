@@ -222,6 +222,10 @@ def _parse_question(source: str, line: int, category: str,
                 findings.append(GiftFinding(line, "error", "every answer of a matching question "
                                             "must be a pair: '=item -> match'"))
                 return None
+            right, _, feedback = right.partition("#")
+            if feedback.strip():
+                findings.append(GiftFinding(line, "warning", "matching pairs have no feedback; "
+                                            f"'#{_restore(feedback).strip()}' is left out"))
             pairs.append(GiftAnswer(_restore(left).strip(), 100.0, match=_restore(right).strip()))
         return GiftQuestion(kind="matching", answers=tuple(pairs), **base)
     return GiftQuestion(kind="short", answers=tuple(_choice(m, t) for m, t in tokens), **base)

@@ -95,7 +95,9 @@ def _stem(question: GiftQuestion) -> str:
     text = _markdown(question.text, question.text_format)
     if question.after:
         after = _markdown(question.after, question.text_format)
-        text = f"{text} {BLANK} {after}".strip()
+        # "buried in {=Grant's tomb}." keeps its full stop against the gap
+        space = "" if after[:1] in ".,;:!?)" else " "
+        text = f"{text} {BLANK}{space}{after}".strip()
     return _safe_lines(text)
 
 

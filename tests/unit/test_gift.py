@@ -211,6 +211,20 @@ def test_missing_word_puts_a_gap_where_the_answers_were():
     assert f"The {BLANK} ventricle pumps blood to the body." in text
 
 
+def test_missing_word_before_the_full_stop_keeps_the_full_stop_against_the_gap():
+    text, _ = lesson_text("Grant is buried in {=Grant's tomb ~Westminster}.")
+    assert f"Grant is buried in {BLANK}." in text
+    question = one("Grant is buried in {=Grant's tomb ~Westminster}.")
+    assert (question.text, question.after) == ("Grant is buried in", ".")
+
+
+def test_feedback_on_a_matching_pair_is_reported_and_left_out():
+    result = parse_gift("Match. {=a -> 1 #no feedback here =b -> 2}")
+    assert [(a.text, a.match) for a in result.questions[0].answers] == [("a", "1"), ("b", "2")]
+    (finding,) = result.findings
+    assert finding.severity == "warning" and "'#no feedback here' is left out" in finding.message
+
+
 def test_an_essay_is_reported_with_its_line_and_not_written():
     lessons, findings = lessons_from_gift(
         parse_gift("Intro? {T}\n\n::Essay::Describe the cardiac cycle. {}\n"),
