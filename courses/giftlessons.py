@@ -304,7 +304,8 @@ def lessons_from_gift(result: GiftResult, *, default_title: str, used_ids: set[s
         if not lesson.parts:  # its questions were all reported as not imported
             continue
         lesson_id = unique(slug(lesson.title, fallback="questions"), used_ids)
-        body = "\n\n".join([_front_matter(lesson_id, lesson.title, draw), *lesson.parts])
+        pool = draw if lesson.questions else None  # a lesson of text alone draws nothing
+        body = "\n\n".join([_front_matter(lesson_id, lesson.title, pool), *lesson.parts])
         files.append(LessonFile(lesson_id, lesson.title, body + "\n", lesson.questions))
     return files, findings
 

@@ -92,7 +92,7 @@ def import_gift(text: str, into: Path, *, title: str, draw: int | None = None) -
     course, module, created, used = _plan(into, title)
     lessons, findings = lessons_from_gift(parse_gift(text), default_title=title, used_ids=used,
                                           draw=draw)
-    small = [lesson for lesson in lessons if draw is not None and lesson.questions < draw]
+    small = [lesson for lesson in lessons if draw is not None and 0 < lesson.questions < draw]
     if small:
         raise GiftImportError("; ".join(
             f"the lesson '{lesson.title}' would have {lesson.questions} questions, fewer than "

@@ -291,6 +291,9 @@ def test_categories_become_lessons_and_pool_writes_a_draw():
                                                   ("respiratory", "Respiratory")]
     assert all("\ndraw: 2\n" in x.text for x in lessons) and findings == []
     assert [x.questions for x in lessons] == [2, 2]
+    (text_only,), _ = lessons_from_gift(parse_gift("Just some text.\n\nAn essay. {}\n"),
+                                        default_title="Notes", used_ids=set(), draw=2)
+    assert "draw:" not in text_only.text and "Just some text." in text_only.text
 
 
 def test_general_feedback_lines_that_look_like_labels_stay_in_the_explanation():
