@@ -320,7 +320,7 @@ def number_text(value: float) -> str:
     return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
 
 
-def _weight(weight: float, default: float) -> str:
+def _weight(weight: float, default: float | None) -> str:
     return "" if weight == default else f"%{number_text(round(weight, 5))}%"
 
 
@@ -364,13 +364,11 @@ def _answers_gift(question: GiftQuestion) -> str:
         return "\n    " + "\n    ".join(lines) + "\n"
     lines = []
     for answer in answers:
-        if kind == "single" or kind == "short":
-            mark = "=" if answer.weight == 100 else "~"
-            if kind == "short":
-                mark = "="
-            default = 100.0 if mark == "=" else 0.0
-        else:  # multiple answers: every one weighted
+        if kind == "multiple":  # no '=': every answer weighted
             mark, default = "~", None
+        else:  # short answers are all '='; a choice is '=' when fully right
+            mark = "=" if kind == "short" or answer.weight == 100 else "~"
+            default = 100.0 if mark == "=" else 0.0
         lines.append(f"{mark}{_weight(answer.weight, default)}{escape(answer.text)}"
                      f"{_feedback(answer.feedback)}")
     return "\n    " + "\n    ".join(lines) + "\n"
