@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from courses import compile_course
@@ -151,3 +153,21 @@ def test_export_a_published_course_by_its_id_to_standard_output(runner, tiny_cou
     assert "::q-first::[markdown]Which one is right?" in result.output
     result = runner.invoke(args=["content", "export-gift", "no-such-course"])
     assert result.exit_code == 1 and "neither a course folder" in result.output
+
+
+def test_the_shipped_course_exports_and_imports_back_with_the_same_questions(runner, tmp_path):
+    shipped = Path(__file__).resolve().parents[3] / "content" / "foundations-of-safety"
+    out = tmp_path / "safety.gift"
+    result = runner.invoke(args=["content", "export-gift", str(shipped), str(out)])
+    assert result.exit_code == 0, result.output
+    into = tmp_path / "again"
+    result = runner.invoke(args=["content", "import-gift", str(out), "--into", str(into)])
+    assert result.exit_code == 0, result.output
+    assert ": warning:" not in result.output  # nothing our own questions hold is lost
+
+    def questions(folder):
+        course = compile_course(folder).courses[0]
+        return [(q.id, q.type, q.stem_html, q.choices, q.accepted, q.numeric, q.explanation_html)
+                for lesson in course.lessons() for q in lesson.questions]
+
+    assert questions(into) == questions(shipped)
