@@ -229,6 +229,12 @@ def question_block(question: GiftQuestion, question_id: str,
                    findings: list[GiftFinding]) -> str | None:
     """One GIFT question as a ``/// question`` block; None (with a finding) when our format
     cannot hold it at all."""
+    texts = [question.text, question.after, question.general_feedback,
+             *(part for a in question.answers for part in (a.text, a.feedback, a.match))]
+    if any("@@PLUGINFILE@@" in text for text in texts):
+        _warn(findings, question, f"{_label(question)} shows a file kept in Moodle "
+              "(@@PLUGINFILE@@), which a GIFT file does not carry; put the file in the course "
+              "folder and change the link to it")
     if question.kind == "essay":
         _warn(findings, question, f"{_label(question)} is an essay, which cannot be imported: "
               "our marked written work is an assignment lesson with a rubric (see section 7a)")

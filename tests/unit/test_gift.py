@@ -225,6 +225,13 @@ def test_feedback_on_a_matching_pair_is_reported_and_left_out():
     assert finding.severity == "warning" and "'#no feedback here' is left out" in finding.message
 
 
+def test_a_file_kept_in_moodle_is_reported():
+    _, findings = lesson_text('[html]Name this. <img src\\="@@PLUGINFILE@@/heart.png" '
+                              'alt\\="A heart"> {=heart ~lung}')
+    (finding,) = findings
+    assert "@@PLUGINFILE@@" in finding.message and finding.line == 1
+
+
 def test_an_essay_is_reported_with_its_line_and_not_written():
     lessons, findings = lessons_from_gift(
         parse_gift("Intro? {T}\n\n::Essay::Describe the cardiac cycle. {}\n"),
