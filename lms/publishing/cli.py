@@ -1,4 +1,5 @@
-"""`flask content check|build|preview`: educators' Markdown into the database."""
+"""`flask content check|build|preview|export|import-gift|export-gift`: educators' Markdown
+into the database, and Moodle's GIFT question files in and out."""
 
 from __future__ import annotations
 
@@ -13,14 +14,21 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from courses import CompileCache, compile_folder
+from courses import CompileCache, compile_course, compile_folder, compile_source
 from courses.report import json_report, summary_line
 from lms.accounts.cli import as_option, cli_actor_id
 from lms.clock import utcnow
 from lms.extensions import db
+from lms.publishing.gift import GiftImportError, export_gift, import_gift
 from lms.publishing.queries import learner_data_by_course, learner_data_if_available, published_revisions
 from lms.publishing.services import PublishError, publish_course
-from lms.publishing.sources import ExportError, export_revision, find_revision, record_revision
+from lms.publishing.sources import (
+    DatabaseSource,
+    ExportError,
+    export_revision,
+    find_revision,
+    record_revision,
+)
 
 content_cli = AppGroup("content", help="Check, publish and preview Markdown courses.")
 
@@ -180,3 +188,69 @@ def export_scorm_command(course, track, out):
         raise click.ClickException(str(error)) from error
     out.write_bytes(data)
     click.echo(f"{course} ({track}): SCORM 1.2 package written to {out} ({len(data) // 1024} KB)")
+
+
+@content_cli.command("import-gift")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--into", "into", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="A new or empty folder (made a course), a course folder (gets a new "
+                   "module) or a module folder (gets the lessons).")
+@click.option("--pool", "draw", type=click.IntRange(min=1), default=None,
+              help="Make each lesson a pool: every attempt draws N of its questions.")
+@click.option("--title", default=None, help="Title for questions outside any $CATEGORY "
+                                             "(default: from the file name).")
+def import_gift_command(file, into, draw, title):
+    """Write a Moodle GIFT file's questions as lessons (one per $CATEGORY), then check them.
+
+    What our format cannot hold (essays, partial credit, per-answer feedback on short
+    answers...) is listed by GIFT line, never dropped silently. Exit 0 when the written
+    course checks without errors, 1 otherwise."""
+    text = file.read_text(encoding="utf-8-sig")
+    try:
+        report = import_gift(text, into, title=title or file.stem.replace("-", " ").replace(
+            "_", " ").capitalize(), draw=draw)
+    except GiftImportError as error:
+        raise click.ClickException(str(error)) from error
+    for finding in report.findings:
+        click.echo(f"{file}:{finding.line}: {finding.severity}: {finding.message}",
+                   err=finding.severity == "error")
+    for path in report.written:
+        click.echo(f"wrote {path}")
+    if not report.written:
+        click.echo("No questions could be imported; nothing was written.", err=True)
+        sys.exit(1)
+    result = compile_course(report.course_folder)
+    _print_findings(result)
+    sys.exit(result.exit_code)
+
+
+@content_cli.command("export-gift")
+@click.argument("course")
+@click.argument("out", required=False, type=click.Path(dir_okay=False, path_type=Path))
+def export_gift_command(course, out):
+    """Write a course's questions as a Moodle GIFT file (to OUT, or standard output).
+
+    COURSE is a course folder, or the id of a published course (its latest source
+    revision). The course must check without errors. What GIFT cannot hold (ordering
+    questions, hints, points, reflections) is listed on standard error."""
+    if Path(course).is_dir():
+        result = compile_course(course)
+    else:
+        revision = find_revision(course)
+        if revision is None:
+            raise click.ClickException(f"'{course}' is neither a course folder nor a published "
+                                       "course's id")
+        result = compile_source(DatabaseSource(revision))
+    if result.exit_code != 0 or not result.courses:
+        for finding in result.errors:
+            click.echo(str(finding), err=True)
+        raise click.ClickException("the course has errors; fix them (flask content check) "
+                                   "before exporting")
+    text, notes = export_gift(result.courses[0])
+    for note in notes:
+        click.echo(note, err=True)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out}", err=True)
