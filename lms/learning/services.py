@@ -10,9 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from courses import QuestionSpec, choice_order, grade
-from courses.draws import draw_questions
-from courses.model import Draw
+from courses import Draw, QuestionSpec, choice_order, draw_questions, grade
 from lms.accounts.models import User
 from lms.catalog.models import Course, Lesson, Question, ReflectionPrompt
 from lms.catalog.tracks import track_label

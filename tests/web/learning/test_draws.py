@@ -7,9 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from courses import QuestionSpec
-from courses.draws import draw_questions
-from courses.model import Draw
+from courses import Draw, QuestionSpec, draw_questions
 from lms.catalog.models import Lesson, Question
 from lms.extensions import db
 from lms.learning.models import QuizAttempt, QuizDraft
@@ -200,6 +198,18 @@ def test_shuffled_questions_show_in_the_stored_order_on_every_load(client, final
     response = client.post_form(FINAL + "quiz", {"token": draft().token, "action": "submit",
                                                  f"answer-{keys[0]}": "a"})
     assert f'<a href="#question-{keys[1]}">Question 2: choose an answer</a>' in response.get_data(as_text=True)
+
+
+def test_staff_preview_the_whole_bank_and_are_told_how_many_each_attempt_draws(client, final, make_user, login,
+                                                                              runner):
+    final("draw: 2\nhint_penalty: 25\n")
+    educator = make_user(role="educator")
+    runner.invoke(args=["courses", "staff", "add", "tiny-course", educator.email, "--role", "educator"])
+    login(educator)
+    html = client.get(FINAL).get_data(as_text=True)
+    assert shown_stems(html) == [1, 2, 3, 4, 5, 6]
+    assert "Learners answer 2 of these 6 questions on each attempt, chosen at random." in html
+    assert "Show hint" not in html and db.session.scalar(select(QuizDraft)) is None
 
 
 # --- hint penalties -----------------------------------------------------------------------------
