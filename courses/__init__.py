@@ -5,6 +5,7 @@ Pure library: imports only the standard library, Markdown, pymdown-extensions, P
 
 from .cache import CompileCache
 from .compiler import CompileResult, CourseSummary, compile_course, compile_folder, compile_source
+from .draws import draw_questions
 from .findings import CODES, Finding
 from .grading import GradeResult, grade
 from .model import (
@@ -15,6 +16,7 @@ from .model import (
     CompiledCourse,
     CompiledLesson,
     CompiledModule,
+    Draw,
     NumericAnswer,
     Outcome,
     QuestionSpec,
@@ -29,7 +31,7 @@ from .source import CourseSource, FolderSource, ZipError, ZipSource
 __all__ = [
     "CODES", "QUESTION_TYPES", "TRACKS", "Asset", "Certificate", "Choice", "CompileCache",
     "CompileResult", "CompiledCourse", "CourseSource", "FolderSource", "ZipError", "ZipSource",
-    "CompiledLesson", "CompiledModule", "CourseSummary",
+    "CompiledLesson", "CompiledModule", "CourseSummary", "Draw", "draw_questions",
     "Finding", "GradeResult", "NumericAnswer", "Outcome", "QuestionResult", "QuestionSpec",
     "Reflection", "TrackMap", "choice_order", "compile_course", "compile_folder", "compile_source",
     "course_revision", "grade", "render_markdown", "score",

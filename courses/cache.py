@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from .findings import CODES
-from .model import Choice, CompiledLesson, NumericAnswer, QuestionSpec, Reflection, TrackMap
+from .model import (
+    Choice,
+    CompiledLesson,
+    Draw,
+    NumericAnswer,
+    QuestionSpec,
+    Reflection,
+    TrackMap,
+)
 from .render import Resolution
 from .revision import compiler_version
 from .validate import LessonMeta
@@ -166,6 +174,7 @@ def _question_to_json(spec: QuestionSpec) -> dict[str, Any]:
         "numeric": [[n.low, n.high, n.value, n.tolerance] for n in spec.numeric],
         "hints_html": list(spec.hints_html), "explanation_html": spec.explanation_html,
         "content_hash": spec.content_hash,
+        "outcome": spec.outcome,
     }
 
 
@@ -180,7 +189,18 @@ def _question_from_json(data: Any) -> QuestionSpec:
                                     _optional(_number, tolerance))
                       for low, high, value, tolerance in data["numeric"]),
         hints_html=_strs(data["hints_html"]), explanation_html=_str(data["explanation_html"]),
-        content_hash=_str(data["content_hash"]))
+        content_hash=_str(data["content_hash"]), outcome=_str(data["outcome"]))
+
+
+def _draw_to_json(draw: Draw | None) -> list[int | None] | None:
+    return None if draw is None else [draw.count, draw.per_outcome]
+
+
+def _draw_from_json(data: Any) -> Draw | None:
+    if data is None:
+        return None
+    count, per_outcome = data
+    return Draw(_optional(_whole, count), _optional(_whole, per_outcome))
 
 
 def lesson_to_json(lesson: CompiledLesson) -> dict[str, Any]:
@@ -195,6 +215,8 @@ def lesson_to_json(lesson: CompiledLesson) -> dict[str, Any]:
         "questions": [_question_to_json(spec) for spec in lesson.questions],
         "reflections": [[r.id, r.prompt_html, list(r.tracks)] for r in lesson.reflections],
         "content_hash": lesson.content_hash,
+        "draw": _draw_to_json(lesson.draw), "shuffle_questions": lesson.shuffle_questions,
+        "hint_penalty": lesson.hint_penalty, "reveal": lesson.reveal,
     }
 
 
@@ -211,11 +233,13 @@ def lesson_from_json(data: Any, position: int, source_path: Path) -> CompiledLes
         questions=tuple(_question_from_json(spec) for spec in data["questions"]),
         reflections=tuple(Reflection(_str(rid), _str(html), _strs(tracks))
                           for rid, html, tracks in data["reflections"]),
-        content_hash=_str(data["content_hash"]))
+        content_hash=_str(data["content_hash"]),
+        draw=_draw_from_json(data["draw"]), shuffle_questions=_bool(data["shuffle_questions"]),
+        hint_penalty=_number(data["hint_penalty"]), reveal=_str(data["reveal"]))
 
 
 #: front matter keys whose lines a cached lesson keeps (for findings reported after reading)
-FRONT_LINES = ("id", "pass_mark", "attempts")
+FRONT_LINES = ("id", "pass_mark", "attempts", "draw", "hint_penalty")
 
 
 def lesson_meta_to_json(meta: LessonMeta) -> dict[str, Any]:
@@ -227,6 +251,8 @@ def lesson_meta_to_json(meta: LessonMeta) -> dict[str, Any]:
         "outcomes": [[outcome, line] for outcome, line in meta.outcomes],
         "pass_mark": meta.pass_mark, "attempts": meta.attempts, "required": meta.required,
         "shuffle": meta.shuffle, "id_ok": meta.id_ok,
+        "draw": _draw_to_json(meta.draw), "shuffle_questions": meta.shuffle_questions,
+        "hint_penalty": meta.hint_penalty, "reveal": meta.reveal,
     }
 
 
@@ -239,7 +265,9 @@ def lesson_meta_from_json(data: Any) -> LessonMeta:
         pass_mark=_optional(_number, data["pass_mark"]),
         attempts=_optional(_whole, data["attempts"]), required=_bool(data["required"]),
         shuffle=_bool(data["shuffle"]),
-        id_ok=_bool(data["id_ok"]))
+        id_ok=_bool(data["id_ok"]),
+        draw=_draw_from_json(data["draw"]), shuffle_questions=_bool(data["shuffle_questions"]),
+        hint_penalty=_number(data["hint_penalty"]), reveal=_str(data["reveal"]))
 
 
 def front_lines_from_json(data: Any) -> dict[tuple[str], int]:

@@ -661,6 +661,8 @@ class _CourseBuild:
             "html": _html_digests(html), "minutes": dict(meta.estimated_minutes),
             "outcomes": [o for o, _ in meta.outcomes], "pass_mark": pass_mark,
             "attempts": meta.attempts, "required": meta.required, "shuffle": meta.shuffle,
+            "quiz": [None if meta.draw is None else meta.draw.to_dict(), meta.shuffle_questions,
+                     meta.hint_penalty, meta.reveal],
             "questions": [q.content_hash for q in questions],
             "reflections": [[r.id, r.prompt_html, r.tracks] for r in reflections],
             "assets": [[path, self.assets[path].sha256] for path in used_assets],
@@ -754,7 +756,8 @@ class _CourseBuild:
     def check_quiz_settings(self, lesson: _LessonBuild) -> None:
         meta = lesson.meta
         front = lesson.source.front
-        for key, value in (("pass_mark", meta.pass_mark), ("attempts", meta.attempts)):
+        for key, value in (("pass_mark", meta.pass_mark), ("attempts", meta.attempts),
+                           ("draw", meta.draw), ("hint_penalty", meta.hint_penalty or None)):
             if value is None:
                 continue
             missing = [t for t in meta.tracks

@@ -27,6 +27,7 @@ from .cache import (
     links_from_json,
     question_tracks_from_json,
 )
+from .draws import check_draw
 from .findings import Collector, Finding
 from .frontmatter import FrontMatter, split_front_matter
 from .model import Choice, CompiledLesson, QuestionSpec, Reflection, TrackMap
@@ -192,6 +193,7 @@ def _scan_lesson(work: _LessonWork, path: Path, sink: _Recorder) -> Scanned:
         if raw.id:
             _check_block_id(raw, path, sink)
         work.drafts.append(parse_question(raw, tracks_of_lesson, path=path, collector=sink))
+    check_draw(work.meta, work.drafts, work.front.line_of, path=path, collector=sink)
     for raw in scanned.reflections:
         if raw.id:
             _check_block_id(raw, path, sink)
@@ -239,14 +241,16 @@ def _build_lesson(work: _LessonWork, path: Path, scanned: Scanned,
             for index, choice in enumerate(draft.choices))
         questions.append(QuestionSpec(draft.id, draft.type, draft.points, draft.tracks,
                                       stem_html, choices, draft.accepted, draft.numeric,
-                                      hints_html, explanation_html))
+                                      hints_html, explanation_html, outcome=draft.outcome))
     reflections = tuple(Reflection(raw.id, next(public_html), tracks)
                         for raw, tracks, _ in work.reflections)
     return CompiledLesson(
         id=meta.id, title=meta.title, tracks=meta.tracks, position=0, source_path=Path(),
         estimated_minutes=meta.estimated_minutes, outcomes=tuple(o for o, _ in meta.outcomes),
         pass_mark=0, attempts=meta.attempts, required=meta.required, shuffle=meta.shuffle,
-        html=rendered.html, questions=tuple(questions), reflections=reflections), ctx.trace
+        html=rendered.html, questions=tuple(questions), reflections=reflections,
+        draw=meta.draw, shuffle_questions=meta.shuffle_questions,
+        hint_penalty=meta.hint_penalty, reveal=meta.reveal), ctx.trace
 
 
 def _choice_key(draft: QuestionDraft, index: int, text: str) -> str:

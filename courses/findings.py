@@ -55,6 +55,9 @@ CODES: dict[str, CodeInfo] = {
     # Outcomes and quiz settings
     "E040": CodeInfo("error", "a lesson names a learning outcome that does not exist"),
     "E041": CodeInfo("error", "quiz settings on a lesson with no questions for a track"),
+    "E042": CodeInfo("error", "a lesson draws more questions than its pool has for a track"),
+    "E043": CodeInfo("error", "a question names no learning outcome under a per-outcome draw"),
+    "E044": CodeInfo("error", "a question names an outcome that is not one of its lesson's"),
     # Blocks
     "E050": CodeInfo("error", "a block is not closed"),
     "E051": CodeInfo("error", "unknown block type"),
@@ -96,6 +99,7 @@ CODES: dict[str, CodeInfo] = {
     "W004": CodeInfo("warning", "link text does not say where the link goes"),
     "W005": CodeInfo("warning", "a file is not part of the course and is ignored"),
     "W006": CodeInfo("warning", "an entry in a Sources list has no link"),
+    "W007": CodeInfo("warning", "answers shown after the last attempt of a quiz with no limit"),
 }
 
 

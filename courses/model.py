@@ -10,6 +10,9 @@ from typing import Any, Generic, TypeVar
 #: Every track the product knows, in the order they are shown.
 TRACKS: tuple[str, ...] = ("postgraduate", "ahp", "junior")
 
+#: When a quiz's answer key (correct choices, accepted answers, explanations, feedback) is shown.
+REVEAL_POLICIES: tuple[str, ...] = ("after-pass", "after-last-attempt", "always", "never")
+
 V = TypeVar("V")
 
 
@@ -127,10 +130,12 @@ class QuestionSpec:
     hints_html: tuple[str, ...] = ()
     explanation_html: str = ""
     content_hash: str = ""
+    #: the learning outcome (of the lesson's ``outcomes``) it assesses; "" when not given
+    outcome: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict that ``QuestionSpec.from_dict`` turns back into an equal spec."""
-        return {
+        data = {
             "id": self.id,
             "type": self.type,
             "points": self.points,
@@ -147,6 +152,9 @@ class QuestionSpec:
             "explanation_html": self.explanation_html,
             "content_hash": self.content_hash,
         }
+        if self.outcome:  # only when given, so questions without one keep their content hashes
+            data["outcome"] = self.outcome
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> QuestionSpec:
@@ -172,6 +180,7 @@ class QuestionSpec:
             hints_html=tuple(str(h) for h in data.get("hints_html", ())),
             explanation_html=str(data.get("explanation_html", "")),
             content_hash=str(data.get("content_hash", "")),
+            outcome=str(data.get("outcome") or ""),
         )
 
     def public_view(self, hints_shown: int | None = None) -> dict[str, Any]:
@@ -206,6 +215,27 @@ class Reflection:
 
 
 @dataclass(frozen=True, slots=True)
+class Draw:
+    """How many questions each attempt draws from a lesson's pool (per track).
+
+    Exactly one of ``count`` (``draw: 6``) and ``per_outcome`` (``draw: {per_outcome: 2}``)
+    is set."""
+
+    count: int | None = None
+    per_outcome: int | None = None
+
+    def to_dict(self) -> dict[str, int]:
+        return {"count": self.count} if self.count is not None else {"per_outcome": self.per_outcome or 0}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Draw | None:
+        if not data:
+            return None
+        count, per_outcome = data.get("count"), data.get("per_outcome")
+        return cls(None if count is None else int(count), None if per_outcome is None else int(per_outcome))
+
+
+@dataclass(frozen=True, slots=True)
 class CompiledLesson:
     """One lesson, with its HTML per track and its quiz."""
 
@@ -224,6 +254,14 @@ class CompiledLesson:
     questions: tuple[QuestionSpec, ...] = ()
     reflections: tuple[Reflection, ...] = ()
     content_hash: str = ""
+    #: None: every attempt shows every question for the track
+    draw: Draw | None = None
+    #: show the questions in a different order on each attempt (stable within one attempt)
+    shuffle_questions: bool = False
+    #: percentage of a question's points lost per hint opened
+    hint_penalty: float = 0.0
+    #: one of REVEAL_POLICIES
+    reveal: str = "always"
 
     def questions_for(self, track: str) -> tuple[QuestionSpec, ...]:
         """The lesson's quiz for one track, in source order."""

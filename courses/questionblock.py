@@ -40,7 +40,7 @@ RE_CHOICE = re.compile(r"^ {0,3}[-*+] \[([ xX])\](?:[ \t]+(.*?))?\s*$")
 RE_ANSWER = re.compile(r"^ {0,3}=(?!=)[ \t]*(.*?)\s*$")
 RE_LABEL = re.compile(r"^(hint|explanation):[ \t]*(.*)$", re.I)
 RE_FENCE = re.compile(r"^(`{3,}|~{3,})")
-QUESTION_OPTIONS = ("type", "points", "tracks")
+QUESTION_OPTIONS = ("type", "points", "tracks", "outcome")
 REFLECTION_OPTIONS = ("tracks",)
 TRUE_FALSE = ("true", "false")
 
@@ -76,6 +76,8 @@ class QuestionDraft:
     numeric: tuple[NumericAnswer, ...] = ()
     hints: list[str] = field(default_factory=list)
     explanation: str = ""
+    outcome: str = ""  # checked against the lesson's outcomes in ``courses.draws``
+    outcome_line: int = 0
 
 
 def read_block_options(raw: RawBlock, allowed_keys: tuple[str, ...], *, path: Path,
@@ -195,10 +197,18 @@ def parse_question(raw: RawBlock, lesson_tracks: tuple[str, ...], *, path: Path,
                       "out from the answers")
         declared = None
 
+    outcome = options.get("outcome", "")
+    if not isinstance(outcome, str):
+        collector.add(path, option_lines.get("outcome", raw.line), "Q013",
+                      f"'outcome' of question '{qid}' must be one learning outcome id, such as "
+                      "'outcome: lo-spread'")
+        outcome = ""
+
     parts = _split_content(content, qid, path, collector)
     stem, choices, answers, hints, explanation = parts
     draft = QuestionDraft(qid, raw.line, declared or "single", points, tracks, stem, choices,
-                          hints=hints, explanation=explanation)
+                          hints=hints, explanation=explanation, outcome=outcome.strip(),
+                          outcome_line=option_lines.get("outcome", raw.line))
     if not stem.strip():
         collector.add(path, raw.line, "Q009",
                       f"question '{qid}' has no question text; write the question before the "

@@ -49,6 +49,8 @@ class QuestionResult:
     correct: bool
     answered: bool
     feedback_html: tuple[str, ...] = ()
+    #: points taken off ``points_awarded`` for hints opened (see ``courses.grading``)
+    hint_penalty: float = 0.0
 
 
 def normalise_text(text: str) -> str:

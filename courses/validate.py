@@ -11,7 +11,7 @@ from typing import Any
 
 from .findings import Collector
 from .frontmatter import FrontMatter
-from .model import TRACKS, Certificate, Outcome, TrackMap
+from .model import REVEAL_POLICIES, TRACKS, Certificate, Draw, Outcome, TrackMap
 from .scanner import parse_track_list
 
 RE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
@@ -21,7 +21,9 @@ COURSE_KEYS = ("id", "title", "tracks", "slug", "summary", "cpd_hours", "learnin
                "pass_mark", "partner", "certificate", "retired", "status")
 MODULE_KEYS = ("id", "title", "tracks")
 LESSON_KEYS = ("id", "title", "tracks", "estimated_minutes", "outcomes", "pass_mark",
-               "attempts", "required", "shuffle")
+               "attempts", "required", "shuffle",
+               "draw", "shuffle_questions", "hint_penalty", "reveal")
+DRAW_KEYS = ("per_outcome",)
 OUTCOME_KEYS = ("id", "text", "tracks")
 CERTIFICATE_KEYS = ("issue", "valid_for_months")
 DEFAULT_PASS_MARK = 70.0
@@ -67,6 +69,10 @@ class LessonMeta:
     required: bool = True
     shuffle: bool = False
     id_ok: bool = True
+    draw: Draw | None = None
+    shuffle_questions: bool = False
+    hint_penalty: float = 0.0
+    reveal: str = "always"
 
 
 def _is_number(value: Any) -> bool:
@@ -416,7 +422,57 @@ def read_lesson_meta(front: FrontMatter, path: Path, collector: Collector,
     meta.attempts = None if attempts is None else int(attempts)
     meta.required = reader.read_bool("required", True)
     meta.shuffle = reader.read_bool("shuffle", False)
+    meta.draw = _read_draw(reader)
+    meta.shuffle_questions = reader.read_bool("shuffle_questions", False)
+    meta.hint_penalty = reader.read_number(
+        "hint_penalty", low=0, high=100,
+        example="a percentage of the question's marks from 0 to 100, such as 25") or 0.0
+    meta.reveal = _read_reveal(reader, meta.attempts)
     return meta
+
+
+def _read_draw(reader: FrontMatterReader) -> Draw | None:
+    """``draw: 6`` or ``draw: {per_outcome: 2}`` (whether the pool is big enough is checked
+    with the questions, in ``courses.draws``)."""
+    if not reader.present("draw"):
+        return None
+    value = reader.data["draw"]
+    problem = ("'draw' must be a whole number of questions, such as 'draw: 6', or a number per "
+               "learning outcome, such as 'draw: {per_outcome: 2}'")
+    if _is_number(value):
+        if value < 1 or not float(value).is_integer():
+            reader.error("E027", problem, "draw")
+            return None
+        return Draw(count=int(value))
+    if not isinstance(value, dict):
+        reader.error("E027", problem, "draw")
+        return None
+    for key in value:
+        if key not in DRAW_KEYS:
+            reader.unknown_key(str(key), DRAW_KEYS, "'draw'", ("draw", key))
+    per_outcome = value.get("per_outcome")
+    if not _is_number(per_outcome) or per_outcome < 1 or not float(per_outcome).is_integer():
+        reader.error("E027", problem, "draw")
+        return None
+    return Draw(per_outcome=int(per_outcome))
+
+
+def _read_reveal(reader: FrontMatterReader, attempts: int | None) -> str:
+    """The lesson's reveal policy; by default assessments (lessons with ``attempts``) keep the
+    key until the last attempt is used, and practice quizzes show it straight away."""
+    default = "after-last-attempt" if attempts is not None else "always"
+    value = reader.read_text("reveal")
+    if value is None:
+        return default
+    if value not in REVEAL_POLICIES:
+        reader.error("E027", f"'reveal' is '{_show(value)}', but it must be one of "
+                     f"{', '.join(REVEAL_POLICIES)}", "reveal")
+        return default
+    if value == "after-last-attempt" and attempts is None:
+        reader.error("W007", "'reveal: after-last-attempt' on a lesson without 'attempts' "
+                     "would never show the answers; set 'attempts', or choose another 'reveal'",
+                     "reveal")
+    return value
 
 
 def _read_minutes(reader: FrontMatterReader, tracks: tuple[str, ...]) -> TrackMap[float]:

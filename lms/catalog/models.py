@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint, func
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint, false, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.extensions import db
@@ -105,6 +105,14 @@ class Lesson(db.Model):
     required: Mapped[bool] = mapped_column(default=True)
     #: Show choices in a new order on each attempt.
     shuffle: Mapped[bool] = mapped_column(default=False)
+    #: {"count": N} or {"per_outcome": N}: how many questions each attempt draws; None shows them all.
+    draw: Mapped[dict[str, int] | None] = mapped_column(JSON)
+    #: Show the questions in a new order on each attempt.
+    shuffle_questions: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: Percentage of a question's points lost per hint opened.
+    hint_penalty: Mapped[float] = mapped_column(default=0.0, server_default="0")
+    #: When the answer key is shown: after-pass, after-last-attempt, always or never (lms.learning.reveal).
+    reveal: Mapped[str] = mapped_column(String(24), default="always", server_default="always")
     #: {track: sanitised html}; never contains answers.
     html: Mapped[dict[str, str]] = mapped_column(JSON)
     #: Where the lesson came from, for educators' messages; not part of its identity.

@@ -65,6 +65,9 @@ class QuizAttempt(db.Model):
     track: Mapped[str] = mapped_column(String(32))
     #: {question key: [choice keys in the order shown]}.
     choice_order: Mapped[dict[str, list[str]]] = mapped_column(JSON)
+    #: Keys of the questions the attempt showed, in the order shown (drawn when it was opened);
+    #: None for attempts made before questions were drawn (they showed every question).
+    question_keys: Mapped[list[str] | None] = mapped_column(JSON)
     score: Mapped[float]
     max_score: Mapped[float]
     percent: Mapped[float]
@@ -94,6 +97,10 @@ class QuestionResponse(db.Model):
     correct: Mapped[bool]
     #: The question's content hash when answered, so statistics can tell versions apart.
     content_hash: Mapped[str] = mapped_column(String(64))
+    #: Hints the learner opened before answering.
+    hints_used: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Points taken off `points_awarded` for those hints (the lesson's hint penalty at the time).
+    hint_penalty: Mapped[float] = mapped_column(default=0.0, server_default="0")
 
 
 class QuizDraft(db.Model):
@@ -107,6 +114,9 @@ class QuizDraft(db.Model):
     lesson_id: Mapped[int] = mapped_column(ForeignKey("lessons.id"), index=True)
     token: Mapped[str] = mapped_column(String(64))
     choice_order: Mapped[dict[str, list[str]]] = mapped_column(JSON)
+    #: Keys of the questions drawn for this attempt, in the order shown (seeded by the token);
+    #: None for drafts opened before questions were drawn (every question of the track).
+    question_keys: Mapped[list[str] | None] = mapped_column(JSON)
     #: {question key: answer} saved with "Save and continue later".
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     #: {question key: number of hints revealed}.

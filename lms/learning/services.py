@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from courses import QuestionSpec, grade
+from courses import Draw, QuestionSpec, choice_order, draw_questions, grade
 from lms.accounts.models import User
 from lms.catalog.models import Course, Lesson, Question, ReflectionPrompt
 from lms.catalog.tracks import track_label
@@ -29,7 +29,6 @@ from lms.learning.models import (
 from lms.learning.progress import compute_progress, course_outlines
 
 log = logging.getLogger(__name__)
-_random = secrets.SystemRandom()
 
 
 class LearningError(ValueError):
@@ -111,21 +110,43 @@ def mark_lesson_complete(enrolment: Enrolment, lesson: Lesson, now: datetime,
 
 
 def open_quiz(enrolment: Enrolment, lesson: Lesson, now: datetime) -> QuizDraft:
-    """The learner's current attempt at this quiz: its token, choice order and saved answers."""
+    """The learner's current attempt at this quiz: its token, the questions drawn for it (in the order shown),
+    their choice order, and the answers and hints saved so far.
+
+    The draw and both orders are made once, seeded by the attempt's token, and kept with the draft, so a
+    reload or a return on another device shows the same questions in the same order.
+    """
     draft = find_draft(enrolment, lesson)
     if draft is not None:
         return draft
-    order = {}
-    for question in questions_for(lesson, enrolment.track):
-        keys = [c["key"] for c in question.spec.get("choices", [])]
-        if lesson.shuffle and question.spec["type"] in ("single", "multiple"):
-            _random.shuffle(keys)
-        order[question.key] = keys
+    token = secrets.token_urlsafe(24)
+    pool = {question.key: QuestionSpec.from_dict(question.spec)
+            for question in questions_for(lesson, enrolment.track)}
+    drawn = draw_questions(list(pool.values()), Draw.from_dict(lesson.draw), seed=token,
+                           shuffle=lesson.shuffle_questions)
+    order = {key: list(choice_order(pool[key], token, shuffle=lesson.shuffle)) for key in drawn}
     insert_or_ignore(QuizDraft, {  # opened in two tabs at once: both use the first
-        "enrolment_id": enrolment.id, "lesson_id": lesson.id, "token": secrets.token_urlsafe(24),
+        "enrolment_id": enrolment.id, "lesson_id": lesson.id, "token": token, "question_keys": list(drawn),
         "choice_order": order, "answers": {}, "hints_shown": {}, "started_at": now, "updated_at": now,
     })
     return find_draft(enrolment, lesson)
+
+
+def shown_questions(lesson: Lesson, track: str, taken: QuizDraft | QuizAttempt | None) -> list[Question]:
+    """The questions of an attempt (open or submitted), in the order it shows them: those drawn for it, or
+    every question of the track when nothing was drawn (no attempt yet, or one from before draws)."""
+    questions = questions_for(lesson, track)
+    keys = taken.question_keys if taken is not None else None
+    if keys is None:
+        return questions
+    by_key = {question.key: question for question in questions}
+    return [by_key[key] for key in keys if key in by_key]
+
+
+def questions_per_attempt(lesson: Lesson, track: str) -> int:
+    """How many questions an attempt at the lesson shows on `track` (what its draw takes from the bank)."""
+    pool = [QuestionSpec.from_dict(question.spec) for question in questions_for(lesson, track)]
+    return len(draw_questions(pool, Draw.from_dict(lesson.draw), seed="size"))
 
 
 def find_draft(enrolment: Enrolment, lesson: Lesson) -> QuizDraft | None:
@@ -141,7 +162,8 @@ def save_draft(draft: QuizDraft, answers: dict[str, Any], now: datetime) -> None
 
 
 def reveal_hint(draft: QuizDraft, question: Question, now: datetime) -> int:
-    """Show one more hint for `question`; returns how many are now shown."""
+    """Show one more hint for `question`; returns how many are now shown. Each hint shown costs the
+    lesson's hint penalty when the attempt is submitted."""
     available = len(question.spec.get("hints_html", []))
     shown = min(draft.hints_shown.get(question.key, 0) + 1, available)
     draft.hints_shown = {**draft.hints_shown, question.key: shown}
@@ -171,12 +193,14 @@ def submit_attempt(enrolment: Enrolment, lesson: Lesson, answers: dict[str, Any]
                             "check them and submit again.")
     if lesson.attempts is not None and attempts_used(enrolment, lesson) >= lesson.attempts:
         raise LearningError(f"You have used all {lesson.attempts} attempts at this knowledge check.")
-    questions = questions_for(lesson, enrolment.track)
+    questions = shown_questions(lesson, enrolment.track, draft)
     specs = [QuestionSpec.from_dict(q.spec) for q in questions]
-    result = grade(specs, answers, pass_mark=lesson.pass_mark)
+    hints = {q.key: draft.hints_shown.get(q.key, 0) for q in questions}
+    result = grade(specs, answers, pass_mark=lesson.pass_mark, hints_used=hints, hint_penalty=lesson.hint_penalty)
     attempt = QuizAttempt(
         enrolment_id=enrolment.id, lesson_id=lesson.id, token=attempt_token, track=enrolment.track,
-        choice_order=draft.choice_order, score=result.score, max_score=result.max_score,
+        choice_order=draft.choice_order, question_keys=[q.key for q in questions],
+        score=result.score, max_score=result.max_score,
         percent=result.percent, pass_mark=lesson.pass_mark, passed=bool(result.passed),
         started_at=draft.started_at, submitted_at=now,
     )
@@ -194,6 +218,7 @@ def submit_attempt(enrolment: Enrolment, lesson: Lesson, answers: dict[str, Any]
             attempt_id=attempt.id, question_id=question.id, position=position,
             answer=answers.get(question.key), points_awarded=graded.points_awarded,
             points_possible=graded.points_possible, correct=graded.correct, content_hash=question.content_hash,
+            hints_used=hints[question.key], hint_penalty=graded.hint_penalty,
         ))
     db.session.delete(draft)
     _complete_lesson(enrolment, lesson, now, percent=result.percent, passed=attempt.passed)

@@ -21,7 +21,7 @@ from lms.dates import iso_date, london_date
 from lms.exports import csv_response
 from lms.extensions import db, login_manager
 from lms.forms import ActionForm
-from lms.learning import completion, queries, services
+from lms.learning import completion, queries, reveal, services
 from lms.learning.forms import QuizForm, ReflectionForm, TrackForm
 from lms.learning.models import Enrolment, QuizAttempt
 from lms.learning.progress import CourseProgress, OutlineLesson, compute_progress, course_structures
@@ -195,7 +195,10 @@ def render_lesson(view: LessonView, answers: dict | None = None, errors: dict | 
         attempts = queries.attempts_for(view.enrolment, view.lesson) if questions else []
         if questions and not _attempts_exhausted(view.lesson, attempts):
             draft = services.open_quiz(view.enrolment, view.lesson, utcnow())  # the caller commits
-    quiz = _quiz_items(questions, draft, answers if answers is not None else (draft.answers if draft else {}))
+    # A learner sees the questions drawn for their attempt; staff previewing see the whole bank.
+    shown = services.shown_questions(view.lesson, view.track, draft) if draft else questions
+    quiz = _quiz_items(shown, draft, answers if answers is not None else (draft.answers if draft else {}),
+                       hint_penalty=view.lesson.hint_penalty)
     track_lessons = [ol for ol in view.outline if view.track in ol.tracks]
     index = next((i for i, ol in enumerate(track_lessons) if ol.id == view.lesson.id), 0)
     return render_template(
@@ -208,7 +211,8 @@ def render_lesson(view: LessonView, answers: dict | None = None, errors: dict | 
         reflections=[(p, n, _reflection_form(p, n, reflection_errors, kept_notes))
                      for p, n in queries.prompts_and_notes(view.lesson, view.track, current_user)],
         reflection_errors=reflection_errors or {}, errors=errors or {}, action_form=ActionForm(), already=already,
-        quiz_form=QuizForm(token=draft.token if draft else ""),
+        quiz_form=QuizForm(token=draft.token if draft else ""), bank_size=len(questions),
+        per_attempt=len(shown) if draft else services.questions_per_attempt(view.lesson, view.track),
         attempts_left=None if view.lesson.attempts is None else max(view.lesson.attempts - len(attempts), 0),
     ), status
 
@@ -236,8 +240,9 @@ def _attempts_exhausted(lesson: Lesson, attempts: list[QuizAttempt]) -> bool:
     return lesson.attempts is not None and len(attempts) >= lesson.attempts
 
 
-def _quiz_items(questions: list[Question], draft, answers: dict) -> list[dict]:
-    """The quiz as the form shows it: public views only, in this attempt's choice order."""
+def _quiz_items(questions: list[Question], draft, answers: dict, hint_penalty: float = 0.0) -> list[dict]:
+    """The quiz as the form shows it: public views only, in this attempt's choice order, each with what a
+    hint costs (a percentage of its marks)."""
     items = []
     for number, question in enumerate(questions, start=1):
         spec = QuestionSpec.from_dict(question.spec)
@@ -247,7 +252,8 @@ def _quiz_items(questions: list[Question], draft, answers: dict) -> list[dict]:
         if order:
             by_key = {c["key"]: c for c in public["choices"]}
             public["choices"] = [by_key[k] for k in order if k in by_key]
-        items.append({"number": number, "key": question.key, "q": public, "answer": answers.get(question.key)})
+        items.append({"number": number, "key": question.key, "q": public, "answer": answers.get(question.key),
+                      "hint_penalty": hint_penalty})
     return items
 
 
@@ -277,17 +283,18 @@ def quiz(slug: str, module_key: str, lesson_key: str):
     form = QuizForm()
     if not form.validate_on_submit():
         abort(400)
-    questions = services.questions_for(view.lesson, view.track)
+    recorded = services.find_attempt(view.enrolment, form.token.data or "")
+    draft = services.find_draft(view.enrolment, view.lesson)
+    # The questions of the attempt the form belongs to: those drawn for it.
+    questions = services.shown_questions(view.lesson, view.track, recorded or draft)
     answers = read_answers(questions)
     # The lesson's reflection boxes share the quiz's form, so whatever button is pressed keeps them.
     notes, note_errors = _posted_reflections(view)
     if note_errors:
         return render_lesson(view, answers=answers, reflection_errors=note_errors)
     now = utcnow()
-    recorded = services.find_attempt(view.enrolment, form.token.data or "")
     if recorded is not None:  # Back in the browser and sent again: change nothing, say so
         return _already_submitted(view, recorded, answers, notes)
-    draft = services.find_draft(view.enrolment, view.lesson)
     hint_for = request.form.get("hint")
     action = request.form.get("action", "submit")
     if action != "submit" or hint_for:
@@ -369,9 +376,11 @@ def attempt(slug: str, module_key: str, lesson_key: str, attempt_id: int):
         results.append({"spec": spec, "response": response, "choices": [by_key[k] for k in order if k in by_key],
                         "chosen": set(c for c in chosen if c), "changed": _changed_since(question, spec, response)})
     attempts = queries.attempts_for(view.enrolment, view.lesson)
+    revealed = reveal.answers_revealed(view.lesson, attempts)
     return render_template("learning/attempt.html", v=view, attempt=row, results=results,
                            attempt_number=next(i for i, a in enumerate(attempts, 1) if a.id == row.id),
-                           can_retry=not _attempts_exhausted(view.lesson, attempts))
+                           can_retry=not _attempts_exhausted(view.lesson, attempts), revealed=revealed,
+                           when_revealed=reveal.WHEN_REVEALED.get(view.lesson.reveal, ""))
 
 
 def _changed_since(question: Question, spec: QuestionSpec, response) -> bool:

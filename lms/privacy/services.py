@@ -104,11 +104,12 @@ def collect(user: User) -> dict[str, list[dict[str, Any]]]:
         select(QuizAttempt, Lesson.title).join(Lesson, Lesson.id == QuizAttempt.lesson_id)
         .where(QuizAttempt.enrolment_id.in_(ids)).order_by(QuizAttempt.id)))
     data["quiz_attempts"] = [
-        {"lesson": title, **_row(a, ["id", "enrolment_id", "track", "score", "max_score", "percent", "passed",
-                                     "started_at", "submitted_at"])} for a, title in attempts]
+        {"lesson": title, "questions_shown": json.dumps(a.question_keys),
+         **_row(a, ["id", "enrolment_id", "track", "score", "max_score", "percent", "passed",
+                    "started_at", "submitted_at"])} for a, title in attempts]
     data["answers"] = [
         {"attempt_id": r.attempt_id, "question": key, "answer": json.dumps(r.answer, ensure_ascii=False),
-         **_row(r, ["position", "points_awarded", "points_possible", "correct"])}
+         **_row(r, ["position", "points_awarded", "points_possible", "correct", "hints_used", "hint_penalty"])}
         for r, key in db.session.execute(
             select(QuestionResponse, Question.key).join(Question, Question.id == QuestionResponse.question_id)
             .where(QuestionResponse.attempt_id.in_([a.id for a, _ in attempts])).order_by(QuestionResponse.id))]

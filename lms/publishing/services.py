@@ -92,6 +92,9 @@ def publish_course(
                 "position": lesson.position, "estimated_minutes": dict(lesson.estimated_minutes),
                 "outcomes": list(lesson.outcomes), "pass_mark": lesson.pass_mark,
                 "attempts": lesson.attempts, "required": lesson.required, "shuffle": lesson.shuffle,
+                "draw": None if lesson.draw is None else lesson.draw.to_dict(),
+                "shuffle_questions": lesson.shuffle_questions, "hint_penalty": lesson.hint_penalty,
+                "reveal": lesson.reveal,
                 "html": dict(lesson.html), "content_hash": lesson.content_hash,
                 "source_path": _relative(lesson.source_path, compiled),
             })
@@ -173,7 +176,8 @@ def _apply(row, values: dict[str, Any]) -> bool:
 HASHED_COLUMNS = {
     Module: ("title", "tracks", "intro_html"),
     Lesson: ("title", "tracks", "estimated_minutes", "outcomes", "pass_mark", "attempts", "required",
-             "shuffle", "html"),
+             "shuffle", "html",
+             "draw", "shuffle_questions", "hint_penalty", "reveal"),
     Question: ("tracks", "spec"),
 }
 

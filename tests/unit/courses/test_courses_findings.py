@@ -86,6 +86,15 @@ CASES = [
     Case("E041", {L: lesson("Text.\n" + GOOD_Q.replace("Pick", "    tracks: [ahp]\n\nPick"),
                             "id: lesson-one\ntitle: One\noutcomes: [lo-one]\npass_mark: 80")},
          L, "pass_mark", "no questions for postgraduate, junior"),
+    Case("E042", {L: lesson("Text.\n" + GOOD_Q, "id: lesson-one\ntitle: One\noutcomes: [lo-one]\n"
+                            "draw: 2")},
+         L, "draw:", "draws 2 questions for each attempt, but only 1 is for the postgraduate, ahp and junior tracks"),
+    Case("E043", {L: lesson("Text.\n" + GOOD_Q + GOOD_Q.replace("q-one", "q-two").replace(
+        "Pick", "    outcome: lo-one\n\nPick"),
+        "id: lesson-one\ntitle: One\noutcomes: [lo-one]\ndraw: {per_outcome: 1}")},
+         L, "/// question | q-one", "question 'q-one' names no learning outcome"),
+    Case("E044", {L: lesson("Text.\n" + GOOD_Q.replace("Pick", "    outcome: lo-two\n\nPick"))},
+         L, "outcome: lo-two", "'lo-two', which is not one of this lesson's outcomes (lo-one)"),
     Case("E050", {L: LESSON + "\n/// track | junior\nNever closed.\n"}, L, "/// track | junior",
          "never closed"),
     Case("E051", {L: LESSON + "\n/// quiz | x\nText.\n///\n"}, L, "/// quiz", "unknown block"),
@@ -143,6 +152,9 @@ CASES = [
     Case("W001", {C: COURSE.replace("    text: Do one thing.",
                                     "    text: Do one thing.\n  - id: lo-two\n    text: Two.")},
          C, "lo-two", "not assessed"),
+    Case("W007", {L: lesson("Text.\n" + GOOD_Q, "id: lesson-one\ntitle: One\noutcomes: [lo-one]\n"
+                            "reveal: after-last-attempt")},
+         L, "reveal:", "would never show the answers"),
     Case("W002", {L: LESSON + "\n![](pic.png)\n", "01-mod/pic.png": b"\x89PNG"}, L, "pic.png",
          "no alt text"),
     Case("W003", {L: LESSON + "\n#### Too deep\n"}, L, "#### Too deep", "from level 2 to level 4"),
