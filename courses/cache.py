@@ -16,7 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from .findings import CODES
-from .model import Choice, CompiledLesson, NumericAnswer, QuestionSpec, Reflection, TrackMap
+from .model import (
+    AssignmentSpec,
+    Choice,
+    CompiledLesson,
+    NumericAnswer,
+    QuestionSpec,
+    Reflection,
+    RubricCriterion,
+    RubricLevel,
+    TrackMap,
+)
 from .render import Resolution
 from .revision import compiler_version
 from .validate import LessonMeta
@@ -195,7 +205,18 @@ def lesson_to_json(lesson: CompiledLesson) -> dict[str, Any]:
         "questions": [_question_to_json(spec) for spec in lesson.questions],
         "reflections": [[r.id, r.prompt_html, list(r.tracks)] for r in lesson.reflections],
         "content_hash": lesson.content_hash,
+        "kind": lesson.kind,
+        "assignment": None if lesson.assignment is None else lesson.assignment.to_dict(),
     }
+
+
+def _assignment_from_json(data: Any) -> AssignmentSpec:
+    return AssignmentSpec(
+        word_limit=_optional(_whole, data["word_limit"]), resubmit=_bool(data["resubmit"]),
+        files=_bool(data["files"]),
+        rubric=tuple(RubricCriterion(_str(c["title"]), _number(c["weight"]), tuple(
+            RubricLevel(_number(lv["mark"]), _str(lv["html"])) for lv in c["levels"]))
+            for c in data["rubric"]))
 
 
 def lesson_from_json(data: Any, position: int, source_path: Path) -> CompiledLesson:
@@ -211,7 +232,8 @@ def lesson_from_json(data: Any, position: int, source_path: Path) -> CompiledLes
         questions=tuple(_question_from_json(spec) for spec in data["questions"]),
         reflections=tuple(Reflection(_str(rid), _str(html), _strs(tracks))
                           for rid, html, tracks in data["reflections"]),
-        content_hash=_str(data["content_hash"]))
+        content_hash=_str(data["content_hash"]), kind=_str(data["kind"]),
+        assignment=_optional(_assignment_from_json, data["assignment"]))
 
 
 #: front matter keys whose lines a cached lesson keeps (for findings reported after reading)
@@ -227,6 +249,8 @@ def lesson_meta_to_json(meta: LessonMeta) -> dict[str, Any]:
         "outcomes": [[outcome, line] for outcome, line in meta.outcomes],
         "pass_mark": meta.pass_mark, "attempts": meta.attempts, "required": meta.required,
         "shuffle": meta.shuffle, "id_ok": meta.id_ok,
+        "kind": meta.kind, "word_limit": meta.word_limit, "resubmit": meta.resubmit,
+        "files": meta.files,
     }
 
 
@@ -239,7 +263,9 @@ def lesson_meta_from_json(data: Any) -> LessonMeta:
         pass_mark=_optional(_number, data["pass_mark"]),
         attempts=_optional(_whole, data["attempts"]), required=_bool(data["required"]),
         shuffle=_bool(data["shuffle"]),
-        id_ok=_bool(data["id_ok"]))
+        id_ok=_bool(data["id_ok"]), kind=_str(data["kind"]),
+        word_limit=_optional(_whole, data["word_limit"]), resubmit=_bool(data["resubmit"]),
+        files=_bool(data["files"]))
 
 
 def front_lines_from_json(data: Any) -> dict[tuple[str], int]:

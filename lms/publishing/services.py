@@ -94,6 +94,8 @@ def publish_course(
                 "attempts": lesson.attempts, "required": lesson.required, "shuffle": lesson.shuffle,
                 "html": dict(lesson.html), "content_hash": lesson.content_hash,
                 "source_path": _relative(lesson.source_path, compiled),
+                "kind": lesson.kind,
+                "assignment": None if lesson.assignment is None else lesson.assignment.to_dict(),
             })
             for position, question in enumerate(lesson.questions, start=1):
                 previous = upsert.existing(Question).get(question.id)
@@ -144,6 +146,8 @@ def _course_values(compiled: CompiledCourse) -> dict[str, Any]:
         "status": compiled.status, "overview_html": dict(compiled.overview_html),
         "retired_keys": list(compiled.retired), "revision": compiled.revision,
         "content_hash": compiled.content_hash,
+        "marking": {"second_marking": compiled.marking.second_marking,
+                    "moderation": compiled.marking.moderation},
     }
 
 
@@ -173,7 +177,7 @@ def _apply(row, values: dict[str, Any]) -> bool:
 HASHED_COLUMNS = {
     Module: ("title", "tracks", "intro_html"),
     Lesson: ("title", "tracks", "estimated_minutes", "outcomes", "pass_mark", "attempts", "required",
-             "shuffle", "html"),
+             "shuffle", "html", "kind", "assignment"),
     Question: ("tracks", "spec"),
 }
 
