@@ -24,6 +24,7 @@ ALLOWED_DOMAIN_IMPORTS = {
     "sso": {"accounts"},
     "privacy": {"accounts", "catalog", "learning", "credentials", "sso"},
     "api": {"accounts", "catalog", "learning", "credentials"},
+    "assignments": {"accounts", "catalog", "learning"},
 }
 
 
