@@ -119,7 +119,8 @@ def write_course(root: Path, *, extra_front_matter: str = "", status: str | None
         "02-two/images/diagram.svg": DIAGRAM_SVG,
     }
     if assignment is not None:
-        files["02-two/02-essay.md"] = ESSAY_MD.replace("{extra}", assignment)
+        essay = ESSAY_MD.replace("files: true\n", "") if "files:" in assignment else ESSAY_MD
+        files["02-two/02-essay.md"] = essay.replace("{extra}", assignment)
     for name, text in files.items():
         path = course / name
         path.parent.mkdir(parents=True, exist_ok=True)
