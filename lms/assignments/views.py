@@ -7,6 +7,7 @@ from io import BytesIO
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
+from lms.accounts import kept_forms
 from lms.assignments import queries, services
 from lms.assignments.forms import MarkForm, SubmissionForm
 from lms.assignments.models import AGREED, FIRST, MODERATED, RELEASED, SECOND, SECOND_MARKING, Submission
@@ -17,6 +18,8 @@ from lms.forms import ActionForm
 from lms.learning.views import LessonView, lesson_url, open_lesson, render_lesson
 
 bp = Blueprint("assignments", __name__)
+# An answer posted after the session ended is put back into the lesson page after sign-in.
+kept_forms.refilled_by("assignments.save")
 
 
 @bp.url_value_preprocessor
@@ -43,7 +46,9 @@ def assignment_panel(view: LessonView) -> dict:
         return panel
     attempts = queries.attempts_of(view.enrolment, view.lesson)
     current = attempts[-1] if attempts else None
-    form = SubmissionForm(formdata=None, text=current.text if current else "")
+    kept = kept_forms.take("assignments.save")  # the lesson view commits after rendering
+    kept_text = (kept or {}).get("text", [""])[0]
+    form = SubmissionForm(formdata=None, text=kept_text or (current.text if current else ""))
     for field, message in panel["errors"].items():
         if field in form:
             form[field].errors = [message]

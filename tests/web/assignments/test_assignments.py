@@ -174,6 +174,21 @@ def test_file_upload_is_refused_when_the_assignment_takes_none(app, make_user, p
     assert response.status_code == 400 and "does not take files" in response.get_data(as_text=True)
 
 
+def test_an_answer_posted_after_the_session_ended_comes_back_after_login(app, make_user, course):
+    from tests.web.accounts.test_kept_forms import expire_sessions
+    client, user = learner(app, make_user)
+    save(client, "An early draft.")
+    expire_sessions()
+    response = client.post_form(SAVE, {"text": ANSWER, "action": "save"}, headers={"Referer": f"http://localhost{ESSAY}"})
+    assert response.headers["Location"].startswith("/login")
+    assert latest().text == "An early draft."  # nothing saved as them without a session
+    back = client.post_form(response.headers["Location"], {"email": user.email, "password": "correct horse battery"})
+    assert back.headers["Location"] == ESSAY
+    assert ANSWER in client.get(ESSAY).get_data(as_text=True)
+    save(client, ANSWER)
+    assert latest().text == ANSWER
+
+
 # --- who may see what --------------------------------------------------------------------------
 
 
