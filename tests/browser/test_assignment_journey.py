@@ -43,7 +43,7 @@ def test_assignment_marked_with_the_rubric_released_and_the_course_completes(pag
     seed(live_server.app)
     log_in(page, "pg.student@example.ac.uk")
     page.goto(ASSIGNMENT)
-    expect(page.get_by_text("Word limit: 1,500 words.")).to_be_visible()
+    expect(page.get_by_text("Word limit: 1,500 words.", exact=True)).to_be_visible()
     expect(page.get_by_text("Critical appraisal of the evidence (35% of the mark)")).to_be_visible()
     page.get_by_label("Your answer").fill(ESSAY)
     page.get_by_role("button", name="Save draft").click()
