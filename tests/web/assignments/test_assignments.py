@@ -383,3 +383,25 @@ def test_every_assignment_form_needs_the_csrf_token(app, make_user, course):
     assert latest().status == "ready"
     assert client.post(ESSAY + "submission/resubmit").status_code == 400
     assert client.post(CONFIRM).status_code == 400
+
+
+# --- privacy -------------------------------------------------------------------------------------
+
+
+def test_written_work_is_in_the_data_download_and_goes_with_erasure(app, make_user, course):
+    from lms.assignments.models import Mark, SubmissionFile
+    from lms.privacy.services import collect, erase_user
+
+    client, user = learner(app, make_user)
+    submitted = submit_essay(client, upload=(io.BytesIO(PDF_BYTES), "essay.pdf"))
+    educator, _ = person(app, make_user, "educator", course, "educator")
+    mark(educator, submitted)
+    educator.post_form(f"{QUEUE}/{submitted.id}/release")
+    db.session.expire_all()
+    rows = collect(user)["assignments"]
+    assert len(rows) == 1 and rows[0]["text"] == ANSWER and rows[0]["file"] == "essay.pdf"
+    assert rows[0]["mark"] == 58 and rows[0]["feedback"] == "Clear and well argued."
+    erase_user(user, actor_id=None, via="test", reason="request")
+    db.session.commit()
+    for model in (Submission, SubmissionFile, Mark):
+        assert db.session.scalars(select(model)).all() == []
