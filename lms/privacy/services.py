@@ -199,8 +199,8 @@ def erase_user(user: User, *, actor_id: int | None, via: str, reason: str, now: 
     """Erase a person's personal data, keeping only what verifying their certificates needs.
 
     Deletes reflections, answers, drafts, assignment submissions, progress, enrolments without a
-    certificate, course staff places, single sign-on links and data exports; blanks the name, email and registration; removes
-    the name from certificate snapshots and PDFs (the PDF's hash stays, so an uploaded copy still
+    certificate, course staff places, single sign-on links and data exports; blanks the name, email
+    and registration; removes the name from certificate snapshots and PDFs (the PDF's hash stays, so an uploaded copy still
     matches); scrubs the name and email out of audit entries, job payloads and throttle keys.
     Flushes, never commits. `reason` is "request", "admin" or "retention".
     """
