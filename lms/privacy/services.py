@@ -200,8 +200,8 @@ def erase_user(user: User, *, actor_id: int | None, via: str, reason: str, now: 
 
     Deletes reflections, answers, drafts, assignment submissions, progress, enrolments without a
     certificate, course staff places, single sign-on links and data exports; blanks the name, email
-    and registration; removes the name from certificate snapshots and PDFs (the PDF's hash stays, so an uploaded copy still
-    matches); scrubs the name and email out of audit entries, job payloads and throttle keys.
+    and registration; removes the name from certificate snapshots and PDFs (the PDF's hash stays, so
+    an uploaded copy still matches); scrubs the name and email out of audit entries, job payloads and throttle keys.
     Flushes, never commits. `reason` is "request", "admin" or "retention".
     """
     if user.erased_at is not None:
