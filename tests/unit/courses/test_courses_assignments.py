@@ -8,7 +8,8 @@ from course_helpers import COURSE, compile_files, lesson
 from courses import AssignmentSpec, CompileCache, compile_folder
 
 L = "01-mod/01-lesson.md"
-FRONT = "id: lesson-one\ntitle: Essay\noutcomes: [lo-one]\nkind: assignment\nword_limit: 1500\npass_mark: 50\nfiles: true"
+FRONT = ("id: lesson-one\ntitle: Essay\noutcomes: [lo-one]\nkind: assignment\nword_limit: 1500\npass_mark: 50\n"
+         "files: true")
 BODY = """\
 Write an appraisal of [an innovation](https://example.org/brief).
 
