@@ -335,6 +335,7 @@ def test_second_marking_is_blind_then_agreed_then_moderated(app, make_user, publ
     assert first.post_form(f"{url}/release").status_code == 302
     assert latest().status == "moderation"  # not released before moderation
     assert "Finish moderation" in partner.get(url).get_data(as_text=True)
+    assert f'href="{QUEUE}"' in partner.get("/manage/certificates/courses/tiny-course").get_data(as_text=True)
     assert mark(partner, submitted, (50, 50), feedback="Agreed feedback, moderated.").status_code == 302
     assert latest().status == "ready"
     assert partner.post_form(f"{url}/release").status_code == 403  # educators release
