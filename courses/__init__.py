@@ -11,12 +11,14 @@ from .grading import GradeResult, grade
 from .model import (
     TRACKS,
     Asset,
+    AssignmentSpec,
     Certificate,
     Choice,
     CompiledCourse,
     CompiledLesson,
     CompiledModule,
     Draw,
+    Marking,
     NumericAnswer,
     Outcome,
     QuestionSpec,
@@ -29,10 +31,10 @@ from .revision import course_revision
 from .source import CourseSource, FolderSource, ZipError, ZipSource
 
 __all__ = [
-    "CODES", "QUESTION_TYPES", "TRACKS", "Asset", "Certificate", "Choice", "CompileCache",
+    "CODES", "QUESTION_TYPES", "TRACKS", "Asset", "AssignmentSpec", "Certificate", "Choice", "CompileCache",
     "CompileResult", "CompiledCourse", "CourseSource", "FolderSource", "ZipError", "ZipSource",
     "CompiledLesson", "CompiledModule", "CourseSummary", "Draw", "draw_questions",
-    "Finding", "GradeResult", "NumericAnswer", "Outcome", "QuestionResult", "QuestionSpec",
+    "Finding", "GradeResult", "Marking", "NumericAnswer", "Outcome", "QuestionResult", "QuestionSpec",
     "Reflection", "TrackMap", "choice_order", "compile_course", "compile_folder", "compile_source",
     "course_revision", "grade", "render_markdown", "score",
 ]

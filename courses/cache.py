@@ -17,12 +17,15 @@ from typing import Any
 
 from .findings import CODES
 from .model import (
+    AssignmentSpec,
     Choice,
     CompiledLesson,
     Draw,
     NumericAnswer,
     QuestionSpec,
     Reflection,
+    RubricCriterion,
+    RubricLevel,
     TrackMap,
 )
 from .render import Resolution
@@ -217,7 +220,18 @@ def lesson_to_json(lesson: CompiledLesson) -> dict[str, Any]:
         "content_hash": lesson.content_hash,
         "draw": _draw_to_json(lesson.draw), "shuffle_questions": lesson.shuffle_questions,
         "hint_penalty": lesson.hint_penalty, "reveal": lesson.reveal,
+        "kind": lesson.kind,
+        "assignment": None if lesson.assignment is None else lesson.assignment.to_dict(),
     }
+
+
+def _assignment_from_json(data: Any) -> AssignmentSpec:
+    return AssignmentSpec(
+        word_limit=_optional(_whole, data["word_limit"]), resubmit=_bool(data["resubmit"]),
+        files=_bool(data["files"]),
+        rubric=tuple(RubricCriterion(_str(c["title"]), _number(c["weight"]), tuple(
+            RubricLevel(_number(lv["mark"]), _str(lv["html"])) for lv in c["levels"]))
+            for c in data["rubric"]))
 
 
 def lesson_from_json(data: Any, position: int, source_path: Path) -> CompiledLesson:
@@ -235,7 +249,8 @@ def lesson_from_json(data: Any, position: int, source_path: Path) -> CompiledLes
                           for rid, html, tracks in data["reflections"]),
         content_hash=_str(data["content_hash"]),
         draw=_draw_from_json(data["draw"]), shuffle_questions=_bool(data["shuffle_questions"]),
-        hint_penalty=_number(data["hint_penalty"]), reveal=_str(data["reveal"]))
+        hint_penalty=_number(data["hint_penalty"]), reveal=_str(data["reveal"]),
+        kind=_str(data["kind"]), assignment=_optional(_assignment_from_json, data["assignment"]))
 
 
 #: front matter keys whose lines a cached lesson keeps (for findings reported after reading)
@@ -253,6 +268,8 @@ def lesson_meta_to_json(meta: LessonMeta) -> dict[str, Any]:
         "shuffle": meta.shuffle, "id_ok": meta.id_ok,
         "draw": _draw_to_json(meta.draw), "shuffle_questions": meta.shuffle_questions,
         "hint_penalty": meta.hint_penalty, "reveal": meta.reveal,
+        "kind": meta.kind, "word_limit": meta.word_limit, "resubmit": meta.resubmit,
+        "files": meta.files,
     }
 
 
@@ -267,7 +284,9 @@ def lesson_meta_from_json(data: Any) -> LessonMeta:
         shuffle=_bool(data["shuffle"]),
         id_ok=_bool(data["id_ok"]),
         draw=_draw_from_json(data["draw"]), shuffle_questions=_bool(data["shuffle_questions"]),
-        hint_penalty=_number(data["hint_penalty"]), reveal=_str(data["reveal"]))
+        hint_penalty=_number(data["hint_penalty"]), reveal=_str(data["reveal"]),
+        kind=_str(data["kind"]), word_limit=_optional(_whole, data["word_limit"]),
+        resubmit=_bool(data["resubmit"]), files=_bool(data["files"]))
 
 
 def front_lines_from_json(data: Any) -> dict[tuple[str], int]:

@@ -654,6 +654,11 @@ class _CourseBuild:
         if links:
             reflections = tuple(replace(r, prompt_html=sub(r.prompt_html)) for r in reflections)
             html = TrackMap((track, sub(text)) for track, text in html.items())
+        assignment = drafted.assignment
+        if assignment is not None and links:
+            assignment = replace(assignment, rubric=tuple(
+                replace(c, levels=tuple(replace(lv, html=sub(lv.html)) for lv in c.levels))
+                for c in assignment.rubric))
         pass_mark = course.pass_mark if meta.pass_mark is None else meta.pass_mark
         used_assets = sorted(ctx.used_assets)
         content_hash = _digest({
@@ -666,9 +671,12 @@ class _CourseBuild:
             "questions": [q.content_hash for q in questions],
             "reflections": [[r.id, r.prompt_html, r.tracks] for r in reflections],
             "assets": [[path, self.assets[path].sha256] for path in used_assets],
+            "kind": meta.kind,
+            "assignment": None if assignment is None else assignment.to_dict(),
         })
         return replace(drafted, pass_mark=pass_mark, html=html, questions=tuple(questions),
-                       reflections=reflections, content_hash=content_hash)
+                       reflections=reflections, content_hash=content_hash,
+                       assignment=assignment)
 
     def read_module(self, folder: Path, lesson_paths: list[Path], position: int,
                     course: CourseMeta) -> _ModuleBuild:
@@ -747,17 +755,22 @@ class _CourseBuild:
     def assessed(self, outcome_id: str, track: str) -> bool:
         for module in self.modules:
             for lesson in module.lessons:
+                # a marked assignment assesses its outcomes as questions do
                 if track in lesson.meta.tracks and any(
-                        o == outcome_id for o, _ in lesson.meta.outcomes) and any(
-                        track in tracks for tracks in lesson.question_tracks):
+                        o == outcome_id for o, _ in lesson.meta.outcomes) and (
+                        lesson.meta.kind == "assignment" or any(
+                        track in tracks for tracks in lesson.question_tracks)):
                     return True
         return False
 
     def check_quiz_settings(self, lesson: _LessonBuild) -> None:
         meta = lesson.meta
         front = lesson.source.front
-        for key, value in (("pass_mark", meta.pass_mark), ("attempts", meta.attempts),
-                           ("draw", meta.draw), ("hint_penalty", meta.hint_penalty or None)):
+        # an assignment's pass mark is its own (marked by people), and it has no attempts
+        quiz_settings = (("pass_mark", meta.pass_mark), ("attempts", meta.attempts),
+                         ("draw", meta.draw), ("hint_penalty", meta.hint_penalty or None))
+        settings = ((("attempts", meta.attempts),) if meta.kind == "assignment" else quiz_settings)
+        for key, value in settings:
             if value is None:
                 continue
             missing = [t for t in meta.tracks
@@ -805,7 +818,7 @@ class _CourseBuild:
             retired=course.retired, status=course.status, overview_html=overview,
             modules=tuple(modules), revision=self.revision, content_hash="",
             assets=tuple(sorted(self.assets.values(), key=lambda a: a.path)),
-            source_dir=self.course_dir, source=self.source)
+            marking=course.marking, source_dir=self.course_dir, source=self.source)
         self.check_ids(course, compiled.ids())
         content_hash = _digest({
             "id": course.id, "slug": course.slug, "title": course.title,
@@ -818,6 +831,7 @@ class _CourseBuild:
             "modules": [[m.content_hash, [lesson.content_hash for lesson in m.lessons]]
                         for m in modules],
             "assets": [[a.path, a.sha256] for a in compiled.assets],
+            "marking": [course.marking.second_marking, course.marking.moderation],
         })
         self.compiled = replace(compiled, content_hash=content_hash)
         return self.compiled

@@ -30,7 +30,16 @@ from .cache import (
 from .draws import check_draw
 from .findings import Collector, Finding
 from .frontmatter import FrontMatter, split_front_matter
-from .model import Choice, CompiledLesson, QuestionSpec, Reflection, TrackMap
+from .model import (
+    AssignmentSpec,
+    Choice,
+    CompiledLesson,
+    QuestionSpec,
+    Reflection,
+    RubricCriterion,
+    RubricLevel,
+    TrackMap,
+)
 from .questionblock import (
     REFLECTION_OPTIONS,
     QuestionDraft,
@@ -40,6 +49,7 @@ from .questionblock import (
 )
 from .questions import normalise_text
 from .render import LinkContext, get_renderer
+from .rubric import CriterionDraft, parse_rubric
 from .scanner import RawBlock, Scanned, scan_body
 from .validate import ID_RULE, RE_ID, LessonMeta, read_lesson_meta
 
@@ -173,6 +183,7 @@ class _LessonWork:
     meta: LessonMeta
     drafts: list[QuestionDraft] = field(default_factory=list)
     reflections: list[tuple[RawBlock, tuple[str, ...], str]] = field(default_factory=list)
+    rubric: list[CriterionDraft] = field(default_factory=list)
 
 
 def _check_block_id(raw: RawBlock, path: Path, sink: _Recorder) -> None:
@@ -207,7 +218,32 @@ def _scan_lesson(work: _LessonWork, path: Path, sink: _Recorder) -> Scanned:
                      f"reflection '{raw.id}' has no prompt; write the question learners "
                      "should reflect on inside the block")
         work.reflections.append((raw, tracks, prompt))
+    _read_assignment(work, scanned, path, sink)
     return scanned
+
+
+def _read_assignment(work: _LessonWork, scanned: Scanned, path: Path, sink: _Recorder) -> None:
+    """An assignment's rubric, and the checks that only an assignment's body needs."""
+    if work.meta.kind != "assignment":
+        for raw in scanned.rubrics:
+            sink.add(path, raw.line, "A001",
+                     "a rubric belongs to an assignment; add 'kind: assignment' to this lesson's "
+                     "front matter, or remove the rubric")
+        return
+    for raw in scanned.rubrics[1:]:
+        sink.add(path, raw.line, "A002",
+                 f"this assignment already has a rubric (line {scanned.rubrics[0].line}); merge "
+                 "the criteria into one rubric block")
+    if scanned.rubrics:
+        work.rubric = parse_rubric(scanned.rubrics[0], path=path, collector=sink)
+    for raw in scanned.questions:
+        sink.add(path, raw.line, "A009",
+                 "an assignment is marked by people, so it cannot hold questions; move the "
+                 "question into a lesson of its own")
+    if not any(item.text.strip() for item in scanned.items if item.marker is None):
+        sink.add(path, work.front.body_start, "A009",
+                 "this assignment has no brief; say what learners should write, for whom, and "
+                 "how it will be marked")
 
 
 def _build_lesson(work: _LessonWork, path: Path, scanned: Scanned,
@@ -222,6 +258,7 @@ def _build_lesson(work: _LessonWork, path: Path, scanned: Scanned,
         private.extend(draft.hints)
         private.append(draft.explanation)
     public.extend(prompt for _, _, prompt in work.reflections)
+    public.extend(text for criterion in work.rubric for _, text, _ in criterion.levels)
     ctx = _deferred(path, scanned, sink)
     reflection_ids = [raw.id for raw, _, _ in work.reflections]
     rendered = get_renderer().render_file(scanned.items, meta.tracks, reflection_ids,
@@ -244,13 +281,19 @@ def _build_lesson(work: _LessonWork, path: Path, scanned: Scanned,
                                       hints_html, explanation_html, outcome=draft.outcome))
     reflections = tuple(Reflection(raw.id, next(public_html), tracks)
                         for raw, tracks, _ in work.reflections)
+    assignment = None
+    if meta.kind == "assignment":
+        rubric = tuple(RubricCriterion(c.title, c.weight, tuple(
+            RubricLevel(mark, _unwrap_paragraph(next(public_html))) for mark, _, _ in c.levels))
+            for c in work.rubric)
+        assignment = AssignmentSpec(meta.word_limit, meta.resubmit, meta.files, rubric)
     return CompiledLesson(
         id=meta.id, title=meta.title, tracks=meta.tracks, position=0, source_path=Path(),
         estimated_minutes=meta.estimated_minutes, outcomes=tuple(o for o, _ in meta.outcomes),
         pass_mark=0, attempts=meta.attempts, required=meta.required, shuffle=meta.shuffle,
         html=rendered.html, questions=tuple(questions), reflections=reflections,
         draw=meta.draw, shuffle_questions=meta.shuffle_questions,
-        hint_penalty=meta.hint_penalty, reveal=meta.reveal), ctx.trace
+        hint_penalty=meta.hint_penalty, reveal=meta.reveal, kind=meta.kind, assignment=assignment), ctx.trace
 
 
 def _choice_key(draft: QuestionDraft, index: int, text: str) -> str:

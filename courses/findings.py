@@ -87,6 +87,16 @@ CODES: dict[str, CodeInfo] = {
     "Q012": CodeInfo("error", "unknown question option"),
     "Q013": CodeInfo("error", "a question option has the wrong type or value"),
     "Q014": CodeInfo("error", "an empty choice, answer, hint or explanation"),
+    # Assignments
+    "A001": CodeInfo("error", "a rubric in a lesson that is not an assignment"),
+    "A002": CodeInfo("error", "an assignment has more than one rubric"),
+    "A003": CodeInfo("error", "a rubric criterion line is malformed"),
+    "A004": CodeInfo("error", "a rubric's weights do not add up to 100"),
+    "A005": CodeInfo("error", "a rubric level is malformed or its mark is not 0 to 100"),
+    "A006": CodeInfo("error", "a rubric criterion has fewer than two levels"),
+    "A007": CodeInfo("error", "text in a rubric that is neither a criterion nor a level"),
+    "A008": CodeInfo("error", "assignment settings on a lesson that is not an assignment"),
+    "A009": CodeInfo("error", "an assignment has questions, or no brief"),
     # Warnings
     "W081": CodeInfo("warning", "a hint contains the question's answer"),
     "W082": CodeInfo("warning", "a multiple-answer question has fewer wrong choices than right ones"),

@@ -236,6 +236,78 @@ class Draw:
 
 
 @dataclass(frozen=True, slots=True)
+class RubricLevel:
+    """One level of a rubric criterion: the mark (0-100) a marker gives for work that fits it."""
+
+    mark: float
+    html: str  # the descriptor, sanitised
+
+
+@dataclass(frozen=True, slots=True)
+class RubricCriterion:
+    """One criterion of a rubric; its weight is its share of the overall mark (all sum to 100)."""
+
+    title: str
+    weight: float
+    levels: tuple[RubricLevel, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentSpec:
+    """What a marked written assignment asks for; the brief is the lesson's own HTML and its
+    pass mark the lesson's ``pass_mark``."""
+
+    word_limit: int | None = None
+    resubmit: bool = True  # may a learner who did not pass submit again
+    files: bool = False  # may one PDF or Word file go with the text
+    rubric: tuple[RubricCriterion, ...] = ()
+
+    def overall_mark(self, chosen: Mapping[int, float]) -> float:
+        """The overall mark (0-100) from a level mark per criterion (by index):
+        sum of weight x level mark / 100, rounded to one decimal place.
+
+        Raises ValueError when a criterion has no level chosen or a mark is not one of its
+        levels."""
+        total = 0.0
+        for index, criterion in enumerate(self.rubric):
+            if index not in chosen:
+                raise ValueError(f"no level chosen for '{criterion.title}'")
+            mark = float(chosen[index])
+            if all(level.mark != mark for level in criterion.levels):
+                raise ValueError(f"{mark:g} is not a level of '{criterion.title}'")
+            total += criterion.weight * mark / 100
+        return round(total, 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict that ``AssignmentSpec.from_dict`` turns back into an equal spec."""
+        return {
+            "word_limit": self.word_limit, "resubmit": self.resubmit, "files": self.files,
+            "rubric": [{"title": c.title, "weight": c.weight,
+                        "levels": [{"mark": lv.mark, "html": lv.html} for lv in c.levels]}
+                       for c in self.rubric],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AssignmentSpec:
+        limit = data.get("word_limit")
+        return cls(
+            word_limit=None if limit is None else int(limit),
+            resubmit=bool(data.get("resubmit", True)), files=bool(data.get("files", False)),
+            rubric=tuple(
+                RubricCriterion(str(c["title"]), float(c["weight"]), tuple(
+                    RubricLevel(float(lv["mark"]), str(lv["html"])) for lv in c["levels"]))
+                for c in data.get("rubric", ())))
+
+
+@dataclass(frozen=True, slots=True)
+class Marking:
+    """How a course's assignments are marked beyond a single marker (course.md ``marking``)."""
+
+    second_marking: bool = False
+    moderation: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class CompiledLesson:
     """One lesson, with its HTML per track and its quiz."""
 
@@ -262,6 +334,8 @@ class CompiledLesson:
     hint_penalty: float = 0.0
     #: one of REVEAL_POLICIES
     reveal: str = "always"
+    kind: str = "lesson"  # "lesson" | "assignment"
+    assignment: AssignmentSpec | None = None  # set when kind is "assignment"
 
     def questions_for(self, track: str) -> tuple[QuestionSpec, ...]:
         """The lesson's quiz for one track, in source order."""
@@ -309,6 +383,7 @@ class CompiledCourse:
     revision: str  # sha256 of every source file, names included
     content_hash: str  # sha256 of what learners see; ignores file names
     assets: tuple[Asset, ...] = ()
+    marking: Marking = field(default_factory=Marking)
     source_dir: Path = field(default_factory=Path)
     #: the CourseSource it was compiled from, to read its assets' bytes
     source: Any = field(default=None, compare=False, repr=False)

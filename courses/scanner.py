@@ -17,7 +17,7 @@ from .model import TRACKS
 
 RE_START = re.compile(r"^ {0,3}(/{3,})[ ]*([\w-]+)[ ]*(?:\|[ ]*(.*?)[ ]*)?$")
 RE_END = re.compile(r"^ {0,3}(/{3,})[ ]*$")
-RE_INDENTED_OURS = re.compile(r"^(?: {4,}|\t)\s*/{3,}\s*(track|question|reflection)\b", re.I)
+RE_INDENTED_OURS = re.compile(r"^(?: {4,}|\t)\s*/{3,}\s*(track|question|reflection|rubric)\b", re.I)
 # Python-Markdown's fenced_code only recognises fences at the left margin
 RE_FENCE = re.compile(r"^(`{3,}|~{3,})")
 
@@ -38,7 +38,7 @@ GENERIC_BLOCKS = frozenset({
     "admonition", "details", "tab",
     "note", "attention", "caution", "danger", "error", "tip", "hint", "warning", "important",
 })
-OUR_BLOCKS = frozenset({"track", "question", "reflection"})
+OUR_BLOCKS = frozenset({"track", "question", "reflection", "rubric"})
 
 # a "Sources" (or "References") heading opens a list of sources; any other heading closes it
 RE_SOURCES_HEADING = re.compile(r"^ {0,3}#{1,6}[ \t]+(?:sources|references)[ \t#]*$", re.I)
@@ -91,6 +91,7 @@ class Scanned:
     reflections: list[RawBlock]
     url_lines: dict[str, int]  # link or image target as written -> first line
     first_line: int
+    rubrics: list[RawBlock] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -250,6 +251,7 @@ class _Scanner:
         self.items: list[Item] = []
         self.questions: list[RawBlock] = []
         self.reflections: list[RawBlock] = []
+        self.rubrics: list[RawBlock] = []
         self.stack: list[_Open] = []
         self.track_count = 0
         self._visible: frozenset[str] | None = None
@@ -302,7 +304,7 @@ class _Scanner:
             self.finish(entry)
         self.flush()
         return Scanned(self.items, self.questions, self.reflections, self.checks.url_lines,
-                       self.first_line)
+                       self.first_line, self.rubrics)
 
     def push(self, entry: _Open) -> None:
         self.stack.append(entry)
@@ -346,6 +348,8 @@ class _Scanner:
         """Keep a closed question (reflections were kept when they opened)."""
         if entry.raw is not None and entry.raw.kind == "question" and self.capturing() is None:
             self.questions.append(entry.raw)
+        if entry.raw is not None and entry.raw.kind == "rubric" and self.capturing() is None:
+            self.rubrics.append(entry.raw)
         if entry.raw is not None and self.capturing() is None:
             self.emit(entry.line, "")  # the block ends a paragraph, as pymdown's blocks do
 
@@ -395,7 +399,7 @@ class _Scanner:
             return
         if name == "track":
             self.open_track(argument, fence, lineno, header)
-        elif name in ("question", "reflection"):
+        elif name in ("question", "reflection", "rubric"):
             self.open_capture(name, argument, fence, lineno, header)
         else:
             if name not in GENERIC_BLOCKS:
@@ -441,7 +445,7 @@ class _Scanner:
                 self.path, lineno, "E052",
                 f"{name} blocks belong in lesson files, not in {self.file_kind}.md; move it "
                 "into a lesson")
-        if not argument:
+        if not argument and name != "rubric":  # a lesson has one rubric, so it needs no id
             self.collector.add(
                 self.path, lineno, "E053",
                 f"this {name} block has no id; write '/// {name} | an-id' (lowercase "

@@ -11,19 +11,25 @@ from typing import Any
 
 from .findings import Collector
 from .frontmatter import FrontMatter
-from .model import REVEAL_POLICIES, TRACKS, Certificate, Draw, Outcome, TrackMap
+from .model import REVEAL_POLICIES, TRACKS, Certificate, Draw, Marking, Outcome, TrackMap
 from .scanner import parse_track_list
 
 RE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
 RE_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 
 COURSE_KEYS = ("id", "title", "tracks", "slug", "summary", "cpd_hours", "learning_outcomes",
-               "pass_mark", "partner", "certificate", "retired", "status")
+               "pass_mark", "partner", "certificate", "retired", "status",
+               "marking")
 MODULE_KEYS = ("id", "title", "tracks")
 LESSON_KEYS = ("id", "title", "tracks", "estimated_minutes", "outcomes", "pass_mark",
                "attempts", "required", "shuffle",
-               "draw", "shuffle_questions", "hint_penalty", "reveal")
+               "draw", "shuffle_questions", "hint_penalty", "reveal",
+               "kind", "word_limit", "resubmit", "files")
 DRAW_KEYS = ("per_outcome",)
+LESSON_KINDS = ("lesson", "assignment")
+#: keys only an assignment lesson may have
+ASSIGNMENT_KEYS = ("word_limit", "resubmit", "files")
+MARKING_KEYS = ("second_marking", "moderation")
 OUTCOME_KEYS = ("id", "text", "tracks")
 CERTIFICATE_KEYS = ("issue", "valid_for_months")
 DEFAULT_PASS_MARK = 70.0
@@ -46,6 +52,7 @@ class CourseMeta:
     certificate: Certificate = field(default_factory=Certificate)
     retired: tuple[str, ...] = ()
     status: str = "published"
+    marking: Marking = field(default_factory=Marking)
     id_ok: bool = True
 
 
@@ -73,6 +80,10 @@ class LessonMeta:
     shuffle_questions: bool = False
     hint_penalty: float = 0.0
     reveal: str = "always"
+    kind: str = "lesson"
+    word_limit: int | None = None
+    resubmit: bool = True
+    files: bool = False
 
 
 def _is_number(value: Any) -> bool:
@@ -262,7 +273,30 @@ def read_course_meta(front: FrontMatter, path: Path, collector: Collector,
         else:
             reader.error("E027", f"'status' is '{_show(status)}', but it must be 'published' or "
                          "'draft'", "status")
+    meta.marking = _read_marking(reader)
     return meta
+
+
+def _read_marking(reader: FrontMatterReader) -> Marking:
+    if not reader.present("marking"):
+        return Marking()
+    value = reader.data["marking"]
+    if not isinstance(value, dict):
+        reader.error("E027", "'marking' must look like {second_marking: true, moderation: true}",
+                     "marking")
+        return Marking()
+    for key in value:
+        if key not in MARKING_KEYS:
+            reader.unknown_key(str(key), MARKING_KEYS, "'marking'", ("marking", key))
+    chosen: dict[str, bool] = {}
+    for key in MARKING_KEYS:
+        item = value.get(key, False)
+        if not isinstance(item, bool):
+            reader.error("E027", f"marking '{key}' must be true or false, not '{_show(item)}'",
+                         "marking", key)
+            item = False
+        chosen[key] = item
+    return Marking(**chosen)
 
 
 def _read_cpd_hours(reader: FrontMatterReader, tracks: tuple[str, ...]) -> TrackMap[float]:
@@ -428,6 +462,7 @@ def read_lesson_meta(front: FrontMatter, path: Path, collector: Collector,
         "hint_penalty", low=0, high=100,
         example="a percentage of the question's marks from 0 to 100, such as 25") or 0.0
     meta.reveal = _read_reveal(reader, meta.attempts)
+    _read_assignment_keys(reader, meta)
     return meta
 
 
@@ -473,6 +508,27 @@ def _read_reveal(reader: FrontMatterReader, attempts: int | None) -> str:
                      "would never show the answers; set 'attempts', or choose another 'reveal'",
                      "reveal")
     return value
+
+
+def _read_assignment_keys(reader: FrontMatterReader, meta: LessonMeta) -> None:
+    kind = reader.read_text("kind")
+    if kind is not None:
+        if kind in LESSON_KINDS:
+            meta.kind = kind
+        else:
+            reader.error("E027", f"'kind' is '{_show(kind)}', but it must be 'lesson' or "
+                         "'assignment'", "kind")
+    if meta.kind != "assignment":
+        for key in ASSIGNMENT_KEYS:
+            if reader.present(key):
+                reader.error("A008", f"'{key}' belongs to assignments; add 'kind: assignment' "
+                             f"to this lesson, or remove '{key}'", key)
+        return
+    limit = reader.read_number("word_limit", low=1, high=100_000, integer=True,
+                               example="a whole number of words, such as 1500")
+    meta.word_limit = None if limit is None else int(limit)
+    meta.resubmit = reader.read_bool("resubmit", True)
+    meta.files = reader.read_bool("files", False)
 
 
 def _read_minutes(reader: FrontMatterReader, tracks: tuple[str, ...]) -> TrackMap[float]:

@@ -1,6 +1,7 @@
 """Imports every domain's models, so the metadata (and Alembic) sees every table."""
 
 from lms.accounts.models import KeptForm, Organisation, User, UserSession  # noqa: F401
+from lms.assignments.models import Mark, Submission, SubmissionFile  # noqa: F401
 from lms.audit.models import AuditEntry  # noqa: F401
 from lms.catalog.models import (  # noqa: F401
     Course,

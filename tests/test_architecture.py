@@ -22,8 +22,9 @@ ALLOWED_DOMAIN_IMPORTS = {
     "reports": {"accounts", "catalog", "learning", "credentials"},
     "admin": {"accounts", "catalog", "publishing", "learning", "credentials", "reports", "privacy"},
     "sso": {"accounts"},
-    "privacy": {"accounts", "catalog", "learning", "credentials", "sso"},
+    "privacy": {"accounts", "catalog", "learning", "credentials", "sso", "assignments"},
     "api": {"accounts", "catalog", "learning", "credentials"},
+    "assignments": {"accounts", "catalog", "learning"},
 }
 
 

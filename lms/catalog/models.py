@@ -50,6 +50,8 @@ class Course(db.Model):
     overview_html: Mapped[dict[str, str]] = mapped_column(JSON)
     #: Ids deliberately removed although learners have data on them.
     retired_keys: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: How assignments are marked: {"second_marking": bool, "moderation": bool}.
+    marking: Mapped[dict[str, bool]] = mapped_column(JSON, default=dict)
     #: sha256 of every source file; equal means nothing to publish.
     revision: Mapped[str] = mapped_column(String(64))
     content_hash: Mapped[str] = mapped_column(String(64))
@@ -115,6 +117,10 @@ class Lesson(db.Model):
     reveal: Mapped[str] = mapped_column(String(24), default="always", server_default="always")
     #: {track: sanitised html}; never contains answers.
     html: Mapped[dict[str, str]] = mapped_column(JSON)
+    #: "lesson" or "assignment" (marked by people; see lms.assignments).
+    kind: Mapped[str] = mapped_column(String(16), default="lesson")
+    #: An assignment's word limit, files, resubmission and rubric: `courses.AssignmentSpec.to_dict()`.
+    assignment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: Where the lesson came from, for educators' messages; not part of its identity.
     source_path: Mapped[str] = mapped_column(String(500), default="")
     content_hash: Mapped[str] = mapped_column(String(64))

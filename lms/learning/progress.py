@@ -1,7 +1,8 @@
 """The one place that decides what is complete: lessons, modules and courses, for a track.
 
 A lesson without questions for the track is complete when marked; one with questions when
-an attempt passed (both set `LessonProgress.completed_at`). A module is complete when all
+an attempt passed; a marked assignment when a released mark reached its pass mark
+(`services.record_marked_result`). All three set `LessonProgress.completed_at`. A module is complete when all
 its required lessons for the track are; a course when all its modules with lessons for the
 track are. Progress is kept per lesson, not per track, so lessons two tracks share stay
 complete when a learner switches.

@@ -103,6 +103,8 @@ def mark_lesson_complete(enrolment: Enrolment, lesson: Lesson, now: datetime,
     The notes are saved (flushed) even when LearningError says the lesson cannot be completed this way.
     """
     save_reflections(enrolment.user, notes or {}, now)
+    if lesson.kind == "assignment":
+        raise LearningError("This assignment is complete when your released mark reaches its pass mark.")
     if questions_for(lesson, enrolment.track):
         raise LearningError("This lesson is completed by passing its knowledge check.")
     _complete_lesson(enrolment, lesson, now, percent=None, passed=True)
@@ -248,6 +250,14 @@ def _complete_lesson(enrolment: Enrolment, lesson: Lesson, now: datetime, *, per
     progress.updated_at = now
     enrolment.last_activity_at = now
     db.session.flush()
+
+
+def record_marked_result(enrolment: Enrolment, lesson: Lesson, now: datetime, *, percent: float,
+                         passed: bool) -> None:
+    """A released mark on a marked assignment (lms.assignments): the lesson completes when it passed,
+    like a passed quiz, and the course may complete with it."""
+    _complete_lesson(enrolment, lesson, now, percent=percent, passed=passed)
+    update_progress(enrolment, now)
 
 
 def update_progress(enrolment: Enrolment, now: datetime) -> bool:

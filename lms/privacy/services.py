@@ -17,6 +17,7 @@ from sqlalchemy import Text, cast, delete, func, or_, select
 from lms import addresses, audit, jobs, mail
 from lms.accounts.models import KeptForm, User, UserSession, new_session_token
 from lms.accounts.services import hash_password
+from lms.assignments.models import Submission, SubmissionFile
 from lms.audit.models import AuditEntry
 from lms.catalog.models import Course, CourseStaff, Lesson, Question, ReflectionPrompt
 from lms.clock import utcnow
@@ -117,6 +118,15 @@ def collect(user: User) -> dict[str, list[dict[str, Any]]]:
         {"enrolment_id": d.enrolment_id, "answers": json.dumps(d.answers, ensure_ascii=False),
          **_row(d, ["lesson_id", "started_at", "updated_at"])}
         for d in db.session.scalars(select(QuizDraft).where(QuizDraft.enrolment_id.in_(ids)))]
+    data["assignments"] = [
+        {"lesson": title, "file": filename or "", "feedback": "\n\n".join(
+            m.feedback for m in sub.marks if m.final and sub.status == "released" and m.feedback),
+         **_row(sub, ["id", "enrolment_id", "attempt", "status", "text", "word_count", "submitted_at", "mark",
+                      "passed", "released_at"])}
+        for sub, title, filename in db.session.execute(
+            select(Submission, Lesson.title, SubmissionFile.filename).join(Lesson, Lesson.id == Submission.lesson_id)
+            .outerjoin(SubmissionFile, SubmissionFile.submission_id == Submission.id)
+            .where(Submission.enrolment_id.in_(ids)).order_by(Submission.id))]
     jobs.report_progress(4, 7)
     data["reflections"] = [
         {"course": course, "prompt": prompt.key, **_row(note, ["text", "created_at", "updated_at"])}
@@ -189,10 +199,10 @@ class ErasureError(ValueError):
 def erase_user(user: User, *, actor_id: int | None, via: str, reason: str, now: datetime | None = None) -> None:
     """Erase a person's personal data, keeping only what verifying their certificates needs.
 
-    Deletes reflections, answers, drafts, progress, enrolments without a certificate, course staff
-    places, single sign-on links and data exports; blanks the name, email and registration; removes
-    the name from certificate snapshots and PDFs (the PDF's hash stays, so an uploaded copy still
-    matches); scrubs the name and email out of audit entries, job payloads and throttle keys.
+    Deletes reflections, answers, drafts, assignment submissions, progress, enrolments without a
+    certificate, course staff places, single sign-on links and data exports; blanks the name, email
+    and registration; removes the name from certificate snapshots and PDFs (the PDF's hash stays, so
+    an uploaded copy still matches); scrubs the name and email out of audit entries, job payloads and throttle keys.
     Flushes, never commits. `reason` is "request", "admin" or "retention".
     """
     if user.erased_at is not None:
@@ -207,6 +217,8 @@ def erase_user(user: User, *, actor_id: int | None, via: str, reason: str, now: 
     db.session.execute(delete(QuestionResponse).where(QuestionResponse.attempt_id.in_(attempt_ids)))
     db.session.execute(delete(QuizAttempt).where(QuizAttempt.enrolment_id.in_(enrolment_ids)))
     db.session.execute(delete(QuizDraft).where(QuizDraft.enrolment_id.in_(enrolment_ids)))
+    # written work and its file and marks (marks and files go with their submission)
+    db.session.execute(delete(Submission).where(Submission.enrolment_id.in_(enrolment_ids)))
     db.session.execute(delete(LessonProgress).where(LessonProgress.enrolment_id.in_(enrolment_ids)))
     db.session.execute(delete(ReflectionNote).where(ReflectionNote.user_id == user.id))
     certified = select(Certificate.enrolment_id).where(Certificate.user_id == user.id)

@@ -97,6 +97,8 @@ def publish_course(
                 "reveal": lesson.reveal,
                 "html": dict(lesson.html), "content_hash": lesson.content_hash,
                 "source_path": _relative(lesson.source_path, compiled),
+                "kind": lesson.kind,
+                "assignment": None if lesson.assignment is None else lesson.assignment.to_dict(),
             })
             for position, question in enumerate(lesson.questions, start=1):
                 previous = upsert.existing(Question).get(question.id)
@@ -147,6 +149,8 @@ def _course_values(compiled: CompiledCourse) -> dict[str, Any]:
         "status": compiled.status, "overview_html": dict(compiled.overview_html),
         "retired_keys": list(compiled.retired), "revision": compiled.revision,
         "content_hash": compiled.content_hash,
+        "marking": {"second_marking": compiled.marking.second_marking,
+                    "moderation": compiled.marking.moderation},
     }
 
 
@@ -177,7 +181,7 @@ HASHED_COLUMNS = {
     Module: ("title", "tracks", "intro_html"),
     Lesson: ("title", "tracks", "estimated_minutes", "outcomes", "pass_mark", "attempts", "required",
              "shuffle", "html",
-             "draw", "shuffle_questions", "hint_penalty", "reveal"),
+             "draw", "shuffle_questions", "hint_penalty", "reveal", "kind", "assignment"),
     Question: ("tracks", "spec"),
 }
 

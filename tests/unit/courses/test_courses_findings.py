@@ -38,6 +38,18 @@ Pick the right one.
 - [ ] Wrong
 ///
 """
+ASSIGNMENT = "id: lesson-one\ntitle: One\noutcomes: [lo-one]\nkind: assignment"
+RUBRIC = """
+/// rubric
+## Evidence | 40
+- 0: Fail - no sources.
+- 60: Pass - relevant sources.
+
+## Plan | 60
+- 0: Fail - no plan.
+- 60: Pass - a workable plan.
+///
+"""
 
 CASES = [
     Case("E003", {"../other/notes.md": "# notes\n"}, "", None),  # handled in its own test
@@ -149,6 +161,24 @@ CASES = [
          L, "points", "above 0"),
     Case("Q014", {L: LESSON.replace("- [ ] Wrong", "- [ ] Wrong\n\nHint:")}, L, "Hint:",
          "empty"),
+    Case("A001", {L: lesson("Text.\n" + GOOD_Q + RUBRIC)}, L, "/// rubric", "belongs to an assignment"),
+    Case("A002", {L: lesson("Write an essay.\n" + RUBRIC + RUBRIC, ASSIGNMENT)}, L, "/// rubric",
+         "already has a rubric", nth=2),
+    Case("A003", {L: lesson("Write an essay.\n" + RUBRIC.replace("Plan | 60", "Plan | sixty"),
+                            ASSIGNMENT)}, L, "Plan | sixty", "must be a number"),
+    Case("A004", {L: lesson("Write an essay.\n" + RUBRIC.replace("Plan | 60", "Plan | 50"),
+                            ASSIGNMENT)}, L, "/// rubric", "add up to 90 (40 + 50)"),
+    Case("A005", {L: lesson("Write an essay.\n" + RUBRIC.replace("- 60: Pass - a", "- 160: Pass - a"),
+                            ASSIGNMENT)}, L, "- 160", "outside 0 to 100"),
+    Case("A006", {L: lesson("Write an essay.\n" + RUBRIC.replace("- 0: Fail - no plan.\n", ""),
+                            ASSIGNMENT)}, L, "## Plan", "has 1 level(s)"),
+    Case("A007", {L: lesson("Write an essay.\n" + RUBRIC.replace("## Plan", "Marked by two people.\n## Plan"),
+                            ASSIGNMENT)}, L, "Marked by two", "neither a criterion"),
+    Case("A008", {L: lesson("Text.\n" + GOOD_Q,
+                            "id: lesson-one\ntitle: One\noutcomes: [lo-one]\nword_limit: 1500")},
+         L, "word_limit", "belongs to assignments"),
+    Case("A009", {L: lesson("Write an essay.\n" + GOOD_Q + RUBRIC, ASSIGNMENT)}, L, "/// question",
+         "cannot hold questions"),
     Case("W001", {C: COURSE.replace("    text: Do one thing.",
                                     "    text: Do one thing.\n  - id: lo-two\n    text: Two.")},
          C, "lo-two", "not assessed"),

@@ -72,12 +72,40 @@ What did you learn?
 ///
 """
 
+ESSAY_MD = """---
+id: l-essay
+title: Short essay
+kind: assignment
+word_limit: 50
+pass_mark: 50
+files: true
+outcomes: [lo-one]
+{extra}---
+Write a short essay about one thing you would change.
+
+/// rubric
+## Evidence | 40
+- 0: Fail - no sources.
+- 50: Pass - relevant sources.
+- 70: Distinction - a critical reading of the sources.
+
+## Plan | 60
+- 0: Fail - no plan.
+- 50: Pass - a workable plan.
+- 70: Distinction - a plan that anticipates resistance.
+///
+"""
+
 DIAGRAM_SVG = ('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
                '<title>diagram</title><rect width="10" height="10"/></svg>')
 
 
-def write_course(root: Path, *, extra_front_matter: str = "", status: str | None = None) -> Path:
-    """content/tiny-course with two modules: m-one (two readings, a check) and m-two (a reading)."""
+def write_course(root: Path, *, extra_front_matter: str = "", status: str | None = None,
+                 assignment: str | None = None) -> Path:
+    """content/tiny-course with two modules: m-one (two readings, a check) and m-two (a reading).
+
+    With ``assignment`` (extra front matter lines, possibly ""), m-two also has the marked assignment
+    l-essay (a rubric, a 50-word limit, files allowed, pass mark 50)."""
     course = root / "tiny-course"
     extra = extra_front_matter + (f"status: {status}\n" if status else "")
     files = {
@@ -91,6 +119,9 @@ def write_course(root: Path, *, extra_front_matter: str = "", status: str | None
         "02-two/01-last.md": READING_MD.format(id="l-last", title="Last reading", body="Last lesson."),
         "02-two/images/diagram.svg": DIAGRAM_SVG,
     }
+    if assignment is not None:
+        essay = ESSAY_MD.replace("files: true\n", "") if "files:" in assignment else ESSAY_MD
+        files["02-two/02-essay.md"] = essay.replace("{extra}", assignment)
     for name, text in files.items():
         path = course / name
         path.parent.mkdir(parents=True, exist_ok=True)
