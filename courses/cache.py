@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .findings import CODES
-from .model import Choice, CompiledLesson, NumericAnswer, QuestionSpec, Reflection, TrackMap
+from .model import Choice, CompiledLesson, MatchPair, NumericAnswer, QuestionSpec, Reflection, TrackMap
 from .render import Resolution
 from .revision import compiler_version
 from .validate import LessonMeta
@@ -166,6 +166,8 @@ def _question_to_json(spec: QuestionSpec) -> dict[str, Any]:
         "numeric": [[n.low, n.high, n.value, n.tolerance] for n in spec.numeric],
         "hints_html": list(spec.hints_html), "explanation_html": spec.explanation_html,
         "content_hash": spec.content_hash,
+        "order": list(spec.order),
+        "pairs": [[p.key, p.html, p.match] for p in spec.pairs],
     }
 
 
@@ -180,7 +182,9 @@ def _question_from_json(data: Any) -> QuestionSpec:
                                     _optional(_number, tolerance))
                       for low, high, value, tolerance in data["numeric"]),
         hints_html=_strs(data["hints_html"]), explanation_html=_str(data["explanation_html"]),
-        content_hash=_str(data["content_hash"]))
+        content_hash=_str(data["content_hash"]), order=_strs(data["order"]),
+        pairs=tuple(MatchPair(_str(key), _str(html), _str(match))
+                    for key, html, match in data["pairs"]))
 
 
 def lesson_to_json(lesson: CompiledLesson) -> dict[str, Any]:

@@ -84,6 +84,10 @@ CODES: dict[str, CodeInfo] = {
     "Q012": CodeInfo("error", "unknown question option"),
     "Q013": CodeInfo("error", "a question option has the wrong type or value"),
     "Q014": CodeInfo("error", "an empty choice, answer, hint or explanation"),
+    "Q040": CodeInfo("error", "an ordering or matching question has fewer than two items"),
+    "Q041": CodeInfo("error", "the items of an ordering question are numbered out of order"),
+    "Q042": CodeInfo("error", "an item of an ordering or matching question appears twice"),
+    "Q043": CodeInfo("error", "a line of a matching question has no '->'"),
     # Warnings
     "W001": CodeInfo("warning", "a learning outcome is not assessed by any question"),
     "W002": CodeInfo("warning", "an image has no alt text"),

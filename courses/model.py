@@ -87,6 +87,15 @@ class Choice:
 
 
 @dataclass(frozen=True, slots=True)
+class MatchPair:
+    """One left-hand item of a matching question and the key of the choice that matches it."""
+
+    key: str  # derived from the item's text, so it says nothing about the answer
+    html: str
+    match: str  # the key of the right-hand choice
+
+
+@dataclass(frozen=True, slots=True)
 class NumericAnswer:
     """An accepted numeric answer: the closed interval [low, high].
 
@@ -117,7 +126,7 @@ class QuestionSpec:
     """
 
     id: str
-    type: str  # single | multiple | truefalse | short | numeric
+    type: str  # single | multiple | truefalse | short | numeric | ordering | matching
     points: float
     tracks: tuple[str, ...]
     stem_html: str
@@ -127,6 +136,10 @@ class QuestionSpec:
     hints_html: tuple[str, ...] = ()
     explanation_html: str = ""
     content_hash: str = ""
+    #: ordering: the choice keys in the right order (``choices`` are kept in key order)
+    order: tuple[str, ...] = ()
+    #: matching: the left-hand items; ``choices`` are the right-hand options
+    pairs: tuple[MatchPair, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict that ``QuestionSpec.from_dict`` turns back into an equal spec."""
@@ -146,6 +159,10 @@ class QuestionSpec:
             "hints_html": list(self.hints_html),
             "explanation_html": self.explanation_html,
             "content_hash": self.content_hash,
+            # only when used, so the content hashes of other types stay as they were
+            **({"order": list(self.order)} if self.order else {}),
+            **({"pairs": [{"key": p.key, "html": p.html, "match": p.match} for p in self.pairs]}
+               if self.pairs else {}),
         }
 
     @classmethod
@@ -172,6 +189,9 @@ class QuestionSpec:
             hints_html=tuple(str(h) for h in data.get("hints_html", ())),
             explanation_html=str(data.get("explanation_html", "")),
             content_hash=str(data.get("content_hash", "")),
+            order=tuple(str(k) for k in data.get("order", ())),
+            pairs=tuple(MatchPair(str(p["key"]), str(p.get("html", "")), str(p.get("match", "")))
+                        for p in data.get("pairs", ())),
         )
 
     def public_view(self, hints_shown: int | None = None) -> dict[str, Any]:
@@ -179,7 +199,8 @@ class QuestionSpec:
         accepted answers or explanation.
 
         ``hints_shown`` limits how many hints are included (None: all of them);
-        ``hint_count`` always says how many exist.
+        ``hint_count`` always says how many exist. Matching questions add ``items``, their
+        left-hand items (without what they match).
         """
         hints = self.hints_html if hints_shown is None else self.hints_html[:max(hints_shown, 0)]
         return {
@@ -190,6 +211,7 @@ class QuestionSpec:
             "choices": [{"key": c.key, "html": c.html} for c in self.choices],
             "hints_html": list(hints),
             "hint_count": len(self.hints_html),
+            **({"items": [{"key": p.key, "html": p.html} for p in self.pairs]} if self.pairs else {}),
         }
 
     def for_track(self, track: str) -> bool:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from courses import QuestionSpec, grade
+from courses import QuestionSpec, choice_order, grade
 from lms.accounts.models import User
 from lms.catalog.models import Course, Lesson, Question, ReflectionPrompt
 from lms.catalog.tracks import track_label
@@ -29,7 +29,6 @@ from lms.learning.models import (
 from lms.learning.progress import compute_progress, course_outlines
 
 log = logging.getLogger(__name__)
-_random = secrets.SystemRandom()
 
 
 class LearningError(ValueError):
@@ -115,14 +114,12 @@ def open_quiz(enrolment: Enrolment, lesson: Lesson, now: datetime) -> QuizDraft:
     draft = find_draft(enrolment, lesson)
     if draft is not None:
         return draft
-    order = {}
-    for question in questions_for(lesson, enrolment.track):
-        keys = [c["key"] for c in question.spec.get("choices", [])]
-        if lesson.shuffle and question.spec["type"] in ("single", "multiple"):
-            _random.shuffle(keys)
-        order[question.key] = keys
+    token = secrets.token_urlsafe(24)
+    # seeded by the secret token: stable for this attempt, unguessable before it
+    order = {question.key: list(choice_order(QuestionSpec.from_dict(question.spec), token, shuffle=lesson.shuffle))
+             for question in questions_for(lesson, enrolment.track)}
     insert_or_ignore(QuizDraft, {  # opened in two tabs at once: both use the first
-        "enrolment_id": enrolment.id, "lesson_id": lesson.id, "token": secrets.token_urlsafe(24),
+        "enrolment_id": enrolment.id, "lesson_id": lesson.id, "token": token,
         "choice_order": order, "answers": {}, "hints_shown": {}, "started_at": now, "updated_at": now,
     })
     return find_draft(enrolment, lesson)
