@@ -39,6 +39,27 @@ Pick the right one.
 ///
 """
 
+ORDERING = """
+/// question | q-order
+    type: ordering
+Put the stages in order.
+
+1. Plan
+2. Do
+3. Study
+///
+"""
+MATCHING = """
+/// question | q-match
+    type: matching
+Match each role.
+
+- Innovator -> Tries it first
+- Laggard -> Adopts last
+- -> Blocks it
+///
+"""
+
 CASES = [
     Case("E003", {"../other/notes.md": "# notes\n"}, "", None),  # handled in its own test
     Case("E004", {"02-extra/01-lesson.md": lesson("Text.\n", "id: lesson-two\ntitle: Two")},
@@ -140,6 +161,15 @@ CASES = [
          L, "points", "above 0"),
     Case("Q014", {L: LESSON.replace("- [ ] Wrong", "- [ ] Wrong\n\nHint:")}, L, "Hint:",
          "empty"),
+    Case("Q040", {L: LESSON + ORDERING.replace("2. Do\n3. Study\n", "")}, L, "1. Plan",
+         "needs at least two items"),
+    Case("Q041", {L: LESSON + ORDERING.replace("2. Do\n3. Study", "3. Study\n2. Do")}, L, "1. Plan",
+         "numbered 1, 3, 2; the order of the lines is the answer"),
+    Case("Q042", {L: LESSON + MATCHING.replace("- Laggard -> Adopts last",
+                                               "- Laggard -> Adopts last\n- innovator -> Adopts last")},
+         L, "- innovator", "appears twice"),
+    Case("Q043", {L: LESSON + MATCHING.replace("- Laggard -> Adopts last", "- Laggard: Adopts last")},
+         L, "- Laggard:", "has no '->'"),
     Case("W001", {C: COURSE.replace("    text: Do one thing.",
                                     "    text: Do one thing.\n  - id: lo-two\n    text: Two.")},
          C, "lo-two", "not assessed"),
