@@ -171,3 +171,52 @@ def test_staff_preview_shows_the_items_shuffled_and_disabled(client, sort_course
     shown = re.findall(r'id="answer-q-pdsa-(k[0-9a-f]+)"', html)
     assert sorted(shown) == sorted(pdsa.order) and shown != list(pdsa.order)
     assert "disabled" in html
+
+
+def test_question_statistics_count_each_item_placed_or_matched_rightly(client, sort_course, make_user, login):
+    from lms.catalog.models import Course
+    from lms.reports import exports, queries
+
+    for n, swap in enumerate((False, True)):
+        login(make_user(email=f"learner{n}@example.nhs.uk"))
+        enrol(client)
+        fields = right_answers()
+        if swap:  # Plan and Do swapped; the laggard left to the wrong option
+            pdsa, roles = spec("q-pdsa"), spec("q-roles")
+            fields[f"answer-q-pdsa-{pdsa.order[0]}"], fields[f"answer-q-pdsa-{pdsa.order[1]}"] = "2", "1"
+            fields[f"answer-q-roles-{roles.pairs[1].key}"] = next(c.key for c in roles.choices if not c.correct)
+        assert post(client, fields).status_code == 302
+        client.post_form("/logout", {})
+    stats = {s.key: s for s in queries.question_statistics(db.session.scalar(select(Course)))}
+    pdsa, roles = stats["q-pdsa"], stats["q-roles"]
+    assert (pdsa.responses, pdsa.correct, pdsa.unanswered) == (2, 1, 0)
+    assert [(o.html, o.chosen) for o in pdsa.options] == [("Plan", 1), ("Do", 1), ("Study", 2), ("Act", 2)]
+    assert [(o.html, o.chosen) for o in roles.options] == [("Innovator → Tries the new idea first", 2),
+                                                          ("Laggard → Adopts last", 1)]
+    first_row = next(exports.option_rows([pdsa]))
+    assert (first_row[3], first_row[5]) == ("Plan", 1)
+    educator = make_user(email="educator@example.nhs.uk", role="educator")
+    from lms.catalog.models import CourseStaff
+    db.session.add(CourseStaff(course_id=db.session.scalar(select(Course)).id, user_id=educator.id, role="educator"))
+    db.session.commit()
+    login(educator)
+    html = client.get("/manage/courses/tiny-course/questions").get_data(as_text=True)
+    assert "50% in the right place: Plan" in html.replace("50.0%", "50%")
+    assert "matched rightly: Innovator → Tries the new idea first" in html
+
+
+def test_statistics_keep_counting_across_republishing_only_while_the_answer_is_the_same():
+    from lms.publishing.services import same_answers
+
+    base = {"type": "ordering", "stem_html": "<p>Order.</p>", "points": 1.0,
+            "choices": [{"key": "k1", "html": "A", "correct": True}, {"key": "k2", "html": "B", "correct": True}],
+            "order": ["k1", "k2"]}
+    assert same_answers(base, {**base})
+    assert not same_answers(base, {**base, "order": ["k2", "k1"]})
+    matching = {"type": "matching", "stem_html": "<p>Match.</p>", "points": 1.0,
+                "choices": [{"key": "r1", "html": "X", "correct": True}, {"key": "r2", "html": "Y", "correct": True}],
+                "pairs": [{"key": "l1", "html": "A", "match": "r1"}, {"key": "l2", "html": "B", "match": "r2"}]}
+    with_distractor = {**matching, "choices": [*matching["choices"], {"key": "r3", "html": "Z", "correct": False}]}
+    assert same_answers(matching, with_distractor)
+    swapped = {**matching, "pairs": [{"key": "l1", "html": "A", "match": "r2"}, {"key": "l2", "html": "B", "match": "r1"}]}
+    assert not same_answers(matching, swapped)
