@@ -95,8 +95,9 @@ def test_a_matching_question_has_items_options_and_a_wrong_option(tmp_path):
 
 
 def test_two_items_may_share_a_match(tmp_path):
-    spec = compiled(tmp_path, MATCHING.replace("- Laggard -> Adopts *last*",
-                                               "- Laggard -> Adopts *last*\n- Late majority -> Adopts *last*"))["q-match"]
+    laggard = "- Laggard -> Adopts *last*"
+    shared = MATCHING.replace(laggard, laggard + "\n- Late majority -> Adopts *last*")
+    spec = compiled(tmp_path, shared)["q-match"]
     assert len(spec.choices) == 3 and spec.pairs[1].match == spec.pairs[2].match
 
 

@@ -218,5 +218,6 @@ def test_statistics_keep_counting_across_republishing_only_while_the_answer_is_t
                 "pairs": [{"key": "l1", "html": "A", "match": "r1"}, {"key": "l2", "html": "B", "match": "r2"}]}
     with_distractor = {**matching, "choices": [*matching["choices"], {"key": "r3", "html": "Z", "correct": False}]}
     assert same_answers(matching, with_distractor)
-    swapped = {**matching, "pairs": [{"key": "l1", "html": "A", "match": "r2"}, {"key": "l2", "html": "B", "match": "r1"}]}
+    swapped = {**matching, "pairs": [{"key": "l1", "html": "A", "match": "r2"},
+                                     {"key": "l2", "html": "B", "match": "r1"}]}
     assert not same_answers(matching, swapped)
