@@ -38,6 +38,12 @@ class _Item:
         return min(self.content, self.marker + 2)
 
 
+def _interrupts_paragraph(marker: re.Match[str]) -> bool:
+    """A list that starts straight under a line of text: a bullet with text, or "1." (CommonMark's rule,
+    so "in 2024. Then" wrapped onto a new line stays a paragraph)."""
+    return bool(marker.group(3)) and (marker.group(2) in "-*+" or marker.group(2)[:-1] == "1")
+
+
 def reindent_lists(lines: list[str]) -> list[str]:
     """``lines`` (tabs already expanded) with list items re-indented to four spaces a level."""
     out: list[str] = []
@@ -63,21 +69,22 @@ def reindent_lists(lines: list[str]) -> list[str]:
         if in_paragraph and not opening and not _RE_MARKER.match(line):
             out.append(line)  # a paragraph's next line: Markdown joins it however it is indented
             continue
-        in_paragraph = not opening
+        # text outside any list just above: a list starting here interrupts it
+        follows_text, in_paragraph = in_paragraph and not stack, not opening
         while stack and indent < stack[-1].nests_from:
             stack.pop()
         marker = _RE_MARKER.match(line)
         # four spaces past where a marker could be is indented code, not a list item
         if marker and indent < (stack[-1].content if stack else 0) + _LEVEL:
+            if follows_text and _interrupts_paragraph(marker):
+                out.append("")  # as GitHub reads it: Python-Markdown wants a blank line first
             spaces = len(marker.group(3))
             width = len(marker.group(2)) + (spaces if 1 <= spaces <= _LEVEL else 1)
             out.append(" " * (_LEVEL * len(stack)) + marker.group(2) + " " + line[marker.end():])
             stack.append(_Item(indent, indent + width))
             continue
-        if stack:
-            column = _LEVEL * len(stack) + max(0, indent - stack[-1].content)
-        else:
-            column = indent
+        # inside an item: its level's four spaces, plus whatever sits further right than its text
+        column = _LEVEL * len(stack) + max(0, indent - stack[-1].content) if stack else indent
         if opening:
             fence, shift = opening.group(1), column - indent
         out.append(" " * column + stripped)
