@@ -21,8 +21,9 @@ from markdown.preprocessors import Preprocessor
 # a list marker at the start of a line: "-", "*", "+", "1." or "1)", then spaces or the end
 _RE_MARKER = re.compile(r"( *)([-*+]|\d{1,9}[.)])( +|$)")
 _RE_FENCE = re.compile(r" *(`{3,}|~{3,})")
+_RE_QUOTE = re.compile(r" {0,3}> ?")
 # any line that starts a list item: files without one are passed through untouched
-_RE_ANY_MARKER = re.compile(r"^ *(?:[-*+]|\d{1,9}[.)])(?: |$)", re.M)
+_RE_ANY_MARKER = re.compile(r"^(?: {0,3}> ?)* *(?:[-*+]|\d{1,9}[.)])(?: |$)", re.M)
 _LEVEL = 4  # Python-Markdown's indent per level
 
 
@@ -51,7 +52,11 @@ def reindent_lists(lines: list[str]) -> list[str]:
     fence: str | None = None  # the closing fence while inside a fenced block
     shift = 0  # how far the fenced block's lines move
     in_paragraph = False  # the line before continues a paragraph
-    for line in lines:
+    skip = 0
+    for index, line in enumerate(lines):
+        if skip:
+            skip -= 1
+            continue
         if fence is not None:
             stripped = line.lstrip(" ")
             indent = len(line) - len(stripped)
@@ -65,6 +70,16 @@ def reindent_lists(lines: list[str]) -> list[str]:
             in_paragraph = False
             continue
         indent = len(line) - len(stripped)
+        quote = _RE_QUOTE.match(line) if not stack else None
+        if quote:  # a quote's lines, without their '>', are a document of their own
+            run = [line]
+            while index + len(run) < len(lines) and _RE_QUOTE.match(lines[index + len(run)]):
+                run.append(lines[index + len(run)])
+            prefixes = [_RE_QUOTE.match(text).group(0) for text in run]
+            inner = reindent_lists([text[len(prefix):] for text, prefix in zip(run, prefixes, strict=True)])
+            out.extend("> " + text if text.strip() else ">" for text in inner)
+            skip, in_paragraph = len(run) - 1, True
+            continue
         opening = _RE_FENCE.match(line)
         if in_paragraph and not opening and not _RE_MARKER.match(line):
             out.append(line)  # a paragraph's next line: Markdown joins it however it is indented

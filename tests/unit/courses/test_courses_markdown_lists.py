@@ -54,6 +54,9 @@ def shape(html: str) -> str:
     ("fenced code in a quote", "> Quote:\n>\n> ```\n> x = 1\n> ```\n", "blockquote(p()pre())"),
     ("code indented 4 past an item's text is code in the item", "- a\n\n      code\n", "ul(li(pre()))"),
     ("indented code on its own", "Text\n\n    - not a list\n", "p()pre()"),
+    ("2-space sub-list in a quote", "> - a\n>   - b\n> - c\n", "blockquote(ul(li(ul(li()))li()))"),
+    ("list in a quote under a quote", "> a\n> > b\n>\n> - x\n>   1. y\n",
+     "blockquote(p()blockquote(p())ul(li(ol(li()))))"),
     ("markers inside a fence are code", "```\n- a\n  - b\n```\n", "pre()"),
 ])
 def test_lists_and_code_render_as_written(name, markdown, expected):
