@@ -95,6 +95,7 @@ CODES: dict[str, CodeInfo] = {
     "W004": CodeInfo("warning", "link text does not say where the link goes"),
     "W005": CodeInfo("warning", "a file is not part of the course and is ignored"),
     "W006": CodeInfo("warning", "an entry in a Sources list has no link"),
+    "W040": CodeInfo("warning", "a list line is indented one space past its item, so it does not nest"),
 }
 
 

@@ -45,8 +45,13 @@ def _interrupts_paragraph(marker: re.Match[str]) -> bool:
     return bool(marker.group(3)) and (marker.group(2) in "-*+" or marker.group(2)[:-1] == "1")
 
 
-def reindent_lists(lines: list[str]) -> list[str]:
-    """``lines`` (tabs already expanded) with list items re-indented to four spaces a level."""
+def reindent_lists(lines: list[str], misaligned: list[tuple[int, int]] | None = None) -> list[str]:
+    """``lines`` (tabs already expanded) with list items re-indented to four spaces a level.
+
+    ``misaligned``, if given, receives (index of the line, index of its item's line) for each
+    line indented one space past an item's marker: too little to belong to the item, so it
+    starts a new item or paragraph beside it, which is seldom what the author meant."""
+    item_lines: list[int] = []  # the index of each open item's line
     out: list[str] = []
     stack: list[_Item] = []
     fence: str | None = None  # the closing fence while inside a fenced block
@@ -76,7 +81,11 @@ def reindent_lists(lines: list[str]) -> list[str]:
             while index + len(run) < len(lines) and _RE_QUOTE.match(lines[index + len(run)]):
                 run.append(lines[index + len(run)])
             prefixes = [_RE_QUOTE.match(text).group(0) for text in run]
-            inner = reindent_lists([text[len(prefix):] for text, prefix in zip(run, prefixes, strict=True)])
+            found: list[tuple[int, int]] = []
+            inner = reindent_lists([text[len(prefix):] for text, prefix in zip(run, prefixes, strict=True)],
+                                   found if misaligned is not None else None)
+            if misaligned is not None:
+                misaligned.extend((index + at, index + item) for at, item in found)
             out.extend("> " + text if text.strip() else ">" for text in inner)
             skip, in_paragraph = len(run) - 1, True
             continue
@@ -86,8 +95,11 @@ def reindent_lists(lines: list[str]) -> list[str]:
             continue
         # text outside any list just above: a list starting here interrupts it
         follows_text, in_paragraph = in_paragraph and not stack, not opening
+        if misaligned is not None and stack and stack[-1].marker < indent < stack[-1].nests_from:
+            misaligned.append((index, item_lines[-1]))
         while stack and indent < stack[-1].nests_from:
             stack.pop()
+            item_lines.pop()
         marker = _RE_MARKER.match(line)
         # four spaces past where a marker could be is indented code, not a list item
         if marker and indent < (stack[-1].content if stack else 0) + _LEVEL:
@@ -97,6 +109,7 @@ def reindent_lists(lines: list[str]) -> list[str]:
             width = len(marker.group(2)) + (spaces if 1 <= spaces <= _LEVEL else 1)
             out.append(" " * (_LEVEL * len(stack)) + marker.group(2) + " " + line[marker.end():])
             stack.append(_Item(indent, indent + width))
+            item_lines.append(index)
             continue
         # inside an item: its level's four spaces, plus whatever sits further right than its text
         column = _LEVEL * len(stack) + max(0, indent - stack[-1].content) if stack else indent
@@ -119,3 +132,14 @@ class ListIndentExtension(Extension):
 
     def extendMarkdown(self, md) -> None:  # noqa: N802 - Python-Markdown's name
         md.preprocessors.register(_ListIndent(md), "list_indent", 29)
+
+
+def misaligned_list_lines(lines: list[str]) -> list[tuple[int, int]]:
+    """(index of the line, index of its item's line) for each line of ``lines`` indented one
+    space past a list item's marker (see ``reindent_lists``)."""
+    expanded = [line.expandtabs(_LEVEL) for line in lines]
+    if not _RE_ANY_MARKER.search("\n".join(expanded)):
+        return []
+    found: list[tuple[int, int]] = []
+    reindent_lists(expanded, found)
+    return found

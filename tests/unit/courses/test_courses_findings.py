@@ -179,6 +179,8 @@ CASES = [
     Case("W004", {L: LESSON + "\nFor details [click here](https://example.org).\n"},
          L, "click here", "does not say where"),
     Case("W005", {"notes.md": "# Notes\n"}, "notes.md", None, "not part of the course"),
+    Case("W040", {L: LESSON + "\n- Plan\n - Set an aim\n- Do\n"}, L, " - Set an aim",
+         "one space past the list item on line"),
     Case("W006", {L: LESSON + "\n## Sources\n\n- [*Linked*](https://example.org/a), 2020.\n"
                                 "- Smith J. *Unlinked book*.\n  Publisher, 2019.\n"},
          L, "Unlinked book", "has no link"),
