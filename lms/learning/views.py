@@ -358,7 +358,8 @@ def quiz(slug: str, module_key: str, lesson_key: str):
     missing = {q.key: f"Question {n}: {problem}" for n, q in enumerate(questions, start=1)
                if (problem := _answer_problem(q, answers))}
     missing.update({q.key: f"Question {n}: keep your answer under {ANSWER_MAX:,} characters"
-                    for n, q in enumerate(questions, start=1) if len(str(answers.get(q.key, ""))) > ANSWER_MAX})
+                    for n, q in enumerate(questions, start=1)
+                    if isinstance(answers.get(q.key), str) and len(answers[q.key]) > ANSWER_MAX})
     if missing:
         services.save_reflections(current_user, notes, now)
         if draft is not None:
