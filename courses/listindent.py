@@ -22,6 +22,7 @@ from markdown.preprocessors import Preprocessor
 _RE_MARKER = re.compile(r"( *)([-*+]|\d{1,9}[.)])( +|$)")
 _RE_FENCE = re.compile(r" *(`{3,}|~{3,})")
 _RE_QUOTE = re.compile(r" {0,3}> ?")
+_RE_RULE = re.compile(r" {0,3}([-*_])(?: *\1){2,} *$")  # "- - -" is a line across, not a list
 # any line that starts a list item: files without one are passed through untouched
 _RE_ANY_MARKER = re.compile(r"^(?: {0,3}> ?)* *(?:[-*+]|\d{1,9}[.)])(?: |$)", re.M)
 _LEVEL = 4  # Python-Markdown's indent per level
@@ -101,6 +102,11 @@ def reindent_lists(lines: list[str], misaligned: list[tuple[int, int]] | None = 
             stack.pop()
             item_lines.pop()
         marker = _RE_MARKER.match(line)
+        if marker and _RE_RULE.match(line):
+            stack.clear()
+            item_lines.clear()
+            out.append(line)
+            continue
         # four spaces past where a marker could be is indented code, not a list item
         if marker and indent < (stack[-1].content if stack else 0) + _LEVEL:
             if follows_text and _interrupts_paragraph(marker):

@@ -57,6 +57,7 @@ def shape(html: str) -> str:
     ("2-space sub-list in a quote", "> - a\n>   - b\n> - c\n", "blockquote(ul(li(ul(li()))li()))"),
     ("list in a quote under a quote", "> a\n> > b\n>\n> - x\n>   1. y\n",
      "blockquote(p()blockquote(p())ul(li(ol(li()))))"),
+    ("a line across is not a list", "- a\n\n- - -\n\n  Text after.\n", "ul(li())p()"),
     ("markers inside a fence are code", "```\n- a\n  - b\n```\n", "pre()"),
 ])
 def test_lists_and_code_render_as_written(name, markdown, expected):
