@@ -19,22 +19,24 @@ from .model import (
     CompiledModule,
     Draw,
     Marking,
+    MatchPair,
     NumericAnswer,
     Outcome,
     QuestionSpec,
     Reflection,
     TrackMap,
 )
-from .questions import QUESTION_TYPES, QuestionResult, choice_order, score
+from .questions import LISTED_TYPES, QUESTION_TYPES, ItemResult, QuestionResult, choice_order, item_results, score
 from .render import render_markdown
 from .revision import course_revision
 from .source import CourseSource, FolderSource, ZipError, ZipSource
 
 __all__ = [
-    "CODES", "QUESTION_TYPES", "TRACKS", "Asset", "AssignmentSpec", "Certificate", "Choice", "CompileCache",
-    "CompileResult", "CompiledCourse", "CourseSource", "FolderSource", "ZipError", "ZipSource",
+    "CODES", "LISTED_TYPES", "QUESTION_TYPES", "TRACKS", "Asset", "AssignmentSpec", "Certificate", "Choice",
+    "CompileCache", "CompileResult", "CompiledCourse", "CourseSource", "FolderSource", "ZipError", "ZipSource",
     "CompiledLesson", "CompiledModule", "CourseSummary", "Draw", "draw_questions",
-    "Finding", "GradeResult", "Marking", "NumericAnswer", "Outcome", "QuestionResult", "QuestionSpec",
-    "Reflection", "TrackMap", "choice_order", "compile_course", "compile_folder", "compile_source",
+    "Finding", "GradeResult", "ItemResult", "Marking", "MatchPair", "NumericAnswer", "Outcome", "QuestionResult",
+    "QuestionSpec", "Reflection", "TrackMap", "choice_order", "item_results", "compile_course", "compile_folder",
+    "compile_source",
     "course_revision", "grade", "render_markdown", "score",
 ]

@@ -21,6 +21,7 @@ from .model import (
     Choice,
     CompiledLesson,
     Draw,
+    MatchPair,
     NumericAnswer,
     QuestionSpec,
     Reflection,
@@ -178,6 +179,8 @@ def _question_to_json(spec: QuestionSpec) -> dict[str, Any]:
         "hints_html": list(spec.hints_html), "explanation_html": spec.explanation_html,
         "content_hash": spec.content_hash,
         "outcome": spec.outcome,
+        "order": list(spec.order),
+        "pairs": [[p.key, p.html, p.match] for p in spec.pairs],
     }
 
 
@@ -192,7 +195,10 @@ def _question_from_json(data: Any) -> QuestionSpec:
                                     _optional(_number, tolerance))
                       for low, high, value, tolerance in data["numeric"]),
         hints_html=_strs(data["hints_html"]), explanation_html=_str(data["explanation_html"]),
-        content_hash=_str(data["content_hash"]), outcome=_str(data["outcome"]))
+        content_hash=_str(data["content_hash"]), outcome=_str(data["outcome"]),
+        order=_strs(data["order"]),
+        pairs=tuple(MatchPair(_str(key), _str(html), _str(match))
+                    for key, html, match in data["pairs"]))
 
 
 def _draw_to_json(draw: Draw | None) -> list[int | None] | None:

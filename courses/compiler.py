@@ -644,6 +644,7 @@ class _CourseBuild:
                     spec, stem_html=sub(spec.stem_html),
                     choices=tuple(replace(c, html=sub(c.html), feedback_html=sub(c.feedback_html))
                                   for c in spec.choices),
+                    pairs=tuple(replace(p, html=sub(p.html)) for p in spec.pairs),
                     hints_html=tuple(sub(h) for h in spec.hints_html),
                     explanation_html=sub(spec.explanation_html))
             spec_dict = spec.to_dict()

@@ -8,6 +8,7 @@ them across the course, checks what needs every file, and takes the content hash
 
 from __future__ import annotations
 
+import hashlib
 import re
 import string
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from .model import (
     AssignmentSpec,
     Choice,
     CompiledLesson,
+    MatchPair,
     QuestionSpec,
     Reflection,
     RubricCriterion,
@@ -47,7 +49,7 @@ from .questionblock import (
     parse_question,
     read_block_options,
 )
-from .questions import normalise_text
+from .questions import LISTED_TYPES, normalise_text
 from .render import LinkContext, get_renderer
 from .rubric import CriterionDraft, parse_rubric
 from .scanner import RawBlock, Scanned, scan_body
@@ -254,6 +256,7 @@ def _build_lesson(work: _LessonWork, path: Path, scanned: Scanned,
     for draft in work.drafts:
         public.append(draft.stem)
         public.extend(choice.markdown for choice in draft.choices)
+        public.extend(pair.left for pair in draft.pairs)
         private.extend(choice.feedback_markdown for choice in draft.choices)
         private.extend(draft.hints)
         private.append(draft.explanation)
@@ -272,6 +275,11 @@ def _build_lesson(work: _LessonWork, path: Path, scanned: Scanned,
         feedback_html = [next(private_html) for _ in draft.choices]
         hints_html = tuple(next(private_html) for _ in draft.hints)
         explanation_html = next(private_html)
+        pair_html = [_unwrap_paragraph(next(public_html)) for _ in draft.pairs]
+        if draft.type in LISTED_TYPES:
+            questions.append(_listed_spec(draft, stem_html, choice_html, pair_html, hints_html,
+                                          explanation_html))
+            continue
         choices = tuple(
             Choice(_choice_key(draft, index, choice.markdown), choice_html[index],
                    choice.correct, feedback_html[index])
@@ -294,6 +302,35 @@ def _build_lesson(work: _LessonWork, path: Path, scanned: Scanned,
         html=rendered.html, questions=tuple(questions), reflections=reflections,
         draw=meta.draw, shuffle_questions=meta.shuffle_questions,
         hint_penalty=meta.hint_penalty, reveal=meta.reveal, kind=meta.kind, assignment=assignment), ctx.trace
+
+
+def _listed_spec(draft: QuestionDraft, stem_html: str, choice_html: list[str], pair_html: list[str],
+                 hints_html: tuple[str, ...], explanation_html: str) -> QuestionSpec:
+    """An ordering or matching question. Keys come from the items' text, never their position,
+    so neither the keys nor the order the choices are stored in give the answer away."""
+    choice_keys = _text_keys([c.markdown for c in draft.choices])
+    choices = tuple(sorted((Choice(key, html, choice.correct) for key, html, choice
+                            in zip(choice_keys, choice_html, draft.choices, strict=True)),
+                           key=lambda c: c.key))
+    pair_keys = _text_keys([p.left for p in draft.pairs])
+    pairs = tuple(MatchPair(key, html, choice_keys[pair.match])
+                  for key, html, pair in zip(pair_keys, pair_html, draft.pairs, strict=True))
+    order = tuple(choice_keys) if draft.type == "ordering" else ()
+    return QuestionSpec(draft.id, draft.type, draft.points, draft.tracks, stem_html, choices,
+                        hints_html=hints_html, explanation_html=explanation_html, order=order,
+                        pairs=pairs)
+
+
+def _text_keys(texts: list[str]) -> list[str]:
+    """A short key per text from its sha256 (the same text keeps its key when items move)."""
+    keys: list[str] = []
+    for text in texts:
+        digest = hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
+        key = "k" + digest[:6]
+        while key in keys:  # only when two texts fold the same, which is reported as an error
+            key += "x"
+        keys.append(key)
+    return keys
 
 
 def _choice_key(draft: QuestionDraft, index: int, text: str) -> str:

@@ -97,6 +97,10 @@ CODES: dict[str, CodeInfo] = {
     "A007": CodeInfo("error", "text in a rubric that is neither a criterion nor a level"),
     "A008": CodeInfo("error", "assignment settings on a lesson that is not an assignment"),
     "A009": CodeInfo("error", "an assignment has questions, or no brief"),
+    "Q040": CodeInfo("error", "an ordering or matching question has fewer than two items"),
+    "Q041": CodeInfo("error", "the items of an ordering question are numbered out of order"),
+    "Q042": CodeInfo("error", "an item of an ordering or matching question appears twice"),
+    "Q043": CodeInfo("error", "a line of a matching question has no '->'"),
     # Warnings
     "W081": CodeInfo("warning", "a hint contains the question's answer"),
     "W082": CodeInfo("warning", "a multiple-answer question has fewer wrong choices than right ones"),
@@ -110,6 +114,7 @@ CODES: dict[str, CodeInfo] = {
     "W005": CodeInfo("warning", "a file is not part of the course and is ignored"),
     "W006": CodeInfo("warning", "an entry in a Sources list has no link"),
     "W007": CodeInfo("warning", "answers shown after the last attempt of a quiz with no limit"),
+    "W040": CodeInfo("warning", "a list line is indented one space past its item, so it does not nest"),
 }
 
 

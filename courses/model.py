@@ -90,6 +90,15 @@ class Choice:
 
 
 @dataclass(frozen=True, slots=True)
+class MatchPair:
+    """One left-hand item of a matching question and the key of the choice that matches it."""
+
+    key: str  # derived from the item's text, so it says nothing about the answer
+    html: str
+    match: str  # the key of the right-hand choice
+
+
+@dataclass(frozen=True, slots=True)
 class NumericAnswer:
     """An accepted numeric answer: the closed interval [low, high].
 
@@ -120,7 +129,7 @@ class QuestionSpec:
     """
 
     id: str
-    type: str  # single | multiple | truefalse | short | numeric
+    type: str  # single | multiple | truefalse | short | numeric | ordering | matching
     points: float
     tracks: tuple[str, ...]
     stem_html: str
@@ -132,6 +141,10 @@ class QuestionSpec:
     content_hash: str = ""
     #: the learning outcome (of the lesson's ``outcomes``) it assesses; "" when not given
     outcome: str = ""
+    #: ordering: the choice keys in the right order (``choices`` are kept in key order)
+    order: tuple[str, ...] = ()
+    #: matching: the left-hand items; ``choices`` are the right-hand options
+    pairs: tuple[MatchPair, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict that ``QuestionSpec.from_dict`` turns back into an equal spec."""
@@ -151,6 +164,10 @@ class QuestionSpec:
             "hints_html": list(self.hints_html),
             "explanation_html": self.explanation_html,
             "content_hash": self.content_hash,
+            # only when used, so the content hashes of other types stay as they were
+            **({"order": list(self.order)} if self.order else {}),
+            **({"pairs": [{"key": p.key, "html": p.html, "match": p.match} for p in self.pairs]}
+               if self.pairs else {}),
         }
         if self.outcome:  # only when given, so questions without one keep their content hashes
             data["outcome"] = self.outcome
@@ -181,6 +198,9 @@ class QuestionSpec:
             explanation_html=str(data.get("explanation_html", "")),
             content_hash=str(data.get("content_hash", "")),
             outcome=str(data.get("outcome") or ""),
+            order=tuple(str(k) for k in data.get("order", ())),
+            pairs=tuple(MatchPair(str(p["key"]), str(p.get("html", "")), str(p.get("match", "")))
+                        for p in data.get("pairs", ())),
         )
 
     def public_view(self, hints_shown: int | None = None) -> dict[str, Any]:
@@ -188,7 +208,8 @@ class QuestionSpec:
         accepted answers or explanation.
 
         ``hints_shown`` limits how many hints are included (None: all of them);
-        ``hint_count`` always says how many exist.
+        ``hint_count`` always says how many exist. Matching questions add ``items``, their
+        left-hand items (without what they match).
         """
         hints = self.hints_html if hints_shown is None else self.hints_html[:max(hints_shown, 0)]
         return {
@@ -199,6 +220,7 @@ class QuestionSpec:
             "choices": [{"key": c.key, "html": c.html} for c in self.choices],
             "hints_html": list(hints),
             "hint_count": len(self.hints_html),
+            **({"items": [{"key": p.key, "html": p.html} for p in self.pairs]} if self.pairs else {}),
         }
 
     def for_track(self, track: str) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 from .findings import Collector
 from .frontmatter import load_yaml
 from .model import TRACKS, NumericAnswer
-from .questions import QUESTION_TYPES, normalise_text, parse_numeric_answer
+from .questions import LISTED_TYPES, QUESTION_TYPES, normalise_text, parse_numeric_answer
 from .scanner import RawBlock, parse_track_list
 
 RE_OPTION_LINE = re.compile(r"^(?: {4,}|\t)\S")
@@ -40,6 +40,11 @@ RE_CHOICE = re.compile(r"^ {0,3}[-*+] \[([ xX])\](?:[ \t]+(.*?))?\s*$")
 RE_ANSWER = re.compile(r"^ {0,3}=(?!=)[ \t]*(.*?)\s*$")
 RE_LABEL = re.compile(r"^(hint|explanation):[ \t]*(.*)$", re.I)
 RE_FENCE = re.compile(r"^(`{3,}|~{3,})")
+# "1. Plan" (or "1) Plan"): an item of an ordering question
+RE_ORDER_ITEM = re.compile(r"^ {0,3}(\d{1,9})[.)](?:[ \t]+(.*?))?\s*$")
+# "- Innovator -> Tries the new idea first" (or "- -> a wrong option"): a line of a matching question
+RE_MATCH_ITEM = re.compile(r"^ {0,3}[-*+](?:[ \t]+(.*?))?\s*$")
+RE_ARROW = re.compile(r"\s*->\s*")
 QUESTION_OPTIONS = ("type", "points", "tracks", "outcome")
 REFLECTION_OPTIONS = ("tracks",)
 TRUE_FALSE = ("true", "false")
@@ -62,6 +67,15 @@ class DraftChoice:
 
 
 @dataclass(slots=True)
+class DraftPair:
+    """A left-hand item of a matching question and the index of its choice (right-hand option)."""
+
+    line: int
+    left: str
+    match: int
+
+
+@dataclass(slots=True)
 class QuestionDraft:
     """A parsed question whose Markdown pieces are not yet rendered."""
 
@@ -78,6 +92,7 @@ class QuestionDraft:
     explanation: str = ""
     outcome: str = ""  # checked against the lesson's outcomes in ``courses.draws``
     outcome_line: int = 0
+    pairs: list[DraftPair] = field(default_factory=list)  # matching only
 
 
 def read_block_options(raw: RawBlock, allowed_keys: tuple[str, ...], *, path: Path,
@@ -204,6 +219,10 @@ def parse_question(raw: RawBlock, lesson_tracks: tuple[str, ...], *, path: Path,
                       "'outcome: lo-spread'")
         outcome = ""
 
+    if declared in LISTED_TYPES:
+        listed = _parse_listed(raw, declared, points, tracks, content, path, collector)
+        listed.outcome, listed.outcome_line = outcome.strip(), option_lines.get("outcome", raw.line)
+        return listed
     parts = _split_content(content, qid, path, collector)
     stem, choices, answers, hints, explanation = parts
     draft = QuestionDraft(qid, raw.line, declared or "single", points, tracks, stem, choices,
@@ -369,6 +388,17 @@ def _split_content(content: list[tuple[int, str]], qid: str, path: Path, collect
             labels.append((label.group(1).lower(), line, [label.group(2)]))
         else:
             labels[-1][2].append(text)
+    hints, explanation = _read_labels(labels, qid, path, collector)
+    while stem and not stem[-1].strip():
+        stem.pop()
+    while stem and not stem[0].strip():
+        stem.pop(0)
+    return "\n".join(stem), choices, answers, hints, explanation
+
+
+def _read_labels(labels: list[tuple[str, int, list[str]]], qid: str, path: Path,
+                 collector: Collector) -> tuple[list[str], str]:
+    """The hints and the explanation from ('hint' or 'explanation', line, lines) labels."""
     hints: list[str] = []
     explanation = ""
     seen_explanation = False
@@ -388,11 +418,7 @@ def _split_content(content: list[tuple[int, str]], qid: str, path: Path, collect
         else:
             seen_explanation = True
             explanation = body
-    while stem and not stem[-1].strip():
-        stem.pop()
-    while stem and not stem[0].strip():
-        stem.pop(0)
-    return "\n".join(stem), choices, answers, hints, explanation
+    return hints, explanation
 
 
 def _choice_continuation(choice: DraftChoice, text: str) -> None:
@@ -403,3 +429,147 @@ def _choice_continuation(choice: DraftChoice, text: str) -> None:
         choice.feedback.append(stripped)
     else:
         choice.text.append(stripped)
+
+
+def _parse_listed(raw: RawBlock, kind: str, points: float, tracks: tuple[str, ...],
+                  content: list[tuple[int, str]], path: Path, collector: Collector) -> QuestionDraft:
+    """Parse an ordering or matching question: the stem, then the block's last list (the
+    answer), then any Hint: and Explanation: lines."""
+    qid = raw.id
+    stem, listed, labels = _split_listed(content, RE_ORDER_ITEM if kind == "ordering" else RE_MATCH_ITEM)
+    hints, explanation = _read_labels(labels, qid, path, collector)
+    draft = QuestionDraft(qid, raw.line, kind, points, tracks, stem, [], hints=hints,
+                          explanation=explanation)
+    if not stem.strip():
+        collector.add(path, raw.line, "Q009",
+                      f"question '{qid}' has no question text; write the question before the "
+                      + ("numbered list" if kind == "ordering" else "pairs"))
+    items: list[tuple[int, re.Match[str]]] = []
+    for line, text in listed:
+        if text[:1] in " \t":
+            collector.add(path, line, "Q010",
+                          f"indented text in the list of question '{qid}' is not understood; put "
+                          "each item on one line")
+        else:
+            match = (RE_ORDER_ITEM if kind == "ordering" else RE_MATCH_ITEM).match(text)
+            assert match is not None
+            items.append((line, match))
+    if kind == "ordering":
+        _read_ordering(draft, items, path, collector)
+    else:
+        _read_matching(draft, items, path, collector)
+    return draft
+
+
+def _split_listed(content: list[tuple[int, str]], item: re.Pattern[str]):
+    """(stem, list lines, labels): the list is the last run of ``item`` lines (blank and
+    indented lines allowed among them) before the first Hint: or Explanation:."""
+    fence: str | None = None
+    end = len(content)
+    for index, (_, text) in enumerate(content):
+        if fence is not None:
+            if text.rstrip() == fence:
+                fence = None
+            continue
+        opening = RE_FENCE.match(text)
+        if opening:
+            fence = opening.group(1)
+        elif RE_LABEL.match(text):
+            end = index
+            break
+    labels: list[tuple[str, int, list[str]]] = []
+    for line, text in content[end:]:
+        label = RE_LABEL.match(text)
+        if label:
+            labels.append((label.group(1).lower(), line, [label.group(2)]))
+        else:
+            labels[-1][2].append(text)
+    start = end
+    first_item = end
+    while start > 0:
+        text = content[start - 1][1]
+        if item.match(text):
+            first_item = start - 1
+        elif text.strip() and text[0] not in " \t":
+            break
+        start -= 1
+    start = first_item  # blank or indented lines before the first item belong to the stem
+    stem = [text for _, text in content[:start]]
+    while stem and not stem[-1].strip():
+        stem.pop()
+    while stem and not stem[0].strip():
+        stem.pop(0)
+    listed = [(line, text) for line, text in content[start:end] if text.strip()]
+    return "\n".join(stem), listed, labels
+
+
+def _read_ordering(draft: QuestionDraft, items: list[tuple[int, re.Match[str]]], path: Path,
+                   collector: Collector) -> None:
+    qid = draft.id
+    seen: dict[str, int] = {}
+    for line, match in items:
+        text = match.group(2) or ""
+        if not text:
+            collector.add(path, line, "Q014",
+                          f"an item of ordering question '{qid}' is empty; write its text after "
+                          "the number")
+            continue
+        folded = normalise_text(text)
+        if folded in seen:
+            collector.add(path, line, "Q042",
+                          f"the item '{text}' appears twice in ordering question '{qid}' (first on "
+                          f"line {seen[folded]}); every item must be different")
+            continue
+        seen[folded] = line
+        draft.choices.append(DraftChoice(line, True, [text]))
+    if len(draft.choices) < 2:
+        collector.add(path, items[0][0] if items else draft.line, "Q040",
+                      f"ordering question '{qid}' needs at least two items, as a numbered list "
+                      "in the right order ('1. First', '2. Second')")
+        return
+    numbers = [int(match.group(1)) for _, match in items]
+    if numbers != list(range(1, len(numbers) + 1)) and set(numbers) != {1}:
+        collector.add(path, items[0][0], "Q041",
+                      f"the items of ordering question '{qid}' are numbered "
+                      f"{', '.join(map(str, numbers))}; the order of the lines is the answer, so "
+                      "write them in the right order numbered 1, 2, 3 and so on")
+
+
+def _read_matching(draft: QuestionDraft, items: list[tuple[int, re.Match[str]]], path: Path,
+                   collector: Collector) -> None:
+    qid = draft.id
+    options: dict[str, int] = {}  # folded right-hand text -> index in draft.choices
+    lefts: dict[str, int] = {}
+    for line, match in items:
+        text = match.group(1) or ""
+        parts = RE_ARROW.split(text, maxsplit=1) if "->" in text else None
+        if parts is None:
+            collector.add(path, line, "Q043",
+                          f"the line '- {text}' of matching question '{qid}' has no '->'; write "
+                          "'- item -> its match', or '- -> a wrong option'")
+            continue
+        left, right = parts[0].strip(), parts[1].strip()
+        if not right:
+            collector.add(path, line, "Q014",
+                          f"the pair '- {text}' of matching question '{qid}' has nothing after "
+                          "'->'; write what the item matches")
+            continue
+        folded = normalise_text(right)
+        if folded not in options:
+            options[folded] = len(draft.choices)
+            draft.choices.append(DraftChoice(line, False, [right]))
+        if not left:
+            continue  # a wrong option
+        draft.choices[options[folded]].correct = True
+        key = normalise_text(left)
+        if key in lefts:
+            collector.add(path, line, "Q042",
+                          f"the item '{left}' appears twice in matching question '{qid}' (first on "
+                          f"line {lefts[key]}); give each item one line")
+            continue
+        lefts[key] = line
+        draft.pairs.append(DraftPair(line, left, options[folded]))
+    if len(draft.pairs) < 2:
+        collector.add(path, items[0][0] if items else draft.line, "Q040",
+                      f"matching question '{qid}' needs at least two pairs, one per line: "
+                      "'- item -> its match'")

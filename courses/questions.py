@@ -9,12 +9,21 @@ Scoring rules (also in docs/content-format.md):
 - multiple: each correct choice ticked earns ``points / number of correct choices``; each
   incorrect choice ticked costs ``points / number of incorrect choices``; the total is never
   below 0. Ticking everything, or nothing, scores 0; only the exact set is "correct".
-- short: the answer is compared with each accepted answer after Unicode normalisation (NFKC),
+- short: the answer is compared with each accepted answer after folding typographic
+  apostrophes, quotes, dashes and odd spaces to plain ones (``typography.fold_typography``),
   case folding and folding runs of whitespace to one space; leading and trailing spaces and
   a final full stop are ignored.
 - numeric: the answer must be a number. ``1.41``, ``-2``, ``1e-3``, ``+3`` and ``1,41``
   (a decimal comma) are understood; ``1,000`` and ``12,345.6`` use commas to group thousands.
-  Spaces are ignored. Units or words ("5 mg") score 0.
+  Spaces (no-break ones too) are ignored; a typographic minus (−) or dash is a minus.
+  Units or words ("5 mg") score 0.
+- ordering: the answer gives each item a position, ``{item key: 1, ...}``. Of all pairs of
+  items, the share the learner put in the right relative order earns that share of the
+  points; a pair given the same position, or with a position missing, is not in order.
+  Only the exact order is "correct".
+- matching: the answer names a right-hand choice for each left-hand item,
+  ``{item key: choice key}``; each right pair earns ``points / number of items``. Only
+  all pairs right is "correct".
 """
 
 from __future__ import annotations
@@ -22,12 +31,12 @@ from __future__ import annotations
 import math
 import random
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .model import NumericAnswer, QuestionSpec
+from .typography import fold_typography
 
 _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _RE_NUMBER = re.compile(rf"^{_NUMBER}$")
@@ -36,7 +45,6 @@ _RE_RANGE = re.compile(rf"^\[\s*({_NUMBER})\s*,\s*({_NUMBER})\s*\]$")
 _RE_THOUSANDS = re.compile(r"^[-+]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 _RE_DECIMAL_COMMA = re.compile(r"^[-+]?\d*,\d+$")
 _RE_SPACE = re.compile(r"\s+")
-_MINUS_SIGNS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2012": "-"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +62,10 @@ class QuestionResult:
 
 
 def normalise_text(text: str) -> str:
-    """Fold an answer for comparison: NFKC, case-folded, whitespace runs to one space,
-    no leading or trailing space or final full stop."""
-    folded = _RE_SPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    """Fold an answer for comparison: typography folded (``fold_typography``: ’ is ', – is -,
+    a no-break space is a space), case-folded, whitespace runs to one space, no leading or
+    trailing space or final full stop."""
+    folded = _RE_SPACE.sub(" ", fold_typography(text).casefold()).strip()
     return folded[:-1].rstrip() if folded.endswith(".") else folded
 
 
@@ -70,7 +79,7 @@ def parse_numeric_answer(text: str) -> NumericAnswer | None:
 
     Returns None when ``text`` is none of those (or the tolerance is negative, or the
     range runs backwards)."""
-    text = text.strip().translate(_MINUS_SIGNS)
+    text = fold_typography(text).strip()
     if _RE_NUMBER.match(text):
         value = _finite(text)
         return None if value is None else NumericAnswer(value, value, value, 0.0)
@@ -97,7 +106,7 @@ def parse_learner_number(answer: Any) -> float | None:
         return float(answer) if math.isfinite(answer) else None
     if not isinstance(answer, str):
         return None
-    text = _RE_SPACE.sub("", unicodedata.normalize("NFKC", answer)).translate(_MINUS_SIGNS)
+    text = _RE_SPACE.sub("", fold_typography(answer))
     if len(text) > 100:
         return None
     if _RE_THOUSANDS.match(text):
@@ -190,6 +199,86 @@ def score_numeric(spec: QuestionSpec, answer: Any) -> QuestionResult:
                           correct, number is not None)
 
 
+def _positions(spec: QuestionSpec, answer: Any) -> dict[str, int] | None:
+    """An ordering answer as {item key: position}, keeping only known items and whole
+    positions 1..n; None if nothing usable."""
+    if not isinstance(answer, Mapping):
+        return None
+    keys = {choice.key for choice in spec.choices}
+    positions: dict[str, int] = {}
+    for key, value in answer.items():
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value.strip())
+        if key in keys and isinstance(value, int) and not isinstance(value, bool) \
+                and 1 <= value <= len(keys):
+            positions[key] = value
+    return positions or None
+
+
+def score_ordering(spec: QuestionSpec, answer: Any) -> QuestionResult:
+    """Score an ordering question: credit for each pair of items in the right relative order."""
+    positions = _positions(spec, answer)
+    if positions is None or len(spec.order) < 2:
+        return _unanswered(spec)
+    pairs = [(first, later) for i, first in enumerate(spec.order) for later in spec.order[i + 1:]]
+    in_order = sum(1 for first, later in pairs
+                   if first in positions and later in positions and positions[first] < positions[later])
+    points = float(spec.points)
+    return QuestionResult(spec.id, round(points * in_order / len(pairs), 6), points,
+                          in_order == len(pairs), True)
+
+
+def matched_keys(spec: QuestionSpec, answer: Any) -> dict[str, str] | None:
+    """A matching answer as {item key: choice key}, keeping only known keys; None if nothing usable."""
+    if not isinstance(answer, Mapping):
+        return None
+    items = {pair.key for pair in spec.pairs}
+    options = {choice.key for choice in spec.choices}
+    matched = {key: value for key, value in answer.items()
+               if key in items and isinstance(value, str) and value in options}
+    return matched or None
+
+
+def score_matching(spec: QuestionSpec, answer: Any) -> QuestionResult:
+    """Score a matching question: credit for each item matched with its right choice."""
+    matched = matched_keys(spec, answer)
+    if matched is None or not spec.pairs:
+        return _unanswered(spec)
+    right = sum(1 for pair in spec.pairs if matched.get(pair.key) == pair.match)
+    points = float(spec.points)
+    return QuestionResult(spec.id, round(points * right / len(spec.pairs), 6), points,
+                          right == len(spec.pairs), True)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    """How one item of an ordering or matching answer did, for the results page.
+
+    ``given`` and ``right`` are places (1-based) for ordering, choice keys for matching;
+    ``given`` is None when the learner left the item out."""
+
+    key: str
+    given: int | str | None
+    right: int | str
+    correct: bool
+
+
+def item_results(spec: QuestionSpec, answer: Any) -> tuple[ItemResult, ...]:
+    """Each item of an ordering question (in the right order) or matching question (as
+    written) with the learner's answer for it; empty for other types.
+
+    An ordering item is right when it is in its right place (the score counts pairs)."""
+    if spec.type == "ordering":
+        positions = _positions(spec, answer) or {}
+        return tuple(ItemResult(key, positions.get(key), place, positions.get(key) == place)
+                     for place, key in enumerate(spec.order, start=1))
+    if spec.type == "matching":
+        matched = matched_keys(spec, answer) or {}
+        return tuple(ItemResult(pair.key, matched.get(pair.key), pair.match,
+                                matched.get(pair.key) == pair.match) for pair in spec.pairs)
+    return ()
+
+
 @dataclass(frozen=True, slots=True)
 class QuestionType:
     """A question type: its name, whether it uses choices, and its scoring function."""
@@ -205,7 +294,13 @@ QUESTION_TYPES: Mapping[str, QuestionType] = {
     "truefalse": QuestionType("truefalse", True, score_truefalse),
     "short": QuestionType("short", False, score_short),
     "numeric": QuestionType("numeric", False, score_numeric),
+    "ordering": QuestionType("ordering", False, score_ordering),
+    "matching": QuestionType("matching", False, score_matching),
 }
+
+#: types answered item by item from a list; their choices are always shown shuffled, since in
+#: the order they were written they would give the answer away
+LISTED_TYPES = ("ordering", "matching")
 
 
 def score(spec: QuestionSpec, answer: Any) -> QuestionResult:
@@ -221,9 +316,10 @@ def choice_order(spec: QuestionSpec, seed: str, *, shuffle: bool = True) -> tupl
 
     With ``shuffle`` (the lesson's ``shuffle: true``) the order is a permutation fixed by
     ``seed`` (for example the attempt's token), so a page reload shows the same order.
-    True/false questions keep the order they were written in.
+    True/false questions keep the order they were written in; ordering and matching
+    questions are shuffled whatever ``shuffle`` says.
     """
     keys = [choice.key for choice in spec.choices]
-    if shuffle and spec.type != "truefalse":
+    if spec.type in LISTED_TYPES or (shuffle and spec.type != "truefalse"):
         random.Random(f"{seed}:{spec.id}").shuffle(keys)
     return tuple(keys)

@@ -30,6 +30,7 @@ import markdown
 import nh3
 
 from .findings import Collector
+from .listindent import ListIndentExtension
 from .model import Asset, TrackMap
 from .scanner import Item, Marker
 
@@ -76,11 +77,15 @@ def _with_token(token: str, piece: str) -> str:
     return f"{token}\n\n{piece}"
 
 EXTENSIONS = [
-    "tables", "fenced_code", "footnotes", "attr_list", "def_list", "abbr", "admonition", "toc",
+    # superfences, not fenced_code: it finds fences inside list items and quotes too
+    "tables", "pymdownx.highlight", "pymdownx.superfences", "footnotes", "attr_list", "def_list",
+    "abbr", "admonition", "toc",
     "pymdownx.details", "pymdownx.tabbed",
     "pymdownx.blocks.admonition", "pymdownx.blocks.details", "pymdownx.blocks.tab",
+    ListIndentExtension(),  # sub-lists indented by 2-4 spaces (see listindent.py)
 ]
 EXTENSION_CONFIGS = {
+    "pymdownx.highlight": {"use_pygments": False},  # plain <pre><code class="language-x">
     "tables": {"use_align_attribute": True},  # 'align', because style attributes are removed
     "footnotes": {"PLACE_MARKER": _FOOTNOTES_HERE},
     "pymdownx.tabbed": {"alternate_style": True},

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .findings import Collector
+from .listindent import misaligned_list_lines
 from .model import TRACKS
 
 RE_START = re.compile(r"^ {0,3}(/{3,})[ ]*([\w-]+)[ ]*(?:\|[ ]*(.*?)[ ]*)?$")
@@ -193,7 +194,19 @@ def scan_body(lines: list[str], first_line: int, *, path: Path, collector: Colle
     "course", "module" or "lesson" (only lessons may hold questions and reflections).
     Every problem goes to ``collector``."""
     _check_sources(lines, first_line, path, collector)
+    _check_list_indents(lines, first_line, path, collector)
     return _Scanner(lines, first_line, path, collector, file_kind, tracks).run()
+
+
+def _check_list_indents(lines: list[str], first_line: int, path: Path, collector: Collector) -> None:
+    """Warn (W040) on a line indented one space past a list item's marker: it does not nest
+    under the item, which is seldom what was meant."""
+    for index, item in misaligned_list_lines(lines):
+        collector.add(
+            path, first_line + index, "W040",
+            f"this line is indented one space past the list item on line {first_line + item}, "
+            "so it is not part of that item; indent it by two spaces to put it inside the item "
+            "(a sub-list or a second paragraph), or start it at the item's own indent")
 
 
 def _check_sources(lines: list[str], first_line: int, path: Path, collector: Collector) -> None:

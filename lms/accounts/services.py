@@ -14,6 +14,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
+from courses.typography import fold_typography
 from lms import audit, mail, ratelimit
 from lms.accounts import events, recovery, roles, sessions, throttle
 from lms.accounts.models import Organisation, User, new_session_token
@@ -42,7 +43,9 @@ class WeakPassword(AccountError):
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """An address as stored and looked up: typography folded (a pasted no-break or zero-width space, a
+    word processor's ’ for '), trimmed, lower case."""
+    return fold_typography(email).strip().lower()
 
 
 def hash_password(password: str) -> str:

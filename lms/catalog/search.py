@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from courses.typography import fold_typography
 from lms.catalog.models import Course
 
 #: CPD hour bands offered in the filter: key -> (label, lowest, highest), hours inclusive.
@@ -49,7 +50,8 @@ class CatalogueSearch:
                 return False
         if self.text:
             haystack = " ".join([course.title, course.summary or "", course.partner.name if course.partner else ""])
-            return all(word in haystack.casefold() for word in self.text.casefold().split())
+            haystack = fold_typography(haystack).casefold()  # "Rogers' model" finds "Rogers’ model"
+            return all(word in haystack for word in fold_typography(self.text).casefold().split())
         return True
 
 

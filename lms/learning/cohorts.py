@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 
+from courses.typography import fold_typography
 from lms import audit, mail
 from lms.accounts.models import Organisation, User
 from lms.accounts.recovery import reset_url
@@ -105,19 +106,24 @@ def _decode(data: bytes, problems: list[Problem]) -> str:
         return data.decode("utf-8-sig", errors="replace")
 
 
+def _lookup_key(text: str) -> str:
+    """A track or organisation name as compared: a spreadsheet's ’ and – as ' and -, any case and spacing."""
+    return " ".join(fold_typography(text).casefold().split())
+
+
 def _track_lookup(course: Course) -> dict[str, str]:
     lookup = {}
     for track in course.tracks:
-        lookup[track.lower()] = track
-        lookup[track_label(track).lower()] = track
+        lookup[_lookup_key(track)] = track
+        lookup[_lookup_key(track_label(track))] = track
     return lookup
 
 
 def _organisation_lookup() -> dict[str, str]:
     lookup = {}
     for org_id, name in db.session.execute(select(Organisation.id, Organisation.name)):
-        lookup[org_id.lower()] = org_id
-        lookup[name.strip().lower()] = org_id
+        lookup[_lookup_key(org_id)] = org_id
+        lookup[_lookup_key(name)] = org_id
     return lookup
 
 
@@ -218,7 +224,7 @@ def _check_row(line: int, cells: list[str], width: int, index: dict[str, int], t
         problems.append(Problem(line, "the name is missing"))
     elif len(name) > 200:
         problems.append(Problem(line, "the name is longer than 200 characters"))
-    track = tracks.get(raw_track.lower())
+    track = tracks.get(_lookup_key(raw_track))
     if not raw_track:
         problems.append(Problem(line, "the track is missing"))
     elif track is None:
@@ -226,7 +232,7 @@ def _check_row(line: int, cells: list[str], width: int, index: dict[str, int], t
                                       f"{', '.join(course.tracks)}"))
     organisation_id = None
     if raw_org:
-        organisation_id = organisations.get(raw_org.lower())
+        organisation_id = organisations.get(_lookup_key(raw_org))
         if organisation_id is None:
             problems.append(Problem(line, f"unknown organisation '{raw_org}'; use a name or id from the "
                                           "organisation list"))

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from courses import QuestionSpec, grade
+from courses import LISTED_TYPES, QuestionSpec, choice_order, grade, item_results
 from lms.accounts import kept_forms
 from lms.catalog import queries as catalog_queries
 from lms.catalog.models import Course, Lesson, Module, Question, ReflectionPrompt
@@ -169,13 +169,55 @@ def _missing_answer(question: Question) -> str:
         return "choose at least one answer"
     if kind in ("single", "truefalse"):
         return "choose an answer"
+    if kind == "ordering":
+        return "choose a position for every item"
+    if kind == "matching":
+        return "choose a match for every item"
     return "enter a number" if kind == "numeric" else "enter an answer"
+
+
+def _answer_problem(question: Question, answers: dict) -> str | None:
+    """Why a question's answer cannot be submitted yet (missing, or a list question half done); None if it can."""
+    answer = answers.get(question.key)
+    if answer is None:
+        return _missing_answer(question)
+    kind = question.spec["type"]
+    if kind in LISTED_TYPES and len(answer) < len(_listed_keys(question)):
+        return _missing_answer(question)
+    if kind == "ordering" and len(set(answer.values())) < len(answer):
+        return "give each item a different position"
+    return None
+
+
+def _listed_keys(question: Question) -> list[str]:
+    """The keys of the items a learner answers one by one: ordering items, or matching's left-hand items."""
+    items = question.spec.get("pairs" if question.spec["type"] == "matching" else "choices", [])
+    return [item["key"] for item in items]
+
+
+def _listed_answer(question: Question, value_of) -> dict:
+    """An ordering answer ({item key: position}) or a matching one ({item key: choice key}) from the form's
+    one field per item (`value_of(name)` gives a field's text); unchosen items left out."""
+    answer: dict = {}
+    choice_keys = {c["key"] for c in question.spec.get("choices", [])}
+    for key in _listed_keys(question):
+        value = (value_of(f"answer-{question.key}-{key}") or "").strip()
+        if question.spec["type"] == "ordering" and value.isdigit() and 1 <= int(value) <= len(choice_keys):
+            answer[key] = int(value)
+        elif question.spec["type"] == "matching" and value in choice_keys:
+            answer[key] = value
+    return answer
 
 
 def _kept_answers(questions: list[Question], fields: dict[str, list[str]]) -> dict:
     """Quiz answers from a kept form, shaped as `read_answers` shapes them."""
     answers = {}
     for question in questions:
+        if question.spec["type"] in LISTED_TYPES:
+            listed = _listed_answer(question, lambda name: (fields.get(name) or [""])[0])
+            if listed:
+                answers[question.key] = listed
+            continue
         values = [v for v in fields.get(f"answer-{question.key}", []) if v.strip()]
         if values:
             answers[question.key] = values if question.spec["type"] == "multiple" else values[0].strip()
@@ -249,6 +291,8 @@ def _quiz_items(questions: list[Question], draft, answers: dict, hint_penalty: f
         shown = draft.hints_shown.get(question.key, 0) if draft else 0
         public = spec.public_view(hints_shown=shown)
         order = draft.choice_order.get(question.key) if draft else None
+        if spec.type in LISTED_TYPES and not order:  # a staff preview: shuffled too, or it shows the answer
+            order = choice_order(spec, question.key)
         if order:
             by_key = {c["key"]: c for c in public["choices"]}
             public["choices"] = [by_key[k] for k in order if k in by_key]
@@ -262,12 +306,15 @@ ANSWER_MAX = 2_000
 
 
 def read_answers(questions: list[Question]) -> dict:
-    """The learner's answers from the form: a key, a list of keys, or text, per question."""
+    """The learner's answers from the form: a key, a list of keys, text, or {item key: position or choice key},
+    per question."""
     answers = {}
     for question in questions:
         field = f"answer-{question.key}"
         if question.spec["type"] == "multiple":
             value = request.form.getlist(field)[:len(question.spec.get("choices", []))]
+        elif question.spec["type"] in LISTED_TYPES:
+            value = _listed_answer(question, request.form.get)
         else:
             value = request.form.get(field, "").strip()[:ANSWER_MAX + 1]  # one over: the check below says so
         if value:
@@ -315,10 +362,11 @@ def quiz(slug: str, module_key: str, lesson_key: str):
         db.session.commit()
         return redirect(lesson_url(view, _anchor=anchor))
 
-    missing = {q.key: f"Question {n}: {_missing_answer(q)}" for n, q in enumerate(questions, start=1)
-               if q.key not in answers}
+    missing = {q.key: f"Question {n}: {problem}" for n, q in enumerate(questions, start=1)
+               if (problem := _answer_problem(q, answers))}
     missing.update({q.key: f"Question {n}: keep your answer under {ANSWER_MAX:,} characters"
-                    for n, q in enumerate(questions, start=1) if len(str(answers.get(q.key, ""))) > ANSWER_MAX})
+                    for n, q in enumerate(questions, start=1)
+                    if isinstance(answers.get(q.key), str) and len(answers[q.key]) > ANSWER_MAX})
     if missing:
         services.save_reflections(current_user, notes, now)
         if draft is not None:
@@ -372,9 +420,15 @@ def attempt(slug: str, module_key: str, lesson_key: str, attempt_id: int):
         spec = QuestionSpec.from_dict(question.spec)
         order = row.choice_order.get(question.key) or [c.key for c in spec.choices]
         by_key = {c.key: c for c in spec.choices}
+        if spec.type in LISTED_TYPES:
+            results.append({"spec": spec, "response": response, "choices": [], "chosen": set(),
+                            "item_rows": _item_rows(spec, response.answer),
+                            "changed": _changed_since(question, spec, response)})
+            continue
         chosen = response.answer if isinstance(response.answer, list) else [response.answer]
         results.append({"spec": spec, "response": response, "choices": [by_key[k] for k in order if k in by_key],
-                        "chosen": set(c for c in chosen if c), "changed": _changed_since(question, spec, response)})
+                        "chosen": set(c for c in chosen if isinstance(c, str) and c),
+                        "changed": _changed_since(question, spec, response)})
     attempts = queries.attempts_for(view.enrolment, view.lesson)
     revealed = reveal.answers_revealed(view.lesson, attempts)
     return render_template("learning/attempt.html", v=view, attempt=row, results=results,
@@ -383,13 +437,35 @@ def attempt(slug: str, module_key: str, lesson_key: str, attempt_id: int):
                            when_revealed=reveal.WHEN_REVEALED.get(view.lesson.reveal, ""))
 
 
+def _item_rows(spec: QuestionSpec, answer) -> list[dict]:
+    """An ordering or matching answer item by item, for the results page: the item, what the learner gave and
+    what is right (places, or the text of the chosen and the right match)."""
+    choices = {c.key: c.html for c in spec.choices}
+    items = {p.key: p.html for p in spec.pairs} if spec.type == "matching" else choices
+    rows = []
+    for result in item_results(spec, answer):
+        given, right = result.given, result.right
+        if spec.type == "matching":
+            given, right = choices.get(given) if given else None, choices[right]
+        rows.append({"html": items.get(result.key, ""), "given": given, "right": right, "correct": result.correct})
+    return rows
+
+
+def _answered_keys(answer) -> set[str]:
+    """The item and choice keys a stored answer names (a key, a list of keys, or {item key: place or key})."""
+    if isinstance(answer, dict):
+        return set(answer) | {v for v in answer.values() if isinstance(v, str)}
+    chosen = answer if isinstance(answer, list) else [answer]
+    return {c for c in chosen if isinstance(c, str) and c}
+
+
 def _changed_since(question: Question, spec: QuestionSpec, response) -> bool:
     """True when the question was republished in a way that would grade this answer differently (or dropped a
     choice it picked): the stored grade stands, and the review says the question has since changed."""
     if response.content_hash == question.content_hash:
         return False
-    chosen = response.answer if isinstance(response.answer, list) else [response.answer]
-    if spec.choices and any(c and c not in {choice.key for choice in spec.choices} for c in chosen):
+    known = {choice.key for choice in spec.choices} | {pair.key for pair in spec.pairs}
+    if spec.choices and _answered_keys(response.answer) - known:
         return True
     now = grade([spec], {question.key: response.answer}, pass_mark=0).results[0]
     return (now.correct, now.points_awarded) != (response.correct, response.points_awarded)

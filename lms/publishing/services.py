@@ -217,7 +217,9 @@ def same_answers(old_spec: dict[str, Any], new_spec: dict[str, Any]) -> bool:
     def answers(spec: dict[str, Any]) -> tuple:
         return (spec.get("type"), spec.get("stem_html"), spec.get("points"),
                 sorted(c["key"] for c in spec.get("choices", []) if c.get("correct")),
-                sorted(spec.get("accepted", [])), spec.get("numeric"))
+                sorted(spec.get("accepted", [])), spec.get("numeric"),
+                # ordering and matching: the right order and the right pairs are the answers
+                spec.get("order"), sorted((p["key"], p["match"]) for p in spec.get("pairs", [])))
 
     return bool(new_spec.get("choices")) and answers(old_spec) == answers(new_spec)
 

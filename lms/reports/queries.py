@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Float, Integer, String, Text, and_, case, cast, extract, func, or_, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
+from courses import LISTED_TYPES, QuestionSpec, item_results
 from lms.accounts.models import Organisation, User
 from lms.accounts.roles import PROFESSIONAL_GROUPS
 from lms.catalog.models import Course, Lesson, Module, Question
@@ -651,7 +652,30 @@ def chosen_keys(answer: Any) -> set[str]:
     return set()
 
 
+def _item_shares(spec: dict[str, Any], tally: dict[str, int], responses: int) -> tuple[list[OptionShare], int]:
+    """Ordering and matching: per item, how many put it in its right place or matched it rightly."""
+    question = QuestionSpec.from_dict(spec)
+    right: dict[str, int] = defaultdict(int)
+    unanswered = 0
+    for text, n in tally.items():
+        answer = json.loads(text) if text is not None else None
+        if not isinstance(answer, dict) or not answer:
+            unanswered += n
+            continue
+        for result in item_results(question, answer):
+            right[result.key] += n if result.correct else 0
+    html = {c.key: c.html for c in question.choices}
+    if question.type == "matching":
+        html = {p.key: f"{p.html} → {html.get(p.match, '')}" for p in question.pairs}
+    keys = question.order if question.type == "ordering" else [p.key for p in question.pairs]
+    options = [OptionShare(key, html.get(key, ""), True, right[key], right[key] / responses if responses else 0.0)
+               for key in keys]
+    return options, unanswered
+
+
 def _option_shares(spec: dict[str, Any], tally: dict[str, int], responses: int) -> tuple[list[OptionShare], int]:
+    if spec.get("type") in LISTED_TYPES:
+        return _item_shares(spec, tally, responses)
     chosen: dict[str, int] = defaultdict(int)
     unanswered = 0
     for text, n in tally.items():

@@ -51,6 +51,27 @@ RUBRIC = """
 ///
 """
 
+ORDERING = """
+/// question | q-order
+    type: ordering
+Put the stages in order.
+
+1. Plan
+2. Do
+3. Study
+///
+"""
+MATCHING = """
+/// question | q-match
+    type: matching
+Match each role.
+
+- Innovator -> Tries it first
+- Laggard -> Adopts last
+- -> Blocks it
+///
+"""
+
 CASES = [
     Case("E003", {"../other/notes.md": "# notes\n"}, "", None),  # handled in its own test
     Case("E004", {"02-extra/01-lesson.md": lesson("Text.\n", "id: lesson-two\ntitle: Two")},
@@ -179,6 +200,15 @@ CASES = [
          L, "word_limit", "belongs to assignments"),
     Case("A009", {L: lesson("Write an essay.\n" + GOOD_Q + RUBRIC, ASSIGNMENT)}, L, "/// question",
          "cannot hold questions"),
+    Case("Q040", {L: LESSON + ORDERING.replace("2. Do\n3. Study\n", "")}, L, "1. Plan",
+         "needs at least two items"),
+    Case("Q041", {L: LESSON + ORDERING.replace("2. Do\n3. Study", "3. Study\n2. Do")}, L, "1. Plan",
+         "numbered 1, 3, 2; the order of the lines is the answer"),
+    Case("Q042", {L: LESSON + MATCHING.replace("- Laggard -> Adopts last",
+                                               "- Laggard -> Adopts last\n- innovator -> Adopts last")},
+         L, "- innovator", "appears twice"),
+    Case("Q043", {L: LESSON + MATCHING.replace("- Laggard -> Adopts last", "- Laggard: Adopts last")},
+         L, "- Laggard:", "has no '->'"),
     Case("W001", {C: COURSE.replace("    text: Do one thing.",
                                     "    text: Do one thing.\n  - id: lo-two\n    text: Two.")},
          C, "lo-two", "not assessed"),
@@ -191,6 +221,8 @@ CASES = [
     Case("W004", {L: LESSON + "\nFor details [click here](https://example.org).\n"},
          L, "click here", "does not say where"),
     Case("W005", {"notes.md": "# Notes\n"}, "notes.md", None, "not part of the course"),
+    Case("W040", {L: LESSON + "\n- Plan\n - Set an aim\n- Do\n"}, L, " - Set an aim",
+         "one space past the list item on line"),
     Case("W006", {L: LESSON + "\n## Sources\n\n- [*Linked*](https://example.org/a), 2020.\n"
                                 "- Smith J. *Unlinked book*.\n  Publisher, 2019.\n"},
          L, "Unlinked book", "has no link"),

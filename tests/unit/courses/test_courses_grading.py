@@ -187,7 +187,7 @@ def test_score_never_raises_for_any_answer(answer):
 
 
 def test_every_type_is_in_the_registry():
-    assert set(QUESTION_TYPES) == {"single", "multiple", "truefalse", "short", "numeric"}
+    assert set(QUESTION_TYPES) == {"single", "multiple", "truefalse", "short", "numeric", "ordering", "matching"}
 
 
 @pytest.mark.parametrize("spec", [single(), multiple(), truefalse(), short(), numeric()],
