@@ -4,7 +4,17 @@ Pure library: imports only the standard library, Markdown, pymdown-extensions, P
 """
 
 from .cache import CompileCache
-from .compiler import CompileResult, CourseSummary, compile_course, compile_folder, compile_source
+from .compiler import (
+    Assembled,
+    CompileResult,
+    CourseFiles,
+    CourseSummary,
+    assemble,
+    compile_course,
+    compile_folder,
+    compile_source,
+    read_course,
+)
 from .findings import CODES, Finding
 from .grading import GradeResult, grade
 from .model import (
@@ -27,7 +37,8 @@ from .revision import course_revision
 from .source import CourseSource, FolderSource, ZipError, ZipSource
 
 __all__ = [
-    "CODES", "QUESTION_TYPES", "TRACKS", "Asset", "Certificate", "Choice", "CompileCache",
+    "CODES", "QUESTION_TYPES", "Assembled", "CourseFiles", "assemble", "read_course",
+    "TRACKS", "Asset", "Certificate", "Choice", "CompileCache",
     "CompileResult", "CompiledCourse", "CourseSource", "FolderSource", "ZipError", "ZipSource",
     "CompiledLesson", "CompiledModule", "CourseSummary",
     "Finding", "GradeResult", "NumericAnswer", "Outcome", "QuestionResult", "QuestionSpec",

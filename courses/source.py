@@ -251,3 +251,47 @@ def _clean_member(name: str) -> str | None:
     if clean == ".." or clean.startswith("../"):
         return None
     return "" if clean == "." else clean
+
+
+class EditedSource(CourseSource):
+    """``base`` with some files' bytes replaced or new files added (an edit not saved yet):
+    what a preview compiles. ``edits`` maps a path (relative, '/' separated) to its bytes."""
+
+    def __init__(self, base: CourseSource, edits: dict[str, bytes]) -> None:
+        self.base = base
+        self.name = base.name
+        self.root = base.root
+        self.edits = dict(edits)
+        self.added = {"/".join(parts[:i]) for path in self.edits
+                      for parts in [path.split("/")] for i in range(1, len(parts))}
+
+    def _names(self, relative: str) -> list[str]:
+        names = set(self.base._names(relative)) if self.base.kind(relative) == "dir" else set()
+        prefix = relative + "/" if relative else ""
+        names.update(p[len(prefix):].split("/", 1)[0] for p in (*self.edits, *self.added)
+                     if p.startswith(prefix) and p != relative)
+        if not names and relative and relative not in self.added:
+            raise FileNotFoundError(relative)
+        return sorted(names)
+
+    def kind(self, relative: str) -> str | None:
+        if relative in self.edits:
+            return "file"
+        if relative in self.added:
+            return "dir"
+        return self.base.kind(relative)
+
+    def read(self, relative: str) -> bytes:
+        if relative in self.edits:
+            return self.edits[relative]
+        return self.base.read(relative)
+
+    def escapes(self, relative: str, *, through_folders: bool = False) -> bool:
+        if relative in self.edits or relative in self.added:
+            return False
+        return self.base.escapes(relative, through_folders=through_folders)
+
+    def digest(self, relative: str) -> str:
+        if relative in self.edits:
+            return hashlib.sha256(self.edits[relative]).hexdigest()
+        return self.base.digest(relative)
