@@ -218,7 +218,7 @@ class ZipSource(TreeSource):
         for info in infos:
             clean = _clean_member(info.filename)
             if clean is None:
-                raise ZipError(f"'{info.filename}' is not a relative path inside the archive")
+                raise ZipError(_outside(info.filename))
             if info.is_dir():
                 continue
             if (info.external_attr >> 16) & 0o170000 == 0o120000:
@@ -242,10 +242,24 @@ class ZipSource(TreeSource):
             raise FileNotFoundError(relative) from None
 
 
+def _outside(name: str) -> str:
+    """Why a member whose path leads outside the archive is refused."""
+    if _absolute(name.replace("\\", "/")):
+        return (f"'{name}' is an absolute path; the archive may hold only paths inside the "
+                "course folder, such as 01-module/01-lesson.md")
+    return (f"'{name}' uses '..' to reach outside the archive; the archive may hold only paths "
+            "inside the course folder")
+
+
+def _absolute(name: str) -> bool:
+    return name.startswith("/") or PurePosixPath(name).is_absolute() \
+        or re.match(r"^[A-Za-z]:", name) is not None
+
+
 def _clean_member(name: str) -> str | None:
     """A member's path, normalised; None if absolute or leading out of the archive."""
     name = name.replace("\\", "/")
-    if name.startswith("/") or PurePosixPath(name).is_absolute() or re.match(r"^[A-Za-z]:", name):
+    if _absolute(name):
         return None
     clean = posixpath.normpath(name)
     if clean == ".." or clean.startswith("../"):
