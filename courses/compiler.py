@@ -603,11 +603,16 @@ class _CourseReader:
 class _CourseBuild:
     """Assembles one course from its compiled files, collecting its findings. Without
     ``keep``, each file's result is dropped as soon as used (garbage collection stays cheap
-    in a large build) and ``files`` cannot be assembled again."""
+    in a large build) and ``files`` cannot be assembled again. With ``only`` (a lesson's
+    path), only that lesson is linked and finished (``previewed``): the other files' ids
+    and findings still count, but their links are not resolved and nothing is built."""
 
-    def __init__(self, files: CourseFiles, settings: _Settings, *, keep: bool = False) -> None:
+    def __init__(self, files: CourseFiles, settings: _Settings, *, keep: bool = False,
+                 only: Path | None = None) -> None:
         self.files = files
         self.keep = keep
+        self.only = only
+        self.previewed: CompiledLesson | None = None
         self.source = source = files.source
         self.course_dir = course_dir = source.root
         self.course_file = course_dir / "course.md"
@@ -666,8 +671,15 @@ class _CourseBuild:
             if module.source is not None and module.page is not None:
                 module.intro = self.render_page(module.source.path, module.page, meta.slug)
             for lesson in module.lessons:
+                if self.only is not None and lesson.source.path != self.only:
+                    assert lesson.result is not None
+                    self.replay(lesson.source.path, lesson.result.events)
+                    continue
                 module.compiled.append(self.compile_lesson(lesson, meta))
+                self.previewed = module.compiled[-1]
         self.check_structure(meta)
+        if self.only is not None:
+            return None
         return self.build(meta, overview)
 
     def linker(self, path: Path, links: list[Link], slug: str) -> tuple[Any, LinkContext]:
@@ -708,6 +720,8 @@ class _CourseBuild:
         """course.md's overview or a module's introduction, its links resolved."""
         self.replay(path, result.events)
         assert result.html is not None
+        if self.only is not None:
+            return result.html  # a preview of one lesson: this page's links are not needed
         return self.linked_html(result.html, path, result.links, slug)
 
     def linked_html(self, html: TrackMap[str], path: Path, links: list[Link],

@@ -118,7 +118,7 @@ def test_a_preview_compiles_the_edit_without_writing_it(tmp_path):
     compile_source(FolderSource(folder), cache=cache)
     edited = before.replace("Body text.", "Body text, edited.")
     preview = preview_lesson(FolderSource(folder), "01-mod/01-lesson.md", edited, cache=cache)
-    assert preview.publishable and preview.lesson is not None
+    assert not preview.has_errors and preview.lesson is not None
     assert "edited." in preview.lesson.html["postgraduate"]
     assert preview.lesson.questions[0].choices[0].correct  # the answer key, for staff
     assert (folder / "01-mod" / "01-lesson.md").read_text() == before
@@ -132,13 +132,30 @@ def test_a_preview_lists_the_edited_files_findings_with_their_lines(tmp_path):
     folder = write_course(tmp_path / "course", {"01-mod/02-other.md": BROKEN["01-mod/02-lesson.md"]})
     text = BROKEN["01-mod/01-lesson.md"]
     preview = preview_lesson(FolderSource(folder), "01-mod/01-lesson.md", text)
-    assert not preview.publishable
+    assert preview.has_errors
     mine = {(f.code, f.line) for f in preview.file_findings}
     assert ("E040", line_of(text, "outcomes:")) in mine
+    assert ("E060", line_of(text, "02-missing.md")) in mine  # its own links are resolved
     assert all(f.path.endswith("01-mod/01-lesson.md") for f in preview.file_findings)
     # the other file's duplicate id is the course's finding, not this file's
     assert any(f.code == "E031" and f.path.endswith("02-other.md") for f in preview.findings)
     assert preview.lesson is not None and preview.lesson.id == "lesson-one"
+    assert preview.course is None
+    # the edited file's findings are those of assembling the whole course
+    whole = preview_lesson(FolderSource(folder), "01-mod/01-lesson.md", text, whole=True)
+    assert whole.file_findings == preview.file_findings
+    assert whole.lesson == preview.lesson
+    assert whole.course is not None
+
+
+def test_a_preview_of_one_lesson_equals_that_lesson_of_the_whole_course():
+    source = FolderSource(ROOT / "content" / "innovation-in-practice")
+    path = "05-adoption-and-spread/01-diffusion-of-innovations.md"  # shows an image
+    quick = preview_lesson(source, path)
+    whole = preview_lesson(source, path, whole=True)
+    assert quick.lesson is not None and quick.lesson == whole.lesson
+    assert quick.file_findings == whole.file_findings
+    assert set(quick.findings) <= set(whole.findings)
 
 
 def test_an_edited_source_adds_and_replaces_files(tmp_path):
