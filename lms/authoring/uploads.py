@@ -11,6 +11,7 @@ administrators.
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,6 +37,7 @@ from lms.publishing.services import PublishError, check_references, publish_revi
 from lms.publishing.sources import latest_revision, record_revision
 
 TASK = "courses.publish_upload"
+PROGRESS_SECONDS = 2.0  # how often a publishing job reports how many lessons it has done
 #: Who may upload a course that exists already (their staff role on it).
 WRITERS = (ADMIN, EDUCATOR)
 
@@ -148,12 +150,15 @@ def publish_upload(revision_id: int, requested_by: int, course: str = "") -> Non
     now = utcnow()
     total = sum(1 for f in revision.files if f.path.count("/") == 1 and f.path.endswith(".md")
                 and not f.path.endswith("/module.md"))
-    done = 0
+    done, reported = 0, time.monotonic()
 
     def progress() -> None:
-        nonlocal done
+        # at most every PROGRESS_SECONDS: on SQLite each report waits for the job's own writes
+        nonlocal done, reported
         done += 1
-        jobs.report_progress(done, total)
+        if time.monotonic() - reported >= PROGRESS_SECONDS:
+            reported = time.monotonic()
+            jobs.report_progress(done, total)
 
     try:
         may_publish(revision.course_key, existing, user)
