@@ -228,12 +228,22 @@ class ZipSource(TreeSource):
             except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as exc:
                 raise ZipError(f"'{info.filename}' cannot be unpacked ({exc})") from exc
         top = {name.split("/", 1)[0] for name in files}
+        #: the archive's one top folder, when the course is inside one (its name is the course's)
+        self.top_folder: str | None = None
         if "course.md" not in files and len(top) == 1 and all("/" in n for n in files):
-            prefix = top.pop()
+            prefix = self.top_folder = top.pop()
             name = prefix
             files = {n[len(prefix) + 1:]: data for n, data in files.items()}
         super().__init__(name, list(files), root)
         self.files = files
+
+    def renamed(self, name: str) -> ZipSource:
+        """The same files as the course folder ``name`` (for an archive without a top
+        folder, whose name the caller decides)."""
+        other = object.__new__(ZipSource)
+        TreeSource.__init__(other, name, list(self.files))
+        other.files, other.top_folder = self.files, self.top_folder
+        return other
 
     def read(self, relative: str) -> bytes:
         try:

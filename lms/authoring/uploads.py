@@ -68,10 +68,10 @@ def _cache() -> CompileCache:
 
 def folder_name(filename: str) -> str:
     """The course folder an archive stands for when it has no top folder: its file name without
-    `.zip` (the course's default slug)."""
+    `.zip`, in the letters a slug may have (it is the course's default slug)."""
     stem = PurePath(filename.replace("\\", "/")).name
     stem = re.sub(r"\.zip$", "", stem, flags=re.IGNORECASE)
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-.") or "course"
+    return re.sub(r"[^a-z0-9_-]+", "-", stem.lower()).strip("-_") or "course"
 
 
 def check_upload(data: bytes, filename: str, user: User) -> CheckedUpload:
@@ -86,6 +86,10 @@ def check_upload(data: bytes, filename: str, user: User) -> CheckedUpload:
     named = _named_course(result)
     existing = db.session.scalar(select(Course).where(Course.key == named)) if named else None
     may_publish(named or "", existing, user)  # before any finding about someone else's course is shown
+    if existing is not None and source.top_folder is None:
+        # no top folder: the course keeps the folder name it has (its default slug), whatever the file is called
+        latest = latest_revision(existing.key)
+        source = source.renamed(latest.folder_name if latest is not None else existing.slug)
     if existing is not None:  # again with what learners have done on it (every file from the cache now)
         result = compile_source(source, ids_with_learner_data={existing.key: ids_with_learner_data(existing.id)},
                                 cache=_cache())

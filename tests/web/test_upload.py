@@ -105,6 +105,24 @@ def test_an_owner_uploads_a_new_revision_and_an_unchanged_one_records_nothing(cl
     assert db.session.scalar(select(func.count()).select_from(SourceRevision)) == 2
 
 
+def test_a_zip_without_a_top_folder_keeps_the_course_folder_name(client, tmp_path, educator):
+    folder = tiny(tmp_path)
+    assert upload(client, zipped(folder)).status_code == 302
+    # the files at the top of the archive, in a file named by a browser's download folder
+    again = upload(client, zipped(folder, prefix=""), filename="tiny-course (2).zip", follow=True)
+    assert "Nothing had changed since it was last published" in text_of(again)
+    assert db.session.scalar(select(func.count()).select_from(SourceRevision)) == 1
+    assert db.session.scalar(select(Course.slug)) == "tiny-course"
+    # a new course without a top folder is named after the file
+    other = tmp_path / "other"
+    write_course(other)
+    course_md = other / "tiny-course" / "course.md"
+    course_md.write_text(course_md.read_text().replace("id: tiny-course", "id: other-course"))
+    response = upload(client, zipped(other / "tiny-course", prefix=""), filename="Other Course.ZIP", follow=True)
+    assert "Revision 1 of other-course was published" in text_of(response)
+    assert db.session.scalar(select(Course.slug).where(Course.key == "other-course")) == "other-course"
+
+
 PLANTED = {
     "01-one/01-read.md": ("First lesson.", "First lesson.\n\n[broken](no-such-lesson.md)\n"),
     "01-one/02-more.md": ("title: Reading two", "title: Reading two\nestimated_minutes: lots"),
