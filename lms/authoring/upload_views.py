@@ -65,16 +65,15 @@ def upload():
     storage = form.archive.data
     filename = storage.filename or "course.zip"
     try:
-        checked = uploads.check_upload(storage.read(), filename, current_user)
+        upload = uploads.upload_course(storage.read(), filename, current_user, message=form.message.data or "",
+                                       publish=request.form.get("action") == "publish", now=utcnow())
     except uploads.UploadRefused as refusal:
         form.archive.errors.append(str(refusal))
         return _page(form, status=422)
-    if checked.course is None or request.form.get("action") != "publish":
-        return _page(form, checked, status=422 if checked.course is None else 200)
-    key = uploads.start_publishing(checked, current_user, form.message.data or "", filename, utcnow())
+    if upload.job_key is None:
+        return _page(form, upload.checked, status=422 if upload.checked.course is None else 200)
     db.session.commit()
-    job = uploads.find_job(key)
-    return redirect(url_for("upload.publishing", job_id=job.id))
+    return redirect(url_for("upload.publishing", job_id=uploads.find_job(upload.job_key).id))
 
 
 @bp.errorhandler(413)

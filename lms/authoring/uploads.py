@@ -121,10 +121,29 @@ def may_publish(course_key: str, course: Course | None, user: User) -> None:
             "or give your course its own id.")
 
 
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """What became of an upload: its check, and the key of the job publishing it (None when it was
+    only checked, or has errors)."""
+
+    checked: CheckedUpload
+    job_key: str | None
+
+
+def upload_course(data: bytes, filename: str, user: User, *, message: str, publish: bool,
+                  now: datetime) -> Upload:
+    """Check an uploaded course (see ``check_upload``, which raises UploadRefused) and, when it has no
+    errors and ``publish`` is asked, start publishing it. In the caller's transaction."""
+    checked = check_upload(data, filename, user)
+    if checked.course is None or not publish:
+        return Upload(checked, None)
+    return Upload(checked, start_publishing(checked, user, message, filename, now))
+
+
 def start_publishing(checked: CheckedUpload, user: User, message: str, filename: str,
                      now: datetime) -> str:
-    """Record the checked course's files as its next source revision (with author and message) and
-    enqueue the job that publishes it; returns the job's key. In the caller's transaction."""
+    """Record the checked course's files as its next source revision (with author and message),
+    audited, and enqueue the job that publishes it; returns the job's key."""
     course = checked.course
     assert course is not None
     message = message.strip() or f"Uploaded {filename}"
