@@ -4,7 +4,17 @@ Pure library: imports only the standard library, Markdown, pymdown-extensions, P
 """
 
 from .cache import CompileCache
-from .compiler import CompileResult, CourseSummary, compile_course, compile_folder, compile_source
+from .compiler import (
+    Assembled,
+    CompileResult,
+    CourseFiles,
+    CourseSummary,
+    assemble,
+    compile_course,
+    compile_folder,
+    compile_source,
+    read_course,
+)
 from .draws import draw_questions
 from .findings import CODES, Finding
 from .grading import GradeResult, grade
@@ -32,11 +42,11 @@ from .revision import course_revision
 from .source import CourseSource, FolderSource, ZipError, ZipSource
 
 __all__ = [
-    "CODES", "LISTED_TYPES", "QUESTION_TYPES", "TRACKS", "Asset", "AssignmentSpec", "Certificate", "Choice",
-    "CompileCache", "CompileResult", "CompiledCourse", "CourseSource", "FolderSource", "ZipError", "ZipSource",
-    "CompiledLesson", "CompiledModule", "CourseSummary", "Draw", "draw_questions",
+    "CODES", "LISTED_TYPES", "QUESTION_TYPES", "TRACKS", "Assembled", "Asset", "AssignmentSpec", "Certificate",
+    "Choice", "CompileCache", "CompileResult", "CompiledCourse", "CourseFiles", "CourseSource", "FolderSource",
+    "ZipError", "ZipSource", "CompiledLesson", "CompiledModule", "CourseSummary", "Draw", "draw_questions",
     "Finding", "GradeResult", "ItemResult", "Marking", "MatchPair", "NumericAnswer", "Outcome", "QuestionResult",
-    "QuestionSpec", "Reflection", "TrackMap", "choice_order", "item_results", "compile_course", "compile_folder",
-    "compile_source",
+    "QuestionSpec", "Reflection", "TrackMap", "assemble", "choice_order", "item_results", "compile_course",
+    "compile_folder", "compile_source", "read_course",
     "course_revision", "grade", "render_markdown", "score",
 ]

@@ -1,7 +1,7 @@
 """A folder on disk that remembers compiled files, so a rebuild compiles only what changed.
 
 Each entry is one JSON file named by a sha256 of everything that went into compiling it
-(see ``compiler._CourseBuild``). JSON, not pickle: a damaged or planted file can at worst
+(see ``compiler.read_course``). JSON, not pickle: a damaged or planted file can at worst
 be ignored, never run code. The folder can be deleted at any time; it grows by one entry
 for each version of each file compiled, so delete it now and then to reclaim the space.
 """

@@ -305,7 +305,8 @@ def _compile_sources(sources: list[CourseSource], collector: Collector,
         if unchanged is not None:
             folders.append(unchanged)
             continue
-        build = _CourseBuild(source, settings, revision)
+        build = _CourseBuild(read_course(source, cache=settings.cache, revision=revision),
+                             settings)
         build.run()
         folders.append(build)
     seen_ids: dict[str, str] = {}
@@ -372,30 +373,75 @@ class _ModuleBuild:
     lessons: list[_LessonBuild] = field(default_factory=list)
     compiled: list[CompiledLesson] = field(default_factory=list)
     intro: TrackMap[str] | None = None
+    page: FileResult | None = None  # module.md's body, compiled on its own
 
 
-class _CourseBuild:
-    """Compiles one course folder, collecting its findings."""
+@dataclass(slots=True)
+class CourseFiles:
+    """A course read from its source, each file compiled on its own: what ``assemble`` takes.
 
-    def __init__(self, source: CourseSource, settings: _Settings, revision: str) -> None:
+    ``collector`` holds what reading found (the layout, unreadable files, the front matter of
+    course.md and module.md); ``meta`` is None when course.md could not be read. Lessons keep
+    their ``FileResult`` in ``modules[i].lessons[j].result``; ``overview`` is course.md's.
+    """
+
+    source: CourseSource
+    revision: str
+    collector: Collector
+    meta: CourseMeta | None = None
+    course_front: FrontMatter = field(default_factory=lambda: FrontMatter(None, {}, [], 1))
+    overview: FileResult | None = None
+    modules: list[_ModuleBuild] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Assembled:
+    """What ``assemble`` made of a course: ``course`` only when there are no errors (with
+    them, ``draft`` still holds what compiled, for previews), every finding in file order,
+    and the course's counts."""
+
+    course: CompiledCourse | None
+    draft: CompiledCourse | None
+    findings: tuple[Finding, ...]
+    summary: CourseSummary
+
+
+def read_course(source: CourseSource, *, cache: CompileCache | None = None,
+                revision: str | None = None) -> CourseFiles:
+    """Read ``source`` and ``compile_file`` each of its files (through ``cache``, by content
+    hash); the checks across files are left to ``assemble``. Never raises for bad content.
+    ``revision`` is ``source.revision()`` when the caller has it already."""
+    return _CourseReader(source, cache).run(source.revision() if revision is None else revision)
+
+
+def assemble(files: CourseFiles, learner_data: Mapping[str, Collection[str]] | None = None, *,
+             asset_url: str = DEFAULT_ASSET_URL,
+             lesson_url: str = DEFAULT_LESSON_URL) -> Assembled:
+    """Put a course's compiled files together: claim ids, resolve links and images, check
+    what needs the whole course (tracks, outcomes, quiz settings, ids learners have data on:
+    ``learner_data`` maps a course id to them) and take the content hashes.
+
+    Leaves ``files`` as it was, so it can be assembled again (a preview after an edit)."""
+    _check_url_templates(asset_url, lesson_url)
+    build = _CourseBuild(files, _Settings(learner_data or {}, asset_url, lesson_url, None, {}),
+                         keep=True)
+    build.run()
+    compiled = build.compiled
+    return Assembled(None if build.collector.has_errors else compiled, compiled,
+                     build.collector.findings(), build.summary())
+
+
+class _CourseReader:
+    """Reads one course's files from its source and compiles each on its own, collecting
+    what reading finds."""
+
+    def __init__(self, source: CourseSource, cache: CompileCache | None) -> None:
         self.source = source
-        self.course_dir = course_dir = source.root
-        self.course_file = course_dir / "course.md"
-        self.learner_data = settings.learner_data
-        self.asset_url = settings.asset_url
-        self.lesson_url = settings.lesson_url
-        self.cache = settings.cache
-        self.revision = revision
+        self.course_dir = source.root
+        self.course_file = source.root / "course.md"
+        self.cache = cache
         self.collector = Collector()
-        self.meta: CourseMeta | None = None
-        self.course_front = FrontMatter(None, {}, [], 1)
-        self.modules: list[_ModuleBuild] = []
-        self.ids: dict[str, tuple[str, int]] = {}
-        self.assets: dict[str, Asset] = {}
-        self.lesson_files: dict[str, tuple[str, str]] = {}
-        self.compiled: CompiledCourse | None = None
         self.digests: dict[Path, str] = {}
-        self.texts: dict[Path, str] = {}  # course.md and module.md, for their bodies
 
     # -- reading -------------------------------------------------------------------------
 
@@ -417,13 +463,6 @@ class _CourseBuild:
             self.digests[path] = hashlib.sha256(text.encode("utf-8")).hexdigest()
         return text
 
-    def read(self, path: Path) -> FrontMatter | None:
-        text = self.read_text(path)
-        if text is None:
-            return None
-        self.texts[path] = text
-        return self.split(path, text, self.collector)
-
     def split(self, path: Path, text: str, sink: Collector) -> FrontMatter:
         front = split_front_matter(text)
         for problem in front.problems:
@@ -437,16 +476,6 @@ class _CourseBuild:
                            f"'{path.name}' is a link to something outside the course folder; "
                            "copy the file or folder into the course instead")
         return False
-
-    def claim(self, item_id: str, path: Path, line: int) -> None:
-        first = self.ids.get(item_id)
-        if first is not None:
-            self.collector.add(path, line, "E031",
-                               f"the id '{item_id}' is already used at {first[0]}:{first[1]}; "
-                               "every module, lesson, question, reflection and learning outcome "
-                               "needs its own id")
-        else:
-            self.ids[item_id] = (self.collector.register(path), line)
 
     def layout(self) -> list[tuple[Path, list[Path]]]:
         """Module folders with their lesson files, in order; reports what is ignored."""
@@ -483,9 +512,10 @@ class _CourseBuild:
             modules.append((path, lessons))
         return modules
 
-    # -- compiling -----------------------------------------------------------------------
+    # -- compiling each file -------------------------------------------------------------
 
-    def run(self) -> CompiledCourse | None:
+    def run(self, revision: str) -> CourseFiles:
+        files = CourseFiles(self.source, revision, self.collector)
         course_file = self.course_file
         self.collector.register(course_file)
         try:
@@ -493,43 +523,21 @@ class _CourseBuild:
         except OSError as exc:
             self.collector.add(self.course_dir, 1, "E001",
                                f"the course folder cannot be read ({exc.strerror})")
-            return None
+            return files
         for folder, lessons in module_dirs:
             self.collector.register(folder / "module.md")
             for lesson in lessons:
                 self.collector.register(lesson)
-        front = self.read(course_file)
-        if front is None:
-            return None
-        self.course_front = front
-        meta = read_course_meta(front, course_file, self.collector, self.course_dir.name)
-        self.meta = meta
-        if meta.id_ok:
-            self.claim(meta.id, course_file, front.line_of("id"))
-        for outcome in meta.outcomes:
-            self.claim(outcome.id, course_file, meta.outcome_lines[outcome.id])
-        course_source = _Source(course_file, front)
-        if not module_dirs:
-            self.collector.add(course_file, 1, "E007",
-                               "the course has no modules; add a folder with a module.md and "
-                               "lesson files")
+        text = self.read_text(course_file)
+        if text is None:
+            return files
+        front = files.course_front = self.split(course_file, text, self.collector)
+        meta = files.meta = read_course_meta(front, course_file, self.collector,
+                                             self.course_dir.name)
         for position, (folder, lesson_paths) in enumerate(module_dirs, start=1):
-            self.modules.append(self.read_module(folder, lesson_paths, position, meta))
-        self.lesson_files = {
-            os.path.normcase(str(lesson.source.path)): (module.meta.id, lesson.meta.id)
-            for module in self.modules for lesson in module.lessons}
-        overview = self.render_page(course_source, "course", meta.tracks, meta.slug)
-        for module in self.modules:
-            if module.source is not None:
-                module.intro = self.render_page(module.source, "module", module.meta.tracks,
-                                                meta.slug)
-            for lesson in module.lessons:
-                module.compiled.append(self.compile_lesson(lesson, meta))
-        self.check_structure(meta)
-        self.check_questions()
-        return self.build(meta, overview)
-
-    # -- the cache -----------------------------------------------------------------------
+            files.modules.append(self.read_module(folder, lesson_paths, position, meta))
+        files.overview = self.compile_cached(course_file, text, "course", FileSettings(meta.tracks))
+        return files
 
     def cache_key(self, kind: str, path: Path, *context: Any) -> str | None:
         """sha256 of everything compiling the file at ``path`` depends on: its text, its kind
@@ -537,6 +545,144 @@ class _CourseBuild:
         if self.cache is None or path not in self.digests:
             return None
         return _digest([self.cache.version, kind, self.digests[path], *context])
+
+    def compile_cached(self, path: Path, text: str, kind: str,
+                       settings: FileSettings) -> FileResult:
+        """``compile_file`` for one of the course's files, through the cache if there is one."""
+        key = self.cache_key(kind, path, settings.tracks, settings.name)
+        if key is not None:
+            assert self.cache is not None
+            entry = self.cache.get(key)
+            try:
+                if entry is None:
+                    raise ValueError("no entry")
+                result = FileResult.from_json(kind, entry)
+            except DAMAGED:
+                self.cache.misses += 1
+            else:
+                self.cache.hits += 1
+                return result
+        result = compile_file(text, kind, settings, path=path)
+        if key is not None:
+            assert self.cache is not None
+            self.cache.put(key, result.to_json())
+        return result
+
+    def read_lesson(self, path: Path, position: int,
+                    module_tracks: tuple[str, ...]) -> _LessonBuild | None:
+        """Compile a lesson (its front matter is read with its module's tracks)."""
+        text = self.read_text(path)
+        if text is None:
+            return None
+        result = self.compile_cached(path, text, "lesson", FileSettings(module_tracks, path.stem))
+        assert result.meta is not None
+        return _LessonBuild(_Source(path, FrontMatter(None, result.front_lines, [], 1)),
+                            result.meta, position, result, result.question_tracks)
+
+    def read_module(self, folder: Path, lesson_paths: list[Path], position: int,
+                    course: CourseMeta) -> _ModuleBuild:
+        module_file = folder / "module.md"
+        text = self.read_text(module_file)
+        if text is None:
+            module = _ModuleBuild(None, folder, ModuleMeta(folder.name, folder.name,
+                                                           course.tracks, False), position)
+        else:
+            front = self.split(module_file, text, self.collector)
+            meta = read_module_meta(front, module_file, self.collector, course.tracks,
+                                    folder.name)
+            module = _ModuleBuild(_Source(module_file, front), folder, meta, position)
+        for index, lesson_path in enumerate(lesson_paths, start=1):
+            lesson = self.read_lesson(lesson_path, index, module.meta.tracks)
+            if lesson is not None:
+                module.lessons.append(lesson)
+        if text is not None:
+            module.page = self.compile_cached(module_file, text, "module",
+                                              FileSettings(module.meta.tracks))
+        return module
+
+
+class _CourseBuild:
+    """Assembles one course from its compiled files, collecting its findings. Without
+    ``keep``, each file's result is dropped as soon as used (garbage collection stays cheap
+    in a large build) and ``files`` cannot be assembled again. With ``only`` (a lesson's
+    path), only that lesson is linked and finished (``previewed``): the other files' ids
+    and findings still count, but their links are not resolved and nothing is built."""
+
+    def __init__(self, files: CourseFiles, settings: _Settings, *, keep: bool = False,
+                 only: Path | None = None) -> None:
+        self.files = files
+        self.keep = keep
+        self.only = only
+        self.previewed: CompiledLesson | None = None
+        self.source = source = files.source
+        self.course_dir = course_dir = source.root
+        self.course_file = course_dir / "course.md"
+        self.learner_data = settings.learner_data
+        self.asset_url = settings.asset_url
+        self.lesson_url = settings.lesson_url
+        self.revision = files.revision
+        self.collector = files.collector.copy() if keep else files.collector
+        self.meta: CourseMeta | None = files.meta
+        self.course_front = files.course_front
+        self.modules: list[_ModuleBuild] = [
+            replace(m, lessons=list(m.lessons), compiled=[]) for m in files.modules] \
+            if keep else files.modules
+        self.ids: dict[str, tuple[str, int]] = {}
+        self.assets: dict[str, Asset] = {}
+        self.lesson_files: dict[str, tuple[str, str]] = {}
+        self.compiled: CompiledCourse | None = None
+
+    def claim(self, item_id: str, path: Path, line: int) -> None:
+        first = self.ids.get(item_id)
+        if first is not None:
+            self.collector.add(path, line, "E031",
+                               f"the id '{item_id}' is already used at {first[0]}:{first[1]}; "
+                               "every module, lesson, question, reflection and learning outcome "
+                               "needs its own id")
+        else:
+            self.ids[item_id] = (self.collector.register(path), line)
+
+    # -- assembling ----------------------------------------------------------------------
+
+    def run(self) -> CompiledCourse | None:
+        meta, front, course_file = self.meta, self.course_front, self.course_file
+        if meta is None:
+            return None
+        if meta.id_ok:
+            self.claim(meta.id, course_file, front.line_of("id"))
+        for outcome in meta.outcomes:
+            self.claim(outcome.id, course_file, meta.outcome_lines[outcome.id])
+        if not self.modules:
+            self.collector.add(course_file, 1, "E007",
+                               "the course has no modules; add a folder with a module.md and "
+                               "lesson files")
+        for module in self.modules:
+            if module.source is not None and module.meta.id_ok:
+                self.claim(module.meta.id, module.source.path,
+                           module.source.front.line_of("id"))
+            for lesson in module.lessons:
+                assert lesson.result is not None
+                self.replay(lesson.source.path, lesson.result.front_events)
+        self.lesson_files = {
+            os.path.normcase(str(lesson.source.path)): (module.meta.id, lesson.meta.id)
+            for module in self.modules for lesson in module.lessons}
+        assert self.files.overview is not None
+        overview = self.render_page(course_file, self.files.overview, meta.slug)
+        for module in self.modules:
+            if module.source is not None and module.page is not None:
+                module.intro = self.render_page(module.source.path, module.page, meta.slug)
+            for lesson in module.lessons:
+                if self.only is not None and lesson.source.path != self.only:
+                    assert lesson.result is not None
+                    self.replay(lesson.source.path, lesson.result.events)
+                    continue
+                module.compiled.append(self.compile_lesson(lesson, meta))
+                self.previewed = module.compiled[-1]
+        self.check_structure(meta)
+        self.check_questions()
+        if self.only is not None:
+            return None
+        return self.build(meta, overview)
 
     def linker(self, path: Path, links: list[Link], slug: str) -> tuple[Any, LinkContext]:
         """Resolve a file's links and images across the course, reporting their problems;
@@ -563,69 +709,34 @@ class _CourseBuild:
         return substitute, ctx
 
     def replay(self, path: Path, events: list[tuple[Any, ...]]) -> None:
-        """Add a cached file's findings and claim its ids, in the order they first came."""
+        """Add a compiled file's findings and claim its ids, in the order they first came."""
         for event in events:
             if event[0] == "finding":
                 self.collector.add(path, event[1], event[2], event[3])
             else:
                 self.claim(event[1], path, event[2])
 
-    def compile_cached(self, path: Path, text: str, kind: str,
-                       settings: FileSettings) -> FileResult:
-        """``compile_file`` for one of the course's files, through the cache if there is one."""
-        key = self.cache_key(kind, path, settings.tracks, settings.name)
-        if key is not None:
-            assert self.cache is not None
-            entry = self.cache.get(key)
-            try:
-                if entry is None:
-                    raise ValueError("no entry")
-                result = FileResult.from_json(kind, entry)
-            except DAMAGED:
-                self.cache.misses += 1
-            else:
-                self.cache.hits += 1
-                return result
-        result = compile_file(text, kind, settings, path=path)
-        if key is not None:
-            assert self.cache is not None
-            self.cache.put(key, result.to_json())
-        return result
+    # -- adding files --------------------------------------------------------------------
 
-    # -- compiling files -----------------------------------------------------------------
-
-    def render_page(self, source: _Source, kind: str, tracks: tuple[str, ...],
-                    slug: str) -> TrackMap[str]:
+    def render_page(self, path: Path, result: FileResult, slug: str) -> TrackMap[str]:
         """course.md's overview or a module's introduction, its links resolved."""
-        result = self.compile_cached(source.path, self.texts.pop(source.path), kind,
-                                     FileSettings(tracks))
-        self.replay(source.path, result.events)
+        self.replay(path, result.events)
         assert result.html is not None
-        return self.linked_html(result.html, source.path, result.links, slug)
+        if self.only is not None:
+            return result.html  # a preview of one lesson: this page's links are not needed
+        return self.linked_html(result.html, path, result.links, slug)
 
     def linked_html(self, html: TrackMap[str], path: Path, links: list[Link],
                     slug: str) -> TrackMap[str]:
         substitute, _ = self.linker(path, links, slug)
         return TrackMap((track, substitute(text)) for track, text in html.items())
 
-    def read_lesson(self, path: Path, position: int, module_tracks: tuple[str, ...],
-                    course: CourseMeta) -> _LessonBuild | None:
-        """Compile a lesson (its front matter is read with its module's tracks) and add what
-        its front matter found; its body's findings are added in ``compile_lesson``."""
-        text = self.read_text(path)
-        if text is None:
-            return None
-        result = self.compile_cached(path, text, "lesson", FileSettings(module_tracks, path.stem))
-        self.replay(path, result.front_events)
-        assert result.meta is not None
-        return _LessonBuild(_Source(path, FrontMatter(None, result.front_lines, [], 1)),
-                            result.meta, position, result, result.question_tracks)
-
     def compile_lesson(self, lesson: _LessonBuild, course: CourseMeta) -> CompiledLesson:
         """Add a compiled lesson's body findings and ids, and finish it for the course."""
         result = lesson.result
         assert result is not None and result.lesson is not None
-        lesson.result = None  # dropped as soon as used, which keeps garbage collection cheap
+        if not self.keep:
+            lesson.result = None  # dropped as soon as used, which keeps garbage collection cheap
         path = lesson.source.path
         self.replay(path, result.events)
         drafted = replace(result.lesson, position=lesson.position, source_path=path)
@@ -679,25 +790,6 @@ class _CourseBuild:
                        reflections=reflections, content_hash=content_hash,
                        assignment=assignment)
 
-    def read_module(self, folder: Path, lesson_paths: list[Path], position: int,
-                    course: CourseMeta) -> _ModuleBuild:
-        module_file = folder / "module.md"
-        front = self.read(module_file)
-        if front is None:
-            module = _ModuleBuild(None, folder, ModuleMeta(folder.name, folder.name,
-                                                           course.tracks, False), position)
-        else:
-            meta = read_module_meta(front, module_file, self.collector, course.tracks,
-                                    folder.name)
-            if meta.id_ok:
-                self.claim(meta.id, module_file, front.line_of("id"))
-            module = _ModuleBuild(_Source(module_file, front), folder, meta, position)
-        for index, lesson_path in enumerate(lesson_paths, start=1):
-            lesson = self.read_lesson(lesson_path, index, module.meta.tracks, course)
-            if lesson is not None:
-                module.lessons.append(lesson)
-        return module
-
     def check_structure(self, course: CourseMeta) -> None:
         """Checks that need the whole course: tracks, outcomes, quiz settings, retired ids."""
         known_outcomes = {o.id for o in course.outcomes}
@@ -738,8 +830,8 @@ class _CourseBuild:
 
     def check_questions(self) -> None:
         """W081-W084: quizzes that test judgement (courses.quality decides)."""
-        lessons = [(lesson.source.path, compiled) for module in self.modules
-                   for lesson, compiled in zip(module.lessons, module.compiled, strict=True)]
+        # in a one-lesson preview only the edited lesson is compiled, so pair by path
+        lessons = [(compiled.source_path, compiled) for module in self.modules for compiled in module.compiled]
         line_of = lambda question_id: self.ids.get(question_id, ("", 1))[1]  # noqa: E731 - the claimed id's line
         for path, line, code, message in quality.question_warnings(lessons, line_of):
             self.collector.add(path, line, code, message)

@@ -187,6 +187,13 @@ class Collector:
             order = self._order[finding.path]
             self._items.append((order, finding.line, len(self._items), finding))
 
+    def copy(self) -> Collector:
+        """A collector holding the same findings and file order, to add to separately."""
+        other = Collector()
+        other._order, other._items, other._shown = dict(self._order), list(self._items), \
+            dict(self._shown)
+        return other
+
     def sorted_items(self) -> list[tuple[int, int, int, Finding]]:
         return sorted(self._items, key=lambda item: item[:3])
 

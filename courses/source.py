@@ -218,7 +218,7 @@ class ZipSource(TreeSource):
         for info in infos:
             clean = _clean_member(info.filename)
             if clean is None:
-                raise ZipError(f"'{info.filename}' is not a relative path inside the archive")
+                raise ZipError(_outside(info.filename))
             if info.is_dir():
                 continue
             if (info.external_attr >> 16) & 0o170000 == 0o120000:
@@ -228,12 +228,22 @@ class ZipSource(TreeSource):
             except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError) as exc:
                 raise ZipError(f"'{info.filename}' cannot be unpacked ({exc})") from exc
         top = {name.split("/", 1)[0] for name in files}
+        #: the archive's one top folder, when the course is inside one (its name is the course's)
+        self.top_folder: str | None = None
         if "course.md" not in files and len(top) == 1 and all("/" in n for n in files):
-            prefix = top.pop()
+            prefix = self.top_folder = top.pop()
             name = prefix
             files = {n[len(prefix) + 1:]: data for n, data in files.items()}
         super().__init__(name, list(files), root)
         self.files = files
+
+    def renamed(self, name: str) -> ZipSource:
+        """The same files as the course folder ``name`` (for an archive without a top
+        folder, whose name the caller decides)."""
+        other = object.__new__(ZipSource)
+        TreeSource.__init__(other, name, list(self.files))
+        other.files, other.top_folder = self.files, self.top_folder
+        return other
 
     def read(self, relative: str) -> bytes:
         try:
@@ -242,12 +252,70 @@ class ZipSource(TreeSource):
             raise FileNotFoundError(relative) from None
 
 
+def _outside(name: str) -> str:
+    """Why a member whose path leads outside the archive is refused."""
+    if _absolute(name.replace("\\", "/")):
+        return (f"'{name}' is an absolute path; the archive may hold only paths inside the "
+                "course folder, such as 01-module/01-lesson.md")
+    return (f"'{name}' uses '..' to reach outside the archive; the archive may hold only paths "
+            "inside the course folder")
+
+
+def _absolute(name: str) -> bool:
+    return name.startswith("/") or PurePosixPath(name).is_absolute() \
+        or re.match(r"^[A-Za-z]:", name) is not None
+
+
 def _clean_member(name: str) -> str | None:
     """A member's path, normalised; None if absolute or leading out of the archive."""
     name = name.replace("\\", "/")
-    if name.startswith("/") or PurePosixPath(name).is_absolute() or re.match(r"^[A-Za-z]:", name):
+    if _absolute(name):
         return None
     clean = posixpath.normpath(name)
     if clean == ".." or clean.startswith("../"):
         return None
     return "" if clean == "." else clean
+
+
+class EditedSource(CourseSource):
+    """``base`` with some files' bytes replaced or new files added (an edit not saved yet):
+    what a preview compiles. ``edits`` maps a path (relative, '/' separated) to its bytes."""
+
+    def __init__(self, base: CourseSource, edits: dict[str, bytes]) -> None:
+        self.base = base
+        self.name = base.name
+        self.root = base.root
+        self.edits = dict(edits)
+        self.added = {"/".join(parts[:i]) for path in self.edits
+                      for parts in [path.split("/")] for i in range(1, len(parts))}
+
+    def _names(self, relative: str) -> list[str]:
+        names = set(self.base._names(relative)) if self.base.kind(relative) == "dir" else set()
+        prefix = relative + "/" if relative else ""
+        names.update(p[len(prefix):].split("/", 1)[0] for p in (*self.edits, *self.added)
+                     if p.startswith(prefix) and p != relative)
+        if not names and relative and relative not in self.added:
+            raise FileNotFoundError(relative)
+        return sorted(names)
+
+    def kind(self, relative: str) -> str | None:
+        if relative in self.edits:
+            return "file"
+        if relative in self.added:
+            return "dir"
+        return self.base.kind(relative)
+
+    def read(self, relative: str) -> bytes:
+        if relative in self.edits:
+            return self.edits[relative]
+        return self.base.read(relative)
+
+    def escapes(self, relative: str, *, through_folders: bool = False) -> bool:
+        if relative in self.edits or relative in self.added:
+            return False
+        return self.base.escapes(relative, through_folders=through_folders)
+
+    def digest(self, relative: str) -> str:
+        if relative in self.edits:
+            return hashlib.sha256(self.edits[relative]).hexdigest()
+        return self.base.digest(relative)

@@ -17,12 +17,14 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import defer
 
-from courses import CompiledCourse
+from courses import CompileCache, CompiledCourse, compile_source
 from lms import audit
 from lms.accounts.models import Organisation
 from lms.catalog.models import Course, CourseAsset, Lesson, Module, Question, ReflectionPrompt
 from lms.extensions import db
+from lms.publishing.models import SourceRevision
 from lms.publishing.queries import ids_with_learner_data
+from lms.publishing.sources import DatabaseSource
 
 log = logging.getLogger(__name__)
 
@@ -319,3 +321,27 @@ def _relative(path, compiled: CompiledCourse) -> str:
         return str(path.relative_to(compiled.source_dir.parent))
     except ValueError:
         return str(path)
+
+
+def publish_revision(revision: SourceRevision, now: datetime, *, actor_id: int | None, via: str,
+                     cache: CompileCache | None = None,
+                     on_lesson: Callable[[], None] | None = None) -> PublishSummary:
+    """Compile a stored source revision (learner data checked) and publish it with `publish_course`;
+    flushes, never commits. Raises PublishError when the revision has errors or its course.md names
+    another course than the revision's."""
+    course = db.session.scalar(select(Course).where(Course.key == revision.course_key))
+    learner_data = {course.key: ids_with_learner_data(course.id)} if course is not None else {}
+    result = compile_source(DatabaseSource(revision), ids_with_learner_data=learner_data, cache=cache)
+    if result.exit_code != 0 or not result.courses:
+        shown = "; ".join(str(f) for f in result.errors[:3])
+        raise PublishError(f"{revision.course_key}: revision {revision.number} has errors ({shown})")
+    compiled = result.courses[0]
+    if compiled.id != revision.course_key:
+        raise PublishError(f"{revision.course_key}: revision {revision.number} is of the course "
+                           f"'{compiled.id}'")
+    return publish_course(compiled, now, on_lesson, actor_id=actor_id, via=via)
+
+
+def check_references(compiled: CompiledCourse) -> None:
+    """Raise PublishError if the course's slug or partner would be refused at publishing."""
+    _check_references(compiled, None)
