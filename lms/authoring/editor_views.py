@@ -190,7 +190,8 @@ def add_image(slug: str):
     if upload is None or not upload.filename:
         return _show_edit(course, working_or_404(course), lesson, working_or_404(course).text(lesson) or "",
                           "choose an image file", 400)
-    data = upload.stream.read(drafts.IMAGE_MAX_BYTES + 1)
+    data = upload.stream.read(drafts.IMAGE_MAX_BYTES + 1)  # one byte more is enough to refuse
+    upload.close()
     try:
         drafts.add_image(course.key, _version(), lesson, upload.filename, data, request.form.get("alt", ""),
                          author_id=current_user.id, now=utcnow())
