@@ -20,9 +20,10 @@ from courses import CompileCache, CompiledCourse, CompileResult, Finding, compil
 from courses.source import TreeSource, order_key
 from lms import audit
 from lms.authoring.models import SourceDraft
+from lms.catalog.models import Course
 from lms.extensions import db
 from lms.publishing.models import SourceBlob, SourceRevision
-from lms.publishing.queries import learner_data_by_course
+from lms.publishing.queries import ids_with_learner_data
 from lms.publishing.services import PublishError, PublishSummary, publish_course
 from lms.publishing.sources import DatabaseSource, find_revision, latest_revision, record_revision
 
@@ -69,6 +70,7 @@ class WorkingSource(DatabaseSource):
             else:
                 files[path] = digest
         self.files = files
+        self.course_key = revision.course_key
         self.unsaved: dict[str, bytes] = {}
         TreeSource.__init__(self, revision.folder_name, list(files))
 
@@ -82,7 +84,17 @@ class WorkingSource(DatabaseSource):
     def read(self, relative: str) -> bytes:
         if relative in self.unsaved:
             return self.unsaved[relative]
-        return super().read(relative)
+        if relative not in self.files:
+            raise FileNotFoundError(relative)
+        if not hasattr(self, "blobs"):
+            # one query for every file, not one each: a compile reads them all
+            wanted = sorted(set(self.files.values()))
+            self.blobs = {}
+            for start in range(0, len(wanted), 500):
+                self.blobs.update(db.session.execute(select(SourceBlob.sha256, SourceBlob.data).where(
+                    SourceBlob.sha256.in_(wanted[start:start + 500]))).tuples().all())
+        data = self.blobs.get(self.files[relative])
+        return data if data is not None else super().read(relative)
 
 
 @dataclass
@@ -116,10 +128,12 @@ def working_copy(course_key: str) -> Working | None:
     return Working(revision, draft, WorkingSource(revision, draft.files if draft else None))
 
 
-def compile_working(working: Working | WorkingSource, course_key: str | None = None) -> CompileResult:
+def compile_working(working: Working | WorkingSource) -> CompileResult:
     """Compile the working copy as publishing would (learner data included), from the cache."""
     source = working.source if isinstance(working, Working) else working
-    learner_data = learner_data_by_course()
+    course_key = source.course_key
+    course_id = db.session.scalar(select(Course.id).where(Course.key == course_key)) if course_key else None
+    learner_data = {course_key: ids_with_learner_data(course_id)} if course_id else {}
     return compile_source(source, ids_with_learner_data=learner_data,
                           cache=CompileCache(current_app.config["CONTENT_CACHE_DIR"]))
 
