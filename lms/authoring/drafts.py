@@ -92,7 +92,7 @@ class WorkingSource(DatabaseSource):
             self.blobs = {}
             for start in range(0, len(wanted), 500):
                 self.blobs.update(db.session.execute(select(SourceBlob.sha256, SourceBlob.data).where(
-                    SourceBlob.sha256.in_(wanted[start:start + 500]))).tuples().all())
+                    SourceBlob.sha256.in_(wanted[start:start + 500]))).all())
         data = self.blobs.get(self.files[relative])
         return data if data is not None else super().read(relative)
 
