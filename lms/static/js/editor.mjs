@@ -33,6 +33,7 @@ function livePreview() {
   const track = document.getElementById("track");
   if (!url || !region) return;
   region.hidden = false;
+  document.querySelectorAll(".app-live-only").forEach((element) => { element.hidden = false; });
   let timer = null;
   let controller = null;
   const refresh = async () => {
