@@ -6,25 +6,32 @@ history, diffs); everyone else gets 403 (no staff role at all) or 404 (not this 
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import uuid
+
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from courses.model import TRACKS
+from lms import jobs
 from lms.accounts.models import User
 from lms.accounts.roles import ADMIN, EDUCATOR, PARTNER
 from lms.authoring import drafts, preview
+from lms.authoring import tasks as _tasks  # noqa: F401 - registers the publishing job
 from lms.catalog.models import Course
 from lms.catalog.queries import staff_role
 from lms.catalog.tracks import track_label
 from lms.clock import utcnow
 from lms.extensions import db
+from lms.jobs.models import DONE, FAILED, Job
 from lms.publishing.sources import find_revision
 
 bp = Blueprint("editor", __name__, url_prefix="/manage/courses")
 bp.add_app_template_global(track_label, "track_label")
 
 WRITERS = ("admin", EDUCATOR)
+#: a course with more files than this is published as a job (the shipped course has about 45)
+PUBLISH_IN_REQUEST_MAX_FILES = 400
 
 
 def course_or_abort(slug: str, *, write: bool = False) -> Course:
@@ -238,7 +245,18 @@ def discard(slug: str):
 @bp.post("/<slug>/source/publish")
 @login_required
 def publish(slug: str):
+    """In the request for a course of usual size (the shipped course: about half a second, see
+    bench/editor_preview.py); a larger one as a job with a status page."""
     course = course_or_abort(slug, write=True)
+    working = working_or_404(course)
+    if len(working.source.files) > PUBLISH_IN_REQUEST_MAX_FILES:
+        key = f"editor.publish:{course.key}:{uuid.uuid4().hex}"
+        jobs.enqueue("editor.publish", key, course_key=course.key, version=_version(),
+                     message=request.form.get("message", ""), requested_by=current_user.id)
+        db.session.flush()
+        job_id = db.session.scalar(select(Job.id).where(Job.key == key))
+        db.session.commit()
+        return redirect(url_for("editor.publishing", slug=slug, job_id=job_id))
     try:
         summary, revision = drafts.publish_draft(course.key, _version(), request.form.get("message", ""),
                                                  author_id=current_user.id, now=utcnow())
@@ -253,6 +271,24 @@ def publish(slug: str):
     flash(f"Published{number}: {summary.created} created, {summary.updated} updated, "
           f"{summary.retired} retired, {summary.removed} removed.", "success")
     return redirect(url_for("editor.history", slug=db.session.get(Course, course.id).slug))
+
+
+@bp.get("/<slug>/source/publishing/<int:job_id>")
+@login_required
+def publishing(slug: str, job_id: int):
+    """How a publishing job is getting on; refreshes itself (a Refresh header) until it has finished."""
+    course = course_or_abort(slug, write=True)
+    job = db.session.get(Job, job_id)
+    if job is None or job.task != "editor.publish" or job.payload.get("course_key") != course.key:
+        abort(404)
+    finished = job.status in (DONE, FAILED)
+    refreshing = not finished and request.args.get("refresh") != "off"
+    response = make_response(render_template("authoring/publishing.html", course=course, job=job,
+                                             result=job.result or {}, finished=finished, refreshing=refreshing))
+    if refreshing:
+        response.headers["Refresh"] = "3"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/<slug>/source/history")

@@ -415,3 +415,26 @@ def test_educator_edits_a_shipped_lesson_and_rolls_back(client, runner, make_use
     assert revisions[2].compiled_revision == revisions[0].compiled_revision
     assert db.session.scalar(select(Course.revision).where(Course.id == course.id)) != first_revision
     assert db.session.scalar(select(Course.revision).where(Course.id == course.id)) == revisions[0].compiled_revision
+
+
+def test_a_large_course_is_published_by_a_job_with_a_status_page(client, staff, login, monkeypatch):
+    from lms.authoring import editor_views
+    monkeypatch.setattr(editor_views, "PUBLISH_IN_REQUEST_MAX_FILES", 3)
+    login(staff["educator"])
+    response = client.get(edit_url(READ))
+    save(client, READ, textarea(response).replace("First lesson.", "Published by a job."), version(response))
+    started = client.post_form(f"{SOURCE}publish", {"version": version(client.get(SOURCE)), "message": "By a job"})
+    assert started.status_code == 302 and "/source/publishing/" in started.location
+    status = client.get(started.location)
+    assert "Recorded as revision 2" in page_text(status)
+    assert db.session.scalar(select(SourceRevision.message).where(SourceRevision.number == 2)) == "By a job"
+    assert db.session.scalar(select(SourceDraft)) is None
+    # refused in the job: the reason is the result, and nothing is retried
+    response = client.get(edit_url(CHECK))
+    save(client, CHECK, textarea(response).replace("- [x] Right", "- [ ] Right"), version(response))
+    started = client.post_form(f"{SOURCE}publish", {"version": version(client.get(SOURCE))})
+    page = page_text(client.get(started.location))
+    assert "Not published" in page and "Q001" in page
+    client.post_form("/logout")
+    login(staff["partner"])
+    assert client.get(started.location).status_code == 403
