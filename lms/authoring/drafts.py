@@ -180,11 +180,15 @@ def change_files(course_key: str, seen_version: int, changes: dict[str, bytes | 
 
 
 def save_text(course_key: str, path: str, text: str, seen_version: int, *, author_id: int | None,
-              now: datetime) -> SourceDraft:
-    """Save one text file into the draft. Browsers send a textarea's lines with CRLF: stored as LF."""
+              now: datetime, seen_digest: str = "") -> SourceDraft:
+    """Save one text file into the draft. Browsers send a textarea's lines with CRLF: stored as LF.
+    ``seen_digest`` is the sha256 of the file as the editor opened it: when only other files changed
+    since ``seen_version``, nothing of anyone's is overwritten, so the save goes ahead."""
     working = working_copy(course_key)
     if working is None or working.source.kind(path) != "file":
         raise EditError(f"'{path}' is not a file of this course")
+    if working.version != seen_version and seen_digest and working.source.digest(path) == seen_digest:
+        seen_version = working.version
     data = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
     return change_files(course_key, seen_version, {path: data}, author_id=author_id, now=now,
                         action="course.draft_saved", conflict_path=path)

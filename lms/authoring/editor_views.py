@@ -96,11 +96,13 @@ def edit(slug: str, path: str):
 
 
 def _show_edit(course, working, path, text, error=None, status=200):
+    digest = working.source.digest(path)  # of the file as saved, before the text shown is put in
     result = drafts.compile_working(working.source.with_unsaved(path, text.encode("utf-8")))
     findings = preview.shown_findings(result, working.source)
     is_lesson = path in preview.lesson_paths(working.source)
     return render_template(
         "authoring/edit.html", course=course, working=working, path=path, text=text, error=error,
+        digest=digest,
         lines=text.split("\n"), findings=[f for f in findings if f.path == path],
         others=[f for f in findings if f.path != path and f.is_error], is_lesson=is_lesson,
         editable=may_edit(course), tracks=TRACKS, changed=path in working.changed(),
@@ -113,7 +115,8 @@ def save(slug: str, path: str):
     course = course_or_abort(slug, write=True)
     text = request.form.get("text", "")
     try:
-        drafts.save_text(course.key, path, text, _version(), author_id=current_user.id, now=utcnow())
+        drafts.save_text(course.key, path, text, _version(), author_id=current_user.id, now=utcnow(),
+                         seen_digest=request.form.get("digest", ""))
     except drafts.DraftConflict as conflict:
         db.session.rollback()
         mine = text.replace("\r\n", "\n")

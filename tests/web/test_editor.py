@@ -438,3 +438,20 @@ def test_a_large_course_is_published_by_a_job_with_a_status_page(client, staff, 
     client.post_form("/logout")
     login(staff["partner"])
     assert client.get(started.location).status_code == 403
+
+
+def test_two_editors_saving_different_files_do_not_conflict(client, staff, login):
+    login(staff["educator"])
+    first, second = client.get(edit_url(READ)), client.get(edit_url(CHECK))
+    assert version(first) == version(second) == "0"
+    read_digest = re.search(r'name="digest" value="([0-9a-f]{64})"', first.get_data(as_text=True)).group(1)
+    assert client.post_form(edit_url(READ), {"text": textarea(first) + "\nOne.\n", "version": "0",
+                                             "digest": read_digest}).status_code == 302
+    digest = re.search(r'name="digest" value="([0-9a-f]{64})"', second.get_data(as_text=True)).group(1)
+    assert client.post_form(edit_url(CHECK), {"text": textarea(second) + "\nTwo.\n", "version": "0",
+                                              "digest": digest}).status_code == 302
+    assert textarea(client.get(edit_url(READ))).endswith("One.\n")
+    assert textarea(client.get(edit_url(CHECK))).endswith("Two.\n")
+    # the same file, changed meanwhile, is still a conflict even with its old digest
+    assert client.post_form(edit_url(READ), {"text": "Three", "version": "0",
+                                             "digest": read_digest}).status_code == 409
