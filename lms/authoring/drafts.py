@@ -128,14 +128,20 @@ def working_copy(course_key: str) -> Working | None:
     return Working(revision, draft, WorkingSource(revision, draft.files if draft else None))
 
 
-def compile_working(working: Working | WorkingSource) -> CompileResult:
-    """Compile the working copy as publishing would (learner data included), from the cache."""
+#: where a compiled working copy's images point: the editor's own view of the draft's files
+DRAFT_ASSET_URL = "/manage/courses/{slug}/source/raw/{path}"
+
+
+def compile_working(working: Working | WorkingSource, *, for_preview: bool = False) -> CompileResult:
+    """Compile the working copy as publishing would (learner data included), from the cache;
+    ``for_preview`` points images at the draft's files instead of the published ones."""
     source = working.source if isinstance(working, Working) else working
     course_key = source.course_key
     course_id = db.session.scalar(select(Course.id).where(Course.key == course_key)) if course_key else None
     learner_data = {course_key: ids_with_learner_data(course_id)} if course_id else {}
+    extra = {"asset_url": DRAFT_ASSET_URL} if for_preview else {}
     return compile_source(source, ids_with_learner_data=learner_data,
-                          cache=CompileCache(current_app.config["CONTENT_CACHE_DIR"]))
+                          cache=CompileCache(current_app.config["CONTENT_CACHE_DIR"]), **extra)
 
 
 def _store(data: bytes) -> str:

@@ -6,9 +6,10 @@ history, diffs); everyone else gets 403 (no staff role at all) or 404 (not this 
 
 from __future__ import annotations
 
+import mimetypes
 import uuid
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -21,6 +22,7 @@ from lms.authoring import tasks as _tasks  # noqa: F401 - registers the publishi
 from lms.catalog.models import Course
 from lms.catalog.queries import staff_role
 from lms.catalog.tracks import track_label
+from lms.catalog.views import INLINE_TYPES
 from lms.clock import utcnow
 from lms.extensions import db
 from lms.jobs.models import DONE, FAILED, Job
@@ -154,6 +156,22 @@ def lesson_preview(slug: str, path: str):
     template = "authoring/_preview.html" if request.method == "POST" else "authoring/preview.html"
     return render_template(template, course=course, path=path, shown=shown, track=track,
                            findings=[f for f in shown.findings if f.path == path])
+
+
+@bp.get("/<slug>/source/raw/<path:path>")
+@login_required
+def raw(slug: str, path: str):
+    """A working copy's image, so the preview shows images not yet published (staff only, never cached)."""
+    course = course_or_abort(slug)
+    working = working_or_404(course)
+    media_type = mimetypes.guess_type(path)[0] or ""
+    if working.source.kind(path) != "file" or media_type not in INLINE_TYPES or not media_type.startswith("image/"):
+        abort(404)
+    response = Response(working.source.read(path), mimetype=media_type)
+    response.headers["Cache-Control"] = "private, no-store"
+    # An SVG opened on its own must not run scripts, as for published assets.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    return response
 
 
 @bp.post("/<slug>/source/lessons")

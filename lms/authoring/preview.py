@@ -60,7 +60,7 @@ class LessonPreview:
 def preview(source: WorkingSource, path: str) -> LessonPreview | None:
     """Compile the working copy and preview the lesson at ``path`` (None if it is not a lesson).
     When the course has errors, the lesson is compiled on its own (links then go nowhere)."""
-    result = compile_working(source)
+    result = compile_working(source, for_preview=True)
     findings = shown_findings(result, source)
     if not path.endswith(".md") or PurePosixPath(path).name in ("course.md", "module.md") or "/" not in path:
         return None

@@ -455,3 +455,21 @@ def test_two_editors_saving_different_files_do_not_conflict(client, staff, login
     # the same file, changed meanwhile, is still a conflict even with its old digest
     assert client.post_form(edit_url(READ), {"text": "Three", "version": "0",
                                              "digest": read_digest}).status_code == 409
+
+
+def test_preview_shows_the_drafts_own_images_to_staff_only(client, staff, login):
+    login(staff["educator"])
+    seen = version(client.get(edit_url(READ)))
+    assert client.post(f"{SOURCE}images", data={
+        "csrf_token": client.csrf_token(), "version": seen, "lesson": READ, "alt": "A new chart",
+        "image": (__import__("io").BytesIO(PNG), "new.png")}, content_type="multipart/form-data").status_code == 302
+    page = client.get(f"{SOURCE}preview/{READ}?track=ahp").get_data(as_text=True)
+    src = f"{SOURCE}raw/01-one/images/new.png"
+    assert f'src="{src}"' in page and 'alt="A new chart"' in page
+    image = client.get(src)
+    assert image.status_code == 200 and image.data == PNG and image.mimetype == "image/png"
+    assert "sandbox" in image.headers["Content-Security-Policy"]
+    assert client.get(f"{SOURCE}raw/{READ}").status_code == 404  # images only
+    client.post_form("/logout")
+    login(staff["learner"])
+    assert client.get(src).status_code == 403
