@@ -101,3 +101,35 @@ def test_educator_edits_previews_publishes_and_rolls_back(page, live_server):
         assert course.revision == first_compiled
         numbers = db.session.scalars(select(SourceRevision.number).where(SourceRevision.course_key == COURSE)).all()
         assert len(numbers) == first_number + 2
+
+
+def test_admin_creates_a_course_and_a_second_editor_meets_the_conflict_page(page, live_server):
+    from lms.authoring import drafts
+
+    app = live_server.app
+    page.set_default_timeout(15_000)
+    with app.app_context():
+        create_user(email="editor.admin@example.nhs.uk", full_name="Ada Admin", password=PASSWORD, role="admin",
+                    organisation_id="cnwl")
+        db.session.commit()
+    log_in(page, "editor.admin@example.nhs.uk")
+    page.goto("/admin/courses")
+    page.get_by_role("link", name="Create a new course").click()
+    page.get_by_label("Course id").fill("digital-basics")
+    page.get_by_label("Title").fill("Digital basics")
+    page.get_by_role("button", name="Create the course").click()
+    expect(page.get_by_role("heading", name="Staff of Digital basics")).to_be_visible()
+
+    page.goto("/manage/courses/digital-basics/source/")
+    page.get_by_role("link", name="01-first-lesson.md").click()
+    text = page.get_by_label("The file")
+    mine = text.input_value().replace("Write the lesson here.", "My opening paragraph.")
+    with app.app_context():  # another editor saves the same lesson first
+        drafts.save_text("digital-basics", "01-first-module/01-first-lesson.md", "---\nid: digital-basics-l1\n"
+                         "title: First lesson\n---\n\nTheir opening paragraph.\n", 0, author_id=None, now=utcnow())
+        db.session.commit()
+    text.fill(mine)
+    page.get_by_role("button", name="Save the draft").click()
+    expect(page.get_by_role("heading", name="Someone else saved this draft")).to_be_visible()
+    expect(page.get_by_text("Their opening paragraph.").first).to_be_visible()
+    expect(page.get_by_label(re.compile("Your text"))).to_have_value(re.compile("My opening paragraph."))
