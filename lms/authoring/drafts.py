@@ -450,7 +450,8 @@ def create_course(key: str, title: str, tracks: list[str], *, author_id: int | N
         raise EditError("enter a title")
     if not tracks:
         raise EditError("choose at least one track")
-    if latest_revision(key) is not None:
+    taken = db.session.scalar(select(Course.key).where((Course.key == key) | (Course.slug == key)))
+    if taken is not None or latest_revision(key) is not None:
         raise EditError(f"a course with the id '{key}' already exists")
     files = {
         "course.md": (f'---\nid: {key}\ntitle: "{title}"\nsummary: "{title}."\nstatus: draft\n'

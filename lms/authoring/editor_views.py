@@ -83,6 +83,8 @@ def _show_index(course: Course, working: drafts.Working, error: str | None = Non
 @login_required
 def index(slug: str):
     course = course_or_abort(slug)
+    if drafts.working_copy(course.key) is None:  # published before sources were kept
+        return render_template("authoring/no_source.html", course=course)
     return _show_index(course, working_or_404(course))
 
 

@@ -473,3 +473,19 @@ def test_preview_shows_the_drafts_own_images_to_staff_only(client, staff, login)
     client.post_form("/logout")
     login(staff["learner"])
     assert client.get(src).status_code == 403
+
+
+def test_a_course_without_a_source_revision_says_so(client, staff, login):
+    db.session.execute(SourceRevision.__table__.delete())
+    db.session.commit()
+    login(staff["educator"])
+    response = client.get(SOURCE)
+    assert response.status_code == 200 and "flask content build" in page_text(response)
+    assert client.get(edit_url(READ)).status_code == 404
+
+
+def test_a_new_course_cannot_take_an_existing_courses_id(client, staff, login):
+    login(staff["admin"])
+    response = client.post_form("/manage/courses/new", {"key": "tiny-course", "title": "Again", "tracks": ["ahp"]})
+    assert response.status_code == 400 and "already exists" in page_text(response)
+    assert db.session.scalar(select(Course.title).where(Course.key == "tiny-course")) == "Tiny course"
