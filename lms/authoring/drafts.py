@@ -111,9 +111,16 @@ class Working:
         return self.draft.version if self.draft else 0
 
     def text(self, path: str) -> str | None:
+        """The file as text; None when there is no such file or it is not UTF-8 text (an image)."""
         if self.source.kind(path) != "file":
             return None
-        return self.source.read(path).decode("utf-8", errors="replace")
+        try:
+            return self.source.read(path).decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+
+    def is_file(self, path: str) -> bool:
+        return self.source.kind(path) == "file"
 
     def changed(self) -> dict[str, str | None]:
         return dict(self.draft.files) if self.draft else {}
@@ -191,8 +198,8 @@ def save_text(course_key: str, path: str, text: str, seen_version: int, *, autho
     ``seen_digest`` is the sha256 of the file as the editor opened it: when only other files changed
     since ``seen_version``, nothing of anyone's is overwritten, so the save goes ahead."""
     working = working_copy(course_key)
-    if working is None or working.source.kind(path) != "file":
-        raise EditError(f"'{path}' is not a file of this course")
+    if working is None or working.text(path) is None or not path.endswith((".md", ".txt")):
+        raise EditError(f"'{path}' is not a text file of this course")
     if working.version != seen_version and seen_digest and working.source.digest(path) == seen_digest:
         seen_version = working.version
     data = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")

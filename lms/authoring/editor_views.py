@@ -93,9 +93,13 @@ def index(slug: str):
 def edit(slug: str, path: str):
     course = course_or_abort(slug)
     working = working_or_404(course)
-    text = working.text(path)
-    if text is None:
+    if not working.is_file(path):
         abort(404)
+    text = working.text(path)
+    if text is None or not path.endswith((".md", ".txt")):  # an image or other file: shown, moved, deleted
+        return render_template("authoring/file.html", course=course, working=working, path=path,
+                               editable=may_edit(course), changed=path in working.changed(),
+                               is_image=(mimetypes.guess_type(path)[0] or "") in INLINE_TYPES)
     return _show_edit(course, working, path, text)
 
 

@@ -489,3 +489,13 @@ def test_a_new_course_cannot_take_an_existing_courses_id(client, staff, login):
     response = client.post_form("/manage/courses/new", {"key": "tiny-course", "title": "Again", "tracks": ["ahp"]})
     assert response.status_code == 400 and "already exists" in page_text(response)
     assert db.session.scalar(select(Course.title).where(Course.key == "tiny-course")) == "Tiny course"
+
+
+def test_an_image_opens_as_a_picture_never_as_text(client, staff, login):
+    login(staff["educator"])
+    page = client.get(edit_url("01-one/images/diagram.svg")).get_data(as_text=True)
+    assert "<textarea" not in page and f'src="{SOURCE}raw/01-one/images/diagram.svg"' in page
+    assert "Move the file" in page and "Delete 01-one/images/diagram.svg" in page
+    refused = save(client, "01-one/images/diagram.svg", "<svg/>", "0")
+    assert refused.status_code == 400
+    assert db.session.scalar(select(SourceDraft)) is None
