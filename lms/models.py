@@ -3,6 +3,7 @@
 from lms.accounts.models import KeptForm, Organisation, User, UserSession  # noqa: F401
 from lms.assignments.models import Mark, Submission, SubmissionFile  # noqa: F401
 from lms.audit.models import AuditEntry  # noqa: F401
+from lms.authoring.models import SourceDraft  # noqa: F401
 from lms.catalog.models import (  # noqa: F401
     Course,
     CourseAsset,

@@ -87,6 +87,8 @@ NOT_CRAWLED = {
     "credentials.register_csv": "a file (CSV)",
     "cohorts.preview": "shown only after uploading a list of learners",
     "upload.publishing": "shown only after uploading a course ZIP (a job)",
+    "editor.publishing": "shown only after publishing a large course from the editor (a job)",
+    "editor.raw": "a draft's images in the editor's preview, not pages",
     "sso.start": "redirects to the identity provider",
     "sso.callback": "the identity provider's return, with a one-time code",
     "sso.complete": "follows the identity provider's return",
