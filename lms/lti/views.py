@@ -1,4 +1,160 @@
-"""LTI 1.3 endpoints."""
-from flask import Blueprint
+"""LTI 1.3 endpoints: key set, login initiation, launch and the deep-linking choice.
 
-bp = Blueprint("lti", __name__, url_prefix="/lti")
+/lti/login and /lti/launch are posted by the platform, not by our own forms: they carry no CSRF
+token and are checked instead by the signed ID token, its nonce (used once) and the state cookie.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Blueprint, jsonify, redirect, render_template, session, url_for
+from pylti1p3.deep_link import DeepLink
+from pylti1p3.deep_link_resource import DeepLinkResource
+from pylti1p3.exception import LtiException, OIDCException
+from pylti1p3.lineitem import LineItem
+
+from lms import addresses, security
+from lms.accounts import services as accounts
+from lms.accounts.views import start_session
+from lms.clock import utcnow
+from lms.dates import london_date
+from lms.extensions import csrf, db
+from lms.lti import keys, passback, roster, services, tool  # noqa: F401 - passback registers its job
+from lms.lti.forms import DeepLinkForm
+from lms.lti.models import LtiPlatform
+
+bp = Blueprint("lti", __name__, url_prefix="/lti", cli_group="lti")
+log = logging.getLogger(__name__)
+
+#: Session key: the platform whose frame this browser's session lives in.
+FRAMED_BY = "lti_platform_id"
+#: Session key: a deep-linking request waiting for the instructor's choice.
+DEEP_LINK = "lti_deep_link"
+
+
+def absolute(endpoint: str) -> str:
+    return addresses.public_base_url() + url_for(endpoint)
+
+
+@bp.before_app_request
+def frame_for_platform() -> None:
+    """Pages of a session an LTI launch started may be framed by that platform (and only by it)."""
+    platform_id = session.get(FRAMED_BY)
+    if platform_id:
+        platform = db.session.get(LtiPlatform, platform_id)
+        if platform is not None and platform.active:
+            security.allow_framing(services.frame_origins(platform))
+
+
+def refused(message: str, status: int = 403):
+    db.session.rollback()
+    return render_template("lti/refused.html", message=message), status
+
+
+@bp.get("/jwks.json")
+def jwks():
+    """Our public keys (current and recently retired) for platforms to check what we sign."""
+    response = jsonify(keys.public_jwks(utcnow()))
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@csrf.exempt
+def login():
+    """OIDC third-party login initiation: send the browser back to the platform with state and nonce."""
+    oidc, _request = tool.oidc_login()
+    try:
+        response = oidc.redirect(absolute("lti.launch"))
+    except (OIDCException, LtiException) as error:
+        log.warning("LTI login refused: %s", error)
+        return refused("Your VLE's request to open this tool was not recognised. Ask your VLE's "
+                       "administrator to check the tool's registration.", 400)
+    db.session.commit()  # the state and nonce rows the launch will check
+    return response
+
+
+@bp.post("/launch")
+@csrf.exempt
+def launch():
+    """The platform's signed launch: check it fully, then open the course, the deep-linking choice,
+    or (for an instructor) the link's summary."""
+    try:
+        message = tool.message_launch()
+        claims = message.get_launch_data()  # signature, exp, nonce, state, issuer, client and deployment
+        platform = tool.find_platform(claims["iss"], message.get_client_id())
+        if platform is None:
+            raise services.LtiError("This VLE is not registered with us.")
+        services.check_claims(platform, claims, time.time())
+        tool.use_nonce(message, claims["nonce"])
+    except LtiException as error:
+        log.warning("LTI launch refused: %s", error)
+        return refused("This launch could not be checked, so it was refused. Go back to your VLE and "
+                       "open the link again.")
+    except services.LtiError as error:
+        return refused(str(error))
+    now = utcnow()
+    if message.is_deep_link_launch():
+        if not services.is_staff(claims):
+            return refused("Only your module's instructors can choose what this link opens.")
+        settings = claims[services.DEEP_LINKING_SETTINGS]
+        session[DEEP_LINK] = {"platform_id": platform.id, "deployment_id": claims[services.DEPLOYMENT_ID],
+                              "settings": settings}
+        session[FRAMED_BY] = platform.id
+        db.session.commit()
+        return redirect(url_for("lti.deep_link"))
+    try:
+        link = services.record_link(platform, claims, now)
+        if services.is_staff(claims):
+            roster.enqueue_roster(link, london_date(now).isoformat())
+            db.session.commit()
+            session[FRAMED_BY] = platform.id
+            security.allow_framing(services.frame_origins(platform))
+            return render_template("lti/instructor.html", link=link, course=services.link_course(link))
+        user = services.account_for(platform, services.person_from(claims), now)
+        services.join_link(link, user, now)
+    except (services.LtiError, accounts.AccountError) as error:
+        return refused(str(error))
+    start_session(user)
+    session[FRAMED_BY] = platform.id
+    security.allow_framing(services.frame_origins(platform))
+    db.session.commit()
+    course = services.link_course(link)
+    target = url_for("learning.course_page", slug=course.slug)
+    return redirect(target + (f"#module-{link.module_key}" if link.module_key else ""))
+
+
+@bp.route("/deep-link", methods=["GET", "POST"])
+def deep_link():
+    """The instructor picks a course or one of its modules; we return a signed LtiDeepLinkingResponse."""
+    pending = session.get(DEEP_LINK)
+    platform = db.session.get(LtiPlatform, pending["platform_id"]) if pending else None
+    if platform is None or not platform.active:
+        return refused("Open this page from your VLE's ‘add a tool’ screen.")
+    courses = services.deep_link_choices()
+    form = DeepLinkForm()
+    form.choice.choices = [(c.value, c.title) for _course, choices in courses for c in choices]
+    if form.validate_on_submit():
+        choice = services.find_choice(form.choice.data)
+        custom = {"course": choice.course_slug, **({"module": choice.module_key} if choice.module_key else {})}
+        resource = (DeepLinkResource().set_url(absolute("lti.launch")).set_title(choice.title)
+                    .set_custom_params(custom)
+                    .set_lineitem(LineItem().set_label(choice.title).set_score_maximum(100)))
+        token = DeepLink(tool.registration_for(platform), pending["deployment_id"],
+                         pending["settings"]).get_response_jwt([resource])
+        session.pop(DEEP_LINK, None)
+        return_url = pending["settings"]["deep_link_return_url"]
+        log.info("deep link for platform %s: %s", platform.id, choice.value)
+        security.allow_framing(services.frame_origins(platform), [services.origin_of(return_url)])
+        return render_template("lti/deep_link_return.html", return_url=return_url, token=token, choice=choice)
+    return render_template("lti/deep_link.html", form=form, courses=courses, platform=platform)
+
+
+@bp.cli.command("rotate-key")
+def rotate_key_command() -> None:
+    """Make a new signing key; the old one stays published for LTI_KEY_GRACE_DAYS (default 7)."""
+    row = keys.rotate(utcnow())
+    db.session.commit()
+    print(f"New LTI signing key {row.kid}. The previous key stays in /lti/jwks.json for {keys.grace().days} days.")
