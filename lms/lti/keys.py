@@ -14,7 +14,6 @@ from joserfc.jwk import RSAKey
 from sqlalchemy import or_, select
 
 from lms.clock import utcnow
-from lms.database import insert_or_ignore
 from lms.extensions import db
 from lms.lti.models import LtiToolKey
 
@@ -23,23 +22,21 @@ KEY_BITS = 2048
 DEFAULT_GRACE_DAYS = 7
 
 
-def _new_row_values(now: datetime, row_id: int | None = None) -> dict:
+def _new_row_values(now: datetime) -> dict:
     key = RSAKey.generate_key(KEY_BITS, private=True)
-    values = {"kid": key.thumbprint(), "private_pem": key.as_pem(private=True).decode(), "created_at": now}
-    if row_id is not None:
-        values["id"] = row_id
-    return values
+    return {"kid": key.thumbprint(), "private_pem": key.as_pem(private=True).decode(), "created_at": now}
 
 
 def current_key() -> LtiToolKey:
     """The key we sign with now; the first one is made (and committed) when first needed.
 
-    Two processes making the first key at once both insert row 1; one insert is ignored.
+    Two processes making the first key at once make two; both are published and the newer one signs.
+    Committed in a transaction of its own, so the caller's work is not committed with it.
     """
     row = _newest()
     if row is None:
-        insert_or_ignore(LtiToolKey, _new_row_values(utcnow(), row_id=1))
-        db.session.commit()
+        with db.engine.begin() as conn:
+            conn.execute(LtiToolKey.__table__.insert().values(**_new_row_values(utcnow())))
         row = _newest()
     return row
 
