@@ -60,6 +60,7 @@ class Platform:
         self.tool_launch_urls: list[str] = []
         self.tool_jwks: dict | None = None
         self.tool_jwks_url: str | None = None
+        self.tool_login_url: str | None = None
         self.pending: dict[str, LaunchSpec] = {}
         self.tokens: dict[str, list[str]] = {}
         self.members: dict[str, list[dict]] = {}
@@ -147,6 +148,23 @@ class Platform:
         def maybe_down():
             if platform.down and request.path != "/jwks":
                 abort(503)
+
+        @app.get("/modules/<context_id>/<hint>")
+        def module_page(context_id, hint):
+            """The VLE's module page, with the tool in an iframe (as Moodle and Canvas show it)."""
+            return ('<!doctype html><html lang="en"><head><title>INN101 – Test VLE</title></head><body><main>'
+                    f'<h1>INN101: Innovation in practice</h1><iframe title="Course" width="1000" height="800" '
+                    f'src="/launch-frame/{html.escape(hint)}"></iframe></main></body></html>')
+
+        @app.get("/launch-frame/<hint>")
+        def launch_frame(hint):
+            """Third-party login initiation: the frame's first page posts to the tool's login URL."""
+            fields = "".join(f'<input type="hidden" name="{k}" value="{html.escape(v)}">'
+                             for k, v in platform.login_params(hint, platform.tool_launch_urls[0]).items())
+            return (f'<!doctype html><html lang="en"><head><title>Opening the tool</title></head><body><main>'
+                    f'<form id="start" method="post" action="{html.escape(platform.tool_login_url or "")}">{fields}'
+                    f'<button type="submit">Open</button></form>'
+                    f'<script>document.getElementById("start").submit()</script></main></body></html>')
 
         @app.get("/jwks")
         def jwks():
