@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -298,3 +298,39 @@ def save_platform(platform: LtiPlatform | None, values: dict[str, Any], *, actor
     audit.record("lti.platform_created" if before is None else "lti.platform_changed", "lti_platform", platform.id,
                  actor_id=actor_id, before=before, after={name: values[name] for name in PLATFORM_FIELDS}, now=now)
     return platform
+
+
+# --- a launch, start to finish ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a checked launch leads to: exactly one of `learner` (sign in, open `link`), `link` alone
+    (an instructor's view of it) or `deep_link` (the choice page's pending request)."""
+
+    platform: LtiPlatform
+    link: LtiLink | None = None
+    learner: User | None = None
+    deep_link: dict[str, Any] | None = None
+
+
+def accept_launch(platform: LtiPlatform, claims: dict[str, Any], now: datetime) -> Outcome:
+    """Act on a launch whose signature, nonce and state pylti1p3 has checked (flushes).
+
+    Raises LtiError (or AccountError) with a message for the person when it cannot be acted on.
+    """
+    from lms.lti import roster  # roster's job imports this module
+
+    check_claims(platform, claims, now.replace(tzinfo=UTC).timestamp())
+    if claims.get(MESSAGE_TYPE) == "LtiDeepLinkingRequest":
+        if not is_staff(claims):
+            raise LtiError("Only your module's instructors can choose what this link opens.")
+        return Outcome(platform, deep_link={"platform_id": platform.id, "deployment_id": claims[DEPLOYMENT_ID],
+                                            "settings": claims[DEEP_LINKING_SETTINGS]})
+    link = record_link(platform, claims, now)
+    if is_staff(claims):
+        roster.enqueue_roster(link, now.date().isoformat())
+        return Outcome(platform, link=link)
+    user = account_for(platform, person_from(claims), now)
+    join_link(link, user, now)
+    return Outcome(platform, link=link, learner=user)

@@ -18,6 +18,7 @@ from pylti1p3.registration import Registration
 from pylti1p3.tool_config import ToolConfAbstract
 from sqlalchemy import delete, select
 
+from lms import jobs
 from lms.clock import utcnow
 from lms.extensions import db
 from lms.lti import keys
@@ -132,3 +133,8 @@ def use_nonce(launch: FlaskMessageLaunch, nonce: str) -> None:
     """Delete the launch's nonce once it has been accepted, so the same ID token cannot launch twice."""
     sessions = launch.get_session_service()
     sessions.data_storage.remove_value(sessions._get_key("nonce", nonce))
+
+
+@jobs.nightly("lti.forget_expired_state")
+def forget_expired_state_nightly() -> None:
+    forget_expired_state()

@@ -7,9 +7,8 @@ token and are checked instead by the signed ID token, its nonce (used once) and 
 from __future__ import annotations
 
 import logging
-import time
 
-from flask import Blueprint, jsonify, redirect, render_template, session, url_for
+from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
 from pylti1p3.deep_link import DeepLink
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.exception import LtiException, OIDCException
@@ -19,9 +18,8 @@ from lms import addresses, security
 from lms.accounts import services as accounts
 from lms.accounts.views import start_session
 from lms.clock import utcnow
-from lms.dates import london_date
 from lms.extensions import csrf, db
-from lms.lti import keys, passback, roster, services, tool  # noqa: F401 - passback registers its job
+from lms.lti import keys, passback, roster, services, tool  # noqa: F401 - passback and roster register jobs
 from lms.lti.forms import DeepLinkForm
 from lms.lti.models import LtiPlatform
 
@@ -48,8 +46,11 @@ def frame_for_platform() -> None:
             security.allow_framing(services.frame_origins(platform))
 
 
-def refused(message: str, status: int = 403):
+def refused(message: str, status: int = 403, platform: LtiPlatform | None = None):
+    """The reason, on a page the platform (when we know it) may show in its frame."""
     db.session.rollback()
+    if platform is not None:
+        security.allow_framing(services.frame_origins(platform))
     return render_template("lti/refused.html", message=message), status
 
 
@@ -72,6 +73,9 @@ def login():
         log.warning("LTI login refused: %s", error)
         return refused("Your VLE's request to open this tool was not recognised. Ask your VLE's "
                        "administrator to check the tool's registration.", 400)
+    platform = tool.find_platform(request.values.get("iss", ""), request.values.get("client_id"))
+    if platform is not None:  # the redirect passes through the platform's frame
+        security.allow_framing(services.frame_origins(platform))
     db.session.commit()  # the state and nonce rows the launch will check
     return response
 
@@ -86,44 +90,30 @@ def launch():
         claims = message.get_launch_data()  # signature, exp, nonce, state, issuer, client and deployment
         platform = tool.find_platform(claims["iss"], message.get_client_id())
         if platform is None:
-            raise services.LtiError("This VLE is not registered with us.")
-        services.check_claims(platform, claims, time.time())
+            raise LtiException("no active registration")
         tool.use_nonce(message, claims["nonce"])
     except LtiException as error:
         log.warning("LTI launch refused: %s", error)
         return refused("This launch could not be checked, so it was refused. Go back to your VLE and "
                        "open the link again.")
-    except services.LtiError as error:
-        return refused(str(error))
-    now = utcnow()
-    if message.is_deep_link_launch():
-        if not services.is_staff(claims):
-            return refused("Only your module's instructors can choose what this link opens.")
-        settings = claims[services.DEEP_LINKING_SETTINGS]
-        session[DEEP_LINK] = {"platform_id": platform.id, "deployment_id": claims[services.DEPLOYMENT_ID],
-                              "settings": settings}
-        session[FRAMED_BY] = platform.id
-        db.session.commit()
-        return redirect(url_for("lti.deep_link"))
     try:
-        link = services.record_link(platform, claims, now)
-        if services.is_staff(claims):
-            roster.enqueue_roster(link, london_date(now).isoformat())
-            db.session.commit()
-            session[FRAMED_BY] = platform.id
-            security.allow_framing(services.frame_origins(platform))
-            return render_template("lti/instructor.html", link=link, course=services.link_course(link))
-        user = services.account_for(platform, services.person_from(claims), now)
-        services.join_link(link, user, now)
+        outcome = services.accept_launch(platform, claims, utcnow())
     except (services.LtiError, accounts.AccountError) as error:
-        return refused(str(error))
-    start_session(user)
+        return refused(str(error), platform=platform)
+    if outcome.learner is not None:
+        start_session(outcome.learner)  # a fresh session, as at any login
     session[FRAMED_BY] = platform.id
     security.allow_framing(services.frame_origins(platform))
+    if outcome.deep_link is not None:
+        session[DEEP_LINK] = outcome.deep_link
     db.session.commit()
-    course = services.link_course(link)
+    if outcome.deep_link is not None:
+        return redirect(url_for("lti.deep_link"))
+    course = services.link_course(outcome.link)
+    if outcome.learner is None:
+        return render_template("lti/instructor.html", link=outcome.link, course=course)
     target = url_for("learning.course_page", slug=course.slug)
-    return redirect(target + (f"#module-{link.module_key}" if link.module_key else ""))
+    return redirect(target + (f"#module-{outcome.link.module_key}" if outcome.link.module_key else ""))
 
 
 @bp.route("/deep-link", methods=["GET", "POST"])

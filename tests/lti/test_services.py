@@ -261,3 +261,23 @@ def test_links_record_the_platforms_services(client, platform, registered, tiny_
     assert link.lineitem_url == platform.lineitem_url("module-101", "rl-1")
     assert link.memberships_url == f"{platform.base_url}/contexts/module-101/memberships"
     assert link.track == "postgraduate"  # the course's first track: the link and the platform named none
+
+
+def test_a_refusal_after_the_checks_is_shown_inside_the_platforms_frame(client, platform, registered, tiny_course):
+    response = launch(client, platform, LaunchSpec(sub="a", email=None, custom={"course": "tiny-course"}))
+    assert response.status_code == 403
+    assert f"frame-ancestors {platform.base_url}" in response.headers["Content-Security-Policy"]
+
+
+def test_the_nightly_clean_up_forgets_only_expired_launch_state(app, client, platform, registered):
+    from lms.jobs.outbox import nightly_tasks
+    from lms.lti.models import LtiLaunchState
+    from lms.lti.tool import forget_expired_state
+
+    now = utcnow()
+    db.session.add_all([LtiLaunchState(key="old", value=True, expires_at=now - timedelta(seconds=1)),
+                        LtiLaunchState(key="live", value=True, expires_at=now + timedelta(minutes=5))])
+    db.session.commit()
+    assert forget_expired_state() == 1
+    assert [row.key for row in db.session.scalars(select(LtiLaunchState))] == ["live"]
+    assert "lti.forget_expired_state" in nightly_tasks()
