@@ -25,6 +25,9 @@ from lms.lti import keys
 from lms.lti.models import LtiLaunchState, LtiPlatform
 
 DEFAULT_LIFETIME = 3600  # seconds pylti1p3 asks us to keep state when it gives no expiry
+#: How long a nonce, a state and a launch's data are kept: a login not followed by its launch within this
+#: is refused, and the launch's claims (names, emails) do not linger.
+STATE_LIFETIME = 600
 
 
 def find_platform(issuer: str, client_id: str | None) -> LtiPlatform | None:
@@ -117,8 +120,9 @@ class CookieService(FlaskCookieService):
 def oidc_login() -> tuple[FlaskOIDCLogin, FlaskRequest]:
     request = FlaskRequest()
     cookies = CookieService(request)
-    login = FlaskOIDCLogin(request, DatabaseToolConf(), cookie_service=cookies,
-                           launch_data_storage=DatabaseLaunchStorage())
+    login = FlaskOIDCLogin(request, DatabaseToolConf(), cookie_service=cookies)
+    login.set_launch_data_storage(DatabaseLaunchStorage())
+    login.set_launch_data_lifetime(STATE_LIFETIME)
     return login, request
 
 
@@ -126,6 +130,7 @@ def message_launch() -> FlaskMessageLaunch:
     request = FlaskRequest()
     launch = FlaskMessageLaunch(request, DatabaseToolConf(), cookie_service=CookieService(request))
     launch.set_launch_data_storage(DatabaseLaunchStorage())
+    launch.set_launch_data_lifetime(STATE_LIFETIME)
     return launch
 
 

@@ -130,3 +130,13 @@ def test_a_launch_without_an_email_is_refused_with_a_reason(client, platform, re
     response = launch(client, platform, learner(email=None))
     assert response.status_code == 403
     assert "email address" in response.get_data(as_text=True)
+
+
+def test_launch_state_is_kept_minutes_not_a_day(client, platform, registered, tiny_course):
+    from datetime import timedelta
+
+    from lms.clock import utcnow
+
+    launch(client, platform, learner())
+    rows = db.session.scalars(select(LtiLaunchState)).all()
+    assert rows and all(row.expires_at <= utcnow() + timedelta(minutes=10, seconds=5) for row in rows)
