@@ -14,7 +14,7 @@ from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.exception import LtiException, OIDCException
 from pylti1p3.lineitem import LineItem
 
-from lms import addresses, security
+from lms import addresses, audit, security
 from lms.accounts import services as accounts
 from lms.accounts.views import start_session
 from lms.clock import utcnow
@@ -145,6 +145,8 @@ def deep_link():
 @bp.cli.command("rotate-key")
 def rotate_key_command() -> None:
     """Make a new signing key; the old one stays published for LTI_KEY_GRACE_DAYS (default 7)."""
-    row = keys.rotate(utcnow())
+    now = utcnow()
+    row = keys.rotate(now)
+    audit.record("lti.key_rotated", "lti_tool_key", row.id, actor_id=None, via="cli", after={"kid": row.kid}, now=now)
     db.session.commit()
     print(f"New LTI signing key {row.kid}. The previous key stays in /lti/jwks.json for {keys.grace().days} days.")

@@ -49,6 +49,7 @@ class LaunchSpec:
     deployment_id: str | None = None
     nonce: str | None = None
     exp_in: int = 300
+    audience: str | list[str] | None = None
     sign_with: RSAKey | None = None
 
 
@@ -240,7 +241,8 @@ class Platform:
     def id_token(self, spec: LaunchSpec, nonce: str, target: str) -> str:
         now = int(time.time())
         claims: dict[str, Any] = {
-            "iss": self.issuer, "aud": self.client_id, "sub": spec.sub, "iat": now, "exp": now + spec.exp_in,
+            "iss": self.issuer, "aud": spec.audience or self.client_id, "sub": spec.sub, "iat": now,
+            "exp": now + spec.exp_in,
             "nonce": spec.nonce or nonce, "name": spec.name,
             LTI + "deployment_id": spec.deployment_id or self.deployment_id,
             LTI + "message_type": spec.message_type, LTI + "version": "1.3.0", LTI + "roles": spec.roles,

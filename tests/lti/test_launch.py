@@ -140,3 +140,17 @@ def test_launch_state_is_kept_minutes_not_a_day(client, platform, registered, ti
     launch(client, platform, learner())
     rows = db.session.scalars(select(LtiLaunchState)).all()
     assert rows and all(row.expires_at <= utcnow() + timedelta(minutes=10, seconds=5) for row in rows)
+
+
+# The last: we are in the audience, but with another and no "azp" naming us as the party it is for.
+@pytest.mark.parametrize("audience", ["some-other-tool", ["some-other-tool", "nhs-lms-tool"],
+                                      ["nhs-lms-tool", "some-other-tool"]])
+def test_a_launch_meant_for_another_tool_is_refused(client, platform, registered, tiny_course, audience):
+    assert launch(client, platform, learner(audience=audience)).status_code == 403
+    assert db.session.scalar(select(User).where(User.email == "ada@example.ac.uk")) is None
+
+
+def test_a_launch_from_an_unregistered_issuer_is_refused_at_login(client, platform, tiny_course):
+    started = client.post("/lti/login", data=platform.login_params(platform.prepare(learner()),
+                                                                   "http://localhost/lti/launch"))
+    assert started.status_code == 400

@@ -168,6 +168,7 @@ def test_the_key_set_serves_our_key_and_a_rotated_key_stays_for_the_grace_period
     kids = [key["kid"] for key in client.get("/lti/jwks.json").get_json()["keys"]]
     assert len(kids) == 2 and kids[0] == first[0]["kid"]
     assert keys.current_key().kid == kids[1]
+    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "lti.key_rotated")).after == {"kid": kids[1]}
     later = keys.public_jwks(utcnow() + timedelta(days=8))
     assert [key["kid"] for key in later["keys"]] == [kids[1]]
 
