@@ -12,6 +12,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from pylti1p3.deep_link import DeepLink
+from pylti1p3.deep_link_resource import DeepLinkResource
+from pylti1p3.lineitem import LineItem
 from sqlalchemy import select
 
 from lms import audit
@@ -23,6 +26,7 @@ from lms.database import insert_or_ignore
 from lms.extensions import db
 from lms.learning import services as learning
 from lms.lti.models import LtiIdentity, LtiLink, LtiLinkMember, LtiPlatform
+from lms.lti.tool import registration_for
 from lms.sso.services import email_is_verified
 
 log = logging.getLogger(__name__)
@@ -262,6 +266,17 @@ def deep_link_choices() -> list[tuple[Course, list[Choice]]]:
                     for m in modules if m.course_id == course.id]
         result.append((course, choices))
     return result
+
+
+def deep_link_response(platform: LtiPlatform, pending: dict[str, Any], choice: Choice, launch_url: str) -> str:
+    """The signed LtiDeepLinkingResponse (a JWT) for the platform: one resource link to our launch URL
+    with the course (and module) as custom parameters, and a grade column out of 100."""
+    custom = {"course": choice.course_slug, **({"module": choice.module_key} if choice.module_key else {})}
+    resource = (DeepLinkResource().set_url(launch_url).set_title(choice.title).set_custom_params(custom)
+                .set_lineitem(LineItem().set_label(choice.title).set_score_maximum(100)))
+    log.info("deep link for platform %s: %s", platform.id, choice.value)
+    deep_link = DeepLink(registration_for(platform), pending["deployment_id"], pending["settings"])
+    return deep_link.get_response_jwt([resource])
 
 
 def find_choice(value: str) -> Choice | None:

@@ -9,10 +9,7 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, jsonify, redirect, render_template, request, session, url_for
-from pylti1p3.deep_link import DeepLink
-from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.exception import LtiException, OIDCException
-from pylti1p3.lineitem import LineItem
 
 from lms import addresses, audit, security
 from lms.accounts import services as accounts
@@ -128,15 +125,9 @@ def deep_link():
     form.choice.choices = [(c.value, c.title) for _course, choices in courses for c in choices]
     if form.validate_on_submit():
         choice = services.find_choice(form.choice.data)
-        custom = {"course": choice.course_slug, **({"module": choice.module_key} if choice.module_key else {})}
-        resource = (DeepLinkResource().set_url(absolute("lti.launch")).set_title(choice.title)
-                    .set_custom_params(custom)
-                    .set_lineitem(LineItem().set_label(choice.title).set_score_maximum(100)))
-        token = DeepLink(tool.registration_for(platform), pending["deployment_id"],
-                         pending["settings"]).get_response_jwt([resource])
+        token = services.deep_link_response(platform, pending, choice, absolute("lti.launch"))
         session.pop(DEEP_LINK, None)
         return_url = pending["settings"]["deep_link_return_url"]
-        log.info("deep link for platform %s: %s", platform.id, choice.value)
         security.allow_framing(services.frame_origins(platform), [services.origin_of(return_url)])
         return render_template("lti/deep_link_return.html", return_url=return_url, token=token, choice=choice)
     return render_template("lti/deep_link.html", form=form, courses=courses, platform=platform)
