@@ -8,6 +8,7 @@ before the rotation and a token signed just before it both still verify.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from flask import current_app
 from joserfc.jwk import RSAKey
@@ -70,9 +71,15 @@ def public_jwks(now: datetime) -> dict:
 
 
 def public_jwk(row: LtiToolKey) -> dict:
-    key = RSAKey.import_key(row.private_pem)
-    return {**key.as_dict(private=False), "kid": row.kid, "alg": ALGORITHM, "use": "sig"}
+    return {**_public_parts(row.private_pem)[0], "kid": row.kid, "alg": ALGORITHM, "use": "sig"}
 
 
 def public_pem(row: LtiToolKey) -> str:
-    return RSAKey.import_key(row.private_pem).as_pem(private=False).decode()
+    return _public_parts(row.private_pem)[1]
+
+
+@lru_cache(maxsize=8)
+def _public_parts(private_pem: str) -> tuple[dict, str]:
+    # Loading an RSA private key checks it (about 0.1 s); a key never changes, so once per process.
+    key = RSAKey.import_key(private_pem)
+    return key.as_dict(private=False), key.as_pem(private=False).decode()
