@@ -66,6 +66,8 @@ class Config:
     # Server-side sessions end after this long without a request, and this long after logging in.
     SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 30)
     SESSION_MAX_HOURS = _env_int("SESSION_MAX_HOURS", 12)
+    # Days a replaced LTI signing key stays in /lti/jwks.json after `flask lti rotate-key` (docs/lti.md).
+    LTI_KEY_GRACE_DAYS = _env_int("LTI_KEY_GRACE_DAYS", 7)
     # Lifetimes of the links sent by email (a password reset link lasts 1 hour).
     VERIFY_LINK_HOURS = _env_int("VERIFY_LINK_HOURS", 72)
     # How many proxies in front of the app set X-Forwarded-For (0 = trust none).

@@ -84,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
     from lms.jobs.views import bp as jobs_bp
     from lms.learning.cohort_views import bp as cohorts_bp
     from lms.learning.views import bp as learning_bp
+    from lms.lti.admin_views import bp as lti_admin_bp
     from lms.lti.views import bp as lti_bp
     from lms.privacy import cli as privacy_cli  # noqa: F401 - adds `flask users erase`
     from lms.privacy.views import bp as privacy_bp
@@ -111,6 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(editor_bp)
     app.register_blueprint(assignments_bp)
     app.register_blueprint(lti_bp)
+    app.register_blueprint(lti_admin_bp)
 
 
 def _register_cli(app: Flask) -> None:

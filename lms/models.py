@@ -25,6 +25,14 @@ from lms.learning.models import (  # noqa: F401
     QuizDraft,
     ReflectionNote,
 )
+from lms.lti.models import (  # noqa: F401
+    LtiIdentity,
+    LtiLaunchState,
+    LtiLink,
+    LtiLinkMember,
+    LtiPlatform,
+    LtiToolKey,
+)
 from lms.privacy.models import DataExport  # noqa: F401
 from lms.publishing.models import SourceBlob, SourceFile, SourceRevision  # noqa: F401
 from lms.ratelimit import RateEvent  # noqa: F401

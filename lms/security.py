@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask, Response, g
+from flask.sessions import SecureCookieSessionInterface
 
 # No inline scripts or styles; fonts may come from the NHS's own font service.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -29,11 +30,44 @@ SECURITY_HEADERS = {
 }
 
 
+
+
+def allow_framing(origins: list[str], form_targets: list[str] | None = None) -> None:
+    """Let these origins frame this response (an LTI platform's page) and its forms post to
+    `form_targets`; every other response keeps frame-ancestors 'none'. Its session cookie becomes
+    SameSite=None (when cookies are Secure), which a browser needs to send it inside a frame."""
+    g.frame_ancestors = list(origins)
+    g.form_targets = list(form_targets or [])
+
+
+def policy_for(frame_ancestors: list[str], form_targets: list[str]) -> str:
+    policy = CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", "frame-ancestors " + " ".join(frame_ancestors))
+    if form_targets:
+        policy = policy.replace("form-action 'self'", "form-action 'self' " + " ".join(form_targets))
+    return policy
+
+
+class FramableSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, SameSite=None on responses `allow_framing` marked."""
+
+    def get_cookie_samesite(self, app: Flask) -> str | None:
+        if app.config.get("SESSION_COOKIE_SECURE") and g.get("frame_ancestors"):
+            return "None"
+        return super().get_cookie_samesite(app)
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = FramableSessionInterface()
+
     @app.after_request
     def add_security_headers(response: Response) -> Response:
+        # A response with a policy of its own (course assets: sandboxed) keeps it, and stays unframable.
+        framed_by = g.get("frame_ancestors") if response.headers.get("Content-Security-Policy") is None else None
+        if framed_by:
+            response.headers["Content-Security-Policy"] = policy_for(framed_by, g.get("form_targets") or [])
         for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
+            if not (framed_by and name == "X-Frame-Options"):
+                response.headers.setdefault(name, value)
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response

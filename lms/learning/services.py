@@ -225,6 +225,7 @@ def submit_attempt(enrolment: Enrolment, lesson: Lesson, answers: dict[str, Any]
     db.session.delete(draft)
     _complete_lesson(enrolment, lesson, now, percent=result.percent, passed=attempt.passed)
     update_progress(enrolment, now)
+    events.attempt_recorded.send(enrolment, attempt=attempt, enrolment=enrolment, now=now)
     log.info("attempt %s: enrolment %s lesson %s scored %s%%", attempt.id, enrolment.id, lesson.key, result.percent)
     return attempt
 
