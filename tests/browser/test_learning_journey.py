@@ -24,6 +24,7 @@ def answers_for(app, lesson_key: str, track: str, right: bool) -> dict[str, Ques
 
 def answer(page, specs: dict[str, QuestionSpec], right: bool) -> None:
     """Answer the questions shown on the page (a lesson that draws from a pool shows only some)."""
+    page.get_by_role("button", name="Submit answers").wait_for()  # the quiz is on the page before we look
     shown = 0
     for key, spec in specs.items():
         name = f"answer-{key}"
