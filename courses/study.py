@@ -65,14 +65,27 @@ def own_words(lesson: CompiledLesson, track: str, course_tracks: tuple[str, ...]
     return len(mine) - len(seen_elsewhere)
 
 
+def attempt_size(lesson: CompiledLesson, track: str) -> int:
+    """How many questions one attempt at `lesson` asks on `track`: its draw, or its whole pool."""
+    pool = lesson.questions_for(track)
+    draw = lesson.draw
+    if draw is None:
+        return len(pool)
+    if draw.count is not None:
+        return min(draw.count, len(pool))
+    outcomes = {spec.outcome for spec in pool if spec.outcome}
+    return min((draw.per_outcome or 0) * len(outcomes), len(pool))
+
+
 @dataclass(frozen=True)
 class TrackFigures:
     """What `flask content check --json` reports for one track of a course."""
 
     lessons: int
     questions: int
-    #: {lesson id: questions in its pool for this track}, for lessons with questions.
-    pools: dict[str, int]
+    #: {lesson id: {"pool": questions for this track, "draw": questions an attempt asks}},
+    #: for lessons with questions.
+    pools: dict[str, dict[str, int]]
     study_minutes: float
     cpd_hours: float
     words: int
@@ -96,7 +109,8 @@ def track_figures(course: CompiledCourse) -> dict[str, TrackFigures]:
         figures[track] = TrackFigures(
             lessons=len(lessons),
             questions=sum(len(lesson.questions_for(track)) for lesson in lessons),
-            pools={lesson.id: len(lesson.questions_for(track)) for lesson in lessons if lesson.questions_for(track)},
+            pools={lesson.id: {"pool": len(lesson.questions_for(track)), "draw": attempt_size(lesson, track)}
+                   for lesson in lessons if lesson.questions_for(track)},
             study_minutes=minutes,
             cpd_hours=float(course.cpd_hours.get(track, 0)),
             words=total,

@@ -41,6 +41,15 @@ def test_json_report_gives_each_tracks_figures(tmp_path):
     pg, junior = tracks["postgraduate"], tracks["junior"]
     assert pg["study_minutes"] == junior["study_minutes"] == 15 and pg["cpd_hours"] == 0.25
     assert pg["lessons"] == 1 and pg["questions"] == junior["questions"] >= 1
-    assert pg["pools"] == {"lesson-one": pg["questions"]}
+    assert pg["pools"] == {"lesson-one": {"pool": pg["questions"], "draw": pg["questions"]}}
     assert pg["words"] > junior["words"] and pg["own_share"] > 0 and junior["own_share"] == 0
     assert pg["grade_level"] > junior["grade_level"]  # the postgraduate passage reads harder
+
+
+def test_pools_say_how_many_questions_an_attempt_draws(tmp_path):
+    lesson = LESSON.replace("outcomes: [lo-one]", "outcomes: [lo-one]\ndraw: 1").replace(
+        "- [ ] Wrong\n///", "- [ ] Wrong\n///\n\n/// question | q-two\nPick again.\n\n- [x] Yes\n- [ ] No\n///")
+    result = compile_files(tmp_path, {"01-mod/01-lesson.md": lesson})
+    assert result.exit_code == 0, [str(f) for f in result.findings]
+    tracks = json_report(result)["courses"][0]["tracks"]
+    assert tracks["junior"]["pools"] == {"lesson-one": {"pool": 2, "draw": 1}}
