@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, abort, request, send_from_directory
-from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
 from flask_login import current_user
+from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
 
 from lms import widgets
 from lms.accounts.roles import ROLES

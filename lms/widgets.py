@@ -28,7 +28,7 @@ from lms.forms import NHSDateField
 def component_for(field: Field, **options: Any) -> tuple[str, dict]:
     """(macro name, params) for `field`: input, passwordInput, textarea, select, radios,
     checkboxes, fileUpload or dateInput. `options` are merged over the params (e.g. width=10,
-    classes="...", rows=6, legend_size="m")."""
+    classes="...", rows=6; for radios, checkboxes and dates legend="..." and legend_size="m")."""
     params: dict[str, Any] = {"id": field.id, "name": field.name}
     if field.description:
         params["hint"] = {"text": field.description}
@@ -41,7 +41,7 @@ def component_for(field: Field, **options: Any) -> tuple[str, dict]:
     attributes = {k: {"value": True, "optional": True} if v is True else v for k, v in attributes.items()}
     if attributes:
         params["attributes"] = attributes
-    legend = {"text": field.label.text, "size": options.pop("legend_size", "s")}
+    legend = {"text": options.pop("legend", None) or field.label.text, "size": options.pop("legend_size", "s")}
 
     if isinstance(field, NHSDateField):
         kind = "dateInput"
@@ -57,7 +57,9 @@ def component_for(field: Field, **options: Any) -> tuple[str, dict]:
     elif isinstance(field, RadioField):
         kind = "radios"
         params["fieldset"] = {"legend": legend}
-        params["items"] = [{"value": value, "text": label, "checked": checked}
+        hints = getattr(field, "hints", {})  # a hint under each choice, when the form gives them
+        params["items"] = [{"value": value, "text": label, "checked": checked,
+                            **({"hint": {"text": hints[value]}} if hints.get(value) else {})}
                            for value, label, checked, *_ in field.iter_choices()]
         params["idPrefix"] = params.pop("id")
     elif isinstance(field, SelectMultipleField):

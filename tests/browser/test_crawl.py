@@ -3,7 +3,7 @@
 For each role the crawl starts at the home page and follows same-origin GET links (never logging out,
 never following a link that changes something), then adds what links cannot reach: error pages, a
 failed form and a lesson with each question type, submitted with nothing answered. Every page is
-checked for reflow (WCAG 1.4.10):
+checked for reflow (WCAG 1.4.10) in one tab laid out at 320 x 640 CSS px, each role in turn:
 
 - at 320 x 640 CSS px, nothing scrolls sideways;
 - at 200% zoom on a 375 px phone: a 188 CSS px wide viewport with deviceScaleFactor 2, which is what
@@ -172,27 +172,42 @@ class Crawl:
         self.problems: list[str] = []
         self.axe_checked: set[str] = set()
         self.downloads: set[str] = set()
+        self.seconds: Counter = Counter()  # where the crawl's time goes, for its report
 
     def check(self, page, role: str, label: str | None = None) -> None:
-        """axe at 320 px (once per kind of page), then reflow at 320 px and at 200% zoom on 375 px."""
+        """Reflow at 320 px (the tab's own size), axe once per kind of page, then reflow at 200% zoom
+        on 375 px."""
         where = label or page.url.removeprefix(self.base)
         self.visited[role].append(where)
         self.log.write(f"{time.monotonic() - self.started:6.1f}s {role} {where}\n")
         self.log.flush()
-        page.set_viewport_size({"width": 320, "height": 640})
+        clock = time.monotonic()
         self._reflow(page, role, where, "320 px")
         kind = label or self.key(page.url)
         if kind not in self.axe_checked:
             self.axe_checked.add(kind)
+            clock = self._spent("reflow", clock)
             self._axe(page, role, where)
+            clock = self._spent("axe", clock)
         # 200% zoom on a 375 px phone lays out 187.5 CSS px; deviceScaleFactor 2 as such a phone has.
-        cdp = page.context.new_cdp_session(page)
+        cdp = self._cdp(page)
         cdp.send("Emulation.setDeviceMetricsOverride",
                  {"width": 188, "height": 400, "deviceScaleFactor": 2, "mobile": False})
         self._reflow(page, role, where, "200% zoom on 375 px")
         cdp.send("Emulation.clearDeviceMetricsOverride")
-        cdp.detach()
-        page.set_viewport_size({"width": 1280, "height": 900})
+        self._spent("reflow", clock)
+
+    def _spent(self, what: str, since: float) -> float:
+        """Add the seconds since `since` to `what`'s total; returns now."""
+        now = time.monotonic()
+        self.seconds[what] += now - since
+        return now
+
+    def _cdp(self, page):
+        """One DevTools session per tab, kept for the whole crawl."""
+        if getattr(page, "_crawl_cdp", None) is None:
+            page._crawl_cdp = page.context.new_cdp_session(page)
+        return page._crawl_cdp
 
     def problem(self, text: str) -> None:
         self.problems.append(text)
@@ -253,6 +268,7 @@ class Crawl:
         alike: Counter = Counter()
         while queue and len(self.visited[role]) < MAX_PAGES_PER_ROLE:
             url = queue.pop(0)
+            clock = time.monotonic()
             try:
                 response = page.goto(url)
             except PlaywrightError as error:  # a download: not a page
@@ -263,6 +279,7 @@ class Crawl:
             if response is None or not response.headers.get("content-type", "").startswith("text/html"):
                 self.downloads.add(url.removeprefix(self.base))
                 continue
+            self._spent("loading", clock)
             if response.status >= 500:
                 self.problem(f"{role} {url}: status {response.status}")
                 continue
@@ -297,11 +314,14 @@ def test_every_page_as_every_role_passes_axe_and_reflows(browser, live_server, t
     report = Path(os.environ.get("LMS_CRAWL_REPORT", tmp_path / "crawl-pages.txt"))
     crawl = Crawl(app, live_server.url, _allowlist(), report.with_suffix(".log"))
 
+    # One tab for every role (cookies cleared between them), laid out at 320 x 640 CSS px throughout:
+    # the reflow check needs no resizing, and links are the same at any width.
+    context = browser.new_context(bypass_csp=True, base_url=live_server.url,
+                                  viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
     for role in ROLES:
-        context = browser.new_context(bypass_csp=True, base_url=live_server.url,
-                                      viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
+        context.clear_cookies()
         if role != "anonymous":
             log_in(page, EMAILS[role])
             assert "/login" not in page.url, f"{role} could not log in"
@@ -332,11 +352,14 @@ def test_every_page_as_every_role_passes_axe_and_reflows(browser, live_server, t
                 crawl.check(page, role, f"{kind} question {url}")
                 page.locator("button[name=action][value=submit]").click()
                 crawl.check(page, role, f"{kind} question, nothing answered")
-        context.close()
+    context.close()
 
     lines = [f"{role}: {len(pages)} pages" for role, pages in crawl.visited.items()]
     lines += [f"{role} {page}" for role, pages in crawl.visited.items() for page in pages]
     lines.append(f"files reached by link, not loaded as pages: {len(crawl.downloads)}")
+    lines.append(f"{time.monotonic() - crawl.started:.0f} s in all; "
+                 + ", ".join(f"{what} {seconds:.0f} s" for what, seconds in crawl.seconds.most_common())
+                 + f"; axe ran on {len(crawl.axe_checked)} kinds of page")
     lines += [f"file {path}" for path in sorted(crawl.downloads)]
     report.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines))

@@ -26,8 +26,8 @@ from tests.browser.test_learning_journey import PASSWORD, log_in
 COURSE_KEY = "innovation-in-practice"
 
 #: How the test names a control: its id, else a button's or link's words, else its name.
-NAME_JS = """(el) => el.id || (['A', 'BUTTON'].includes(el.tagName) ? el.textContent.trim().replace(/\\s+/g, ' ').slice(0, 40)
-                                                          : el.name)"""
+NAME_JS = """(el) => el.id || (['A', 'BUTTON'].includes(el.tagName)
+                               ? el.textContent.trim().replace(/\\s+/g, ' ').slice(0, 40) : el.name)"""
 
 #: What a focused control is, where it is, and how it looks; for a hidden radio or checkbox input, the
 #: look is that of the box its label draws.
