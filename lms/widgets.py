@@ -37,11 +37,12 @@ def component_for(field: Field, **options: Any) -> tuple[str, dict]:
     attributes = {k: v for k, v in (field.render_kw or {}).items() if v is not False}
     if field.flags.required:
         attributes["required"] = True
-    # The package writes a bare boolean attribute (`required`) only when told it is optional.
-    attributes = {k: {"value": True, "optional": True} if v is True else v for k, v in attributes.items()}
     if attributes:
         params["attributes"] = attributes
-    legend = {"text": options.pop("legend", None) or field.label.text, "size": options.pop("legend_size", "s")}
+    own_legend = options.pop("legend", None)
+    legend = {"text": own_legend or field.label.text, "size": options.pop("legend_size", "s")}
+    if "attributes" in options:  # e.g. accept="application/pdf", added to the field's own
+        attributes.update(options.pop("attributes"))
 
     if isinstance(field, NHSDateField):
         kind = "dateInput"
@@ -80,6 +81,8 @@ def component_for(field: Field, **options: Any) -> tuple[str, dict]:
         if "hint" in params:
             item["hint"] = params.pop("hint")
         params["items"] = [item]
+        if own_legend:  # a box that answers a question of its own, e.g. "Optional emails"
+            params["fieldset"] = {"legend": legend}
     elif isinstance(field, FileField | MultipleFileField):
         kind = "fileUpload"
         params["label"] = {"text": field.label.text}
@@ -99,8 +102,12 @@ def component_for(field: Field, **options: Any) -> tuple[str, dict]:
         input_type = getattr(field.widget, "input_type", "text")
         if input_type != "text":
             params["type"] = input_type
-    if "attributes" in params and not attributes:
-        params.pop("attributes")
+    if attributes:
+        # The package writes a bare boolean attribute (`required`) only when told it is optional.
+        params["attributes"] = {k: {"value": True, "optional": True} if v is True else v
+                                for k, v in attributes.items()}
+    else:
+        params.pop("attributes", None)
     params.update({k: v for k, v in options.items() if v not in (None, "")})
     return kind, params
 
