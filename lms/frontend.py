@@ -87,4 +87,7 @@ def use_nhsuk_macros(app: Flask) -> None:
     """
     app.jinja_env.loader = ChoiceLoader([app.jinja_env.loader, PackageLoader("nhsuk_frontend_jinja")])
     app.jinja_env.undefined = ChainableUndefined
+    # Flask escapes only .html and the like; the package's templates end in .jinja and print
+    # labels, values and hints, so they must be escaped too.
+    app.jinja_env.autoescape = lambda name: app.select_jinja_autoescape(name) or name.endswith(".jinja")
     widgets.init_app(app)

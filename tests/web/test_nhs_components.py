@@ -114,3 +114,16 @@ def test_no_hand_written_component_markup_is_left_in_our_macros():
         text = (macros / name).read_text()
         assert "<input" not in text and "<label" not in text and "<select" not in text
         assert "nhsuk-error-summary" not in text and "<button" not in text
+
+
+def test_what_people_typed_is_escaped_in_the_packages_markup(app):
+    class Typed(Form):
+        name = StringField("Name <i>")
+        notes = TextAreaField("Notes")
+        colour = SelectField("Colour", choices=[SelectChoice("<x>", "<b>bold</b>")])
+
+    form = Typed(MultiDict({"name": '"><script>alert(1)</script>', "notes": "a <b> & c", "colour": "<x>"}))
+    with app.test_request_context():
+        html = render(form)
+    assert "<script>" not in html and "<b>" not in html and "<i>" not in html
+    assert "a &lt;b&gt; &amp; c</textarea>" in html and "Name &lt;i&gt;" in html
