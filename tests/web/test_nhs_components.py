@@ -127,3 +127,15 @@ def test_what_people_typed_is_escaped_in_the_packages_markup(app):
         html = render(form)
     assert "<script>" not in html and "<b>" not in html and "<i>" not in html
     assert "a &lt;b&gt; &amp; c</textarea>" in html and "Name &lt;i&gt;" in html
+
+
+def test_a_file_field_stays_the_browsers_own_input(app):
+    from wtforms import FileField
+
+    class Upload(Form):
+        pdf = FileField("Certificate PDF")
+
+    with app.test_request_context():
+        html = render(Upload())
+    assert '<label class="nhsuk-label" for="pdf">Certificate PDF</label>' in html
+    assert 'type="file"' in html and "data-module" not in html  # no "Choose file" button named otherwise
