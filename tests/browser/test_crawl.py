@@ -12,7 +12,9 @@ checked for reflow (WCAG 1.4.10) in one tab laid out at 320 x 640 CSS px, each r
 
 axe (WCAG 2.0-2.2 A and AA tags) runs at 320 px, where wide content must scroll in its own region, on
 the first page of each kind (same path with ids and query values dropped) whichever role reached it
-first, which keeps the crawl's run time in bounds on a 2-core machine.
+first: on the whole page for the first page of each view, and on <main> only for the view's later pages
+(each lesson, whose content is what differs), which keeps the crawl's run time in bounds on a 2-core
+machine.
 
 Serious and critical axe findings fail; moderate ones fail unless tests/browser/axe-allowlist.json lists
 the rule with a reason. Every GET page of the app must be visited by some role or be named in
@@ -171,6 +173,7 @@ class Crawl:
         self.visited: dict[str, list[str]] = defaultdict(list)
         self.problems: list[str] = []
         self.axe_checked: set[str] = set()
+        self.views_checked: set[str] = set()  # endpoints axe has checked whole
         self.downloads: set[str] = set()
         self.seconds: Counter = Counter()  # where the crawl's time goes, for its report
 
@@ -186,8 +189,12 @@ class Crawl:
         kind = label or self.key(page.url)
         if kind not in self.axe_checked:
             self.axe_checked.add(kind)
+            # The first page of a view is checked whole; later pages of it (each lesson, say) differ
+            # only in their main content, so only that is checked again.
+            view = label or str(_endpoint(self.app, page.url.removeprefix(self.base)))
             clock = self._spent("reflow", clock)
-            self._axe(page, role, where)
+            self._axe(page, role, where, main_only=view in self.views_checked)
+            self.views_checked.add(view)
             clock = self._spent("axe", clock)
         # 200% zoom on a 375 px phone lays out 187.5 CSS px; deviceScaleFactor 2 as such a phone has.
         cdp = self._cdp(page)
@@ -213,10 +220,12 @@ class Crawl:
         self.problems.append(text)
         self.log.write(f"PROBLEM {text}\n")
 
-    def _axe(self, page, role: str, where: str) -> None:
+    def _axe(self, page, role: str, where: str, main_only: bool = False) -> None:
         page.add_script_tag(path=str(AXE_JS))
-        result = page.evaluate("async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})",
-                               AXE_TAGS)
+        # Only violations are read, so axe is told not to work out the details of the rest.
+        result = page.evaluate("""async ([tags, mainOnly]) => await axe.run(
+            mainOnly ? {include: [['main']]} : document,
+            {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})""", [AXE_TAGS, main_only])
         for v in result["violations"]:
             if v["impact"] in ("serious", "critical") or (v["impact"] == "moderate"
                                                           and v["id"] not in self.allowlist):
