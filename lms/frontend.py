@@ -6,7 +6,9 @@ from pathlib import Path
 
 from flask import Flask, abort, request, send_from_directory
 from flask_login import current_user
+from jinja2 import ChainableUndefined, ChoiceLoader, PackageLoader
 
+from lms import widgets
 from lms.accounts.roles import ROLES
 
 NHSUK_FILES = {"nhsuk-frontend.min.css", "nhsuk-frontend.min.js"}
@@ -35,6 +37,7 @@ SECTION_OF = {
 
 
 def init_app(app: Flask) -> None:
+    use_nhsuk_macros(app)
     frontend_dir = Path(app.config["NHSUK_FRONTEND_DIR"])
 
     @app.get("/vendor/nhsuk/<name>")
@@ -74,3 +77,17 @@ def init_app(app: Flask) -> None:
             "main_navigation": main_navigation,
             "role_names": ROLES,
         }
+
+
+def use_nhsuk_macros(app: Flask) -> None:
+    """Make NHS England's component macros importable, e.g. `nhsuk/components/button/macro.jinja`.
+
+    Our templates come first; ChainableUndefined is what the package's macros expect, since
+    they read optional parameters like `params.hint.text` without checking each level.
+    """
+    app.jinja_env.loader = ChoiceLoader([app.jinja_env.loader, PackageLoader("nhsuk_frontend_jinja")])
+    app.jinja_env.undefined = ChainableUndefined
+    # Flask escapes only .html and the like; the package's templates end in .jinja and print
+    # labels, values and hints, so they must be escaped too.
+    app.jinja_env.autoescape = lambda name: app.select_jinja_autoescape(name) or name.endswith(".jinja")
+    widgets.init_app(app)

@@ -9,7 +9,8 @@ from wtforms.validators import Email, InputRequired, Length, Optional, Validatio
 from lms.accounts.organisations import KINDS
 from lms.accounts.roles import ROLES
 from lms.catalog.models import STAFF_ROLES
-from lms.reports.forms import DayField, choices
+from lms.forms import NHSDateField
+from lms.reports.forms import choices
 
 STATUSES = {"active": "Active", "deactivated": "Deactivated"}
 
@@ -73,8 +74,8 @@ class AuditFilterForm(Form):
     target_type = SelectField("Object", validators=[Optional()], validate_choice=True)
     target_id = StringField("Object id", validators=[Optional(), Length(max=64)],
                             render_kw={"spellcheck": "false", "autocomplete": "off"})
-    date_from = DayField("On or after (London date)", validators=[Optional()], render_kw={"autocomplete": "off"})
-    date_to = DayField("On or before (London date)", validators=[Optional()], render_kw={"autocomplete": "off"})
+    date_from = NHSDateField("On or after (London date)", validators=[Optional()], noun="The start date")
+    date_to = NHSDateField("On or before (London date)", validators=[Optional()], noun="The end date")
 
     def set_choices(self, actions: list[str], target_types: list[str]) -> None:
         self.action.choices = choices([("", "All actions"), *[(a, a) for a in actions]])

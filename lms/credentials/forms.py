@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from lms.accounts.names import check_printable
+from lms.forms import NHSDateField
 
 
 class VerifyCodeForm(FlaskForm):
@@ -87,8 +88,8 @@ class ExportForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
-    since = DateField("Issued from", validators=[Optional()])
-    until = DateField("Issued up to and including", validators=[Optional()])
+    since = NHSDateField("Issued from", validators=[Optional()], noun="The start date")
+    until = NHSDateField("Issued up to and including", validators=[Optional()], noun="The end date")
 
 
 STATUS_CHOICES = [SelectChoice(value, label) for value, label in [
@@ -102,5 +103,5 @@ class CertificateSearchForm(FlaskForm):
 
     q = StringField("Name or code", validators=[Optional(), TEXT_MAX])
     status = SelectField("Status", choices=STATUS_CHOICES, validators=[Optional()])
-    issued_from = DateField("Issued from", validators=[Optional()])
-    issued_to = DateField("Issued up to and including", validators=[Optional()])
+    issued_from = NHSDateField("Issued from", validators=[Optional()], noun="The start date")
+    issued_to = NHSDateField("Issued up to and including", validators=[Optional()], noun="The end date")

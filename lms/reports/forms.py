@@ -2,34 +2,23 @@
 
 from __future__ import annotations
 
-from wtforms import DateField, Form, SelectField
+from wtforms import Form, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, ValidationError
 
 from lms.catalog.tracks import track_label
+from lms.forms import NHSDateField
 
 
 def choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-class DayField(DateField):
-    """A date input whose error message says what to do."""
-
-    def process_formdata(self, valuelist) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            raise ValueError("Enter a real date, for example 31/03/2025") from None
-
-
 class ProgressFilterForm(Form):
     track = SelectField("Track", validators=[Optional()], validate_choice=True)
     organisation = SelectField("Organisation", validators=[Optional()], validate_choice=True)
-    enrolled_from = DayField("Enrolled on or after", validators=[Optional()],
-                              render_kw={"autocomplete": "off"})
-    enrolled_to = DayField("Enrolled on or before", validators=[Optional()],
-                            render_kw={"autocomplete": "off"})
+    enrolled_from = NHSDateField("Enrolled on or after", validators=[Optional()], noun="The start date")
+    enrolled_to = NHSDateField("Enrolled on or before", validators=[Optional()], noun="The end date")
 
     def set_choices(self, tracks: list[str], organisations: list[tuple[str, str]]) -> None:
         self.track.choices = choices([("", "All tracks"), *[(t, track_label(t)) for t in tracks]])

@@ -16,7 +16,7 @@ from tests.web.credentials.test_certificates import certificates, complete_cours
 
 
 def earned_on(page: str) -> str:
-    return re.search(r"CPD hours earned</dt>\s*<dd[^>]*>([^<]+)<", page).group(1).strip()
+    return re.search(r"CPD hours earned\s*</dt>\s*<dd[^>]*>([^<]+)<", page).group(1).strip()
 
 
 def revoke(client, code, reason="Completed under another learner's account"):

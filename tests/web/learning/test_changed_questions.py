@@ -30,7 +30,7 @@ def test_an_attempt_keeps_its_grade_when_the_correct_answer_changes(client, runn
     page = client.get(review_url).get_data(as_text=True)
     assert "This question has changed since you answered it" in page
     first = page.split('id="result-q-first"')[1].split('id="result-q-second"')[0]
-    assert re.search(r"Question 1\s*<strong class=\"nhsuk-tag nhsuk-tag--green\">\s*Correct", first)
+    assert re.search(r"Question 1\s*<strong class=\"nhsuk-tag nhsuk-tag--green\"\s*>\s*Correct", first)
     attempt = db.session.scalar(select(QuizAttempt))
     assert attempt.passed and attempt.percent == 100  # stored grades are never rewritten
     second = page.split('id="result-q-second"')[1]

@@ -1,5 +1,7 @@
 """Progress, decided in one place: lessons, modules, courses; track switching; Continue; completion."""
 
+import re
+
 from sqlalchemy import select
 
 from lms.extensions import db
@@ -7,6 +9,7 @@ from lms.learning import events
 from lms.learning.models import Enrolment
 from lms.learning.progress import OutlineLesson, compute_progress
 from tests.web.learning.helpers import CHECK, RIGHT, enrol, submit
+from tests.web.markup import squash
 
 READ = "/courses/tiny-course/m-one/l-read/"
 MORE = "/courses/tiny-course/m-one/l-more/"
@@ -80,7 +83,7 @@ def test_continue_opens_the_first_incomplete_lesson_from_where_i_was(client, tin
     assert 'href="/courses/tiny-course/m-two/l-last/"' in html
     client.post_form(LAST + "complete")
     html = client.get("/dashboard").get_data(as_text=True)
-    assert 'href="/courses/tiny-course/m-one/l-more/">Continue' in html.replace("\n", "").replace("  ", "")
+    assert re.search(r'href="/courses/tiny-course/m-one/l-more/"[^>]*>Continue', squash(html))
 
 
 def test_enrolment_defaults_to_the_track_of_my_professional_group(client, tiny_course, make_user, login):

@@ -9,6 +9,7 @@ from lms.catalog.models import Question
 from lms.extensions import db
 from lms.learning.models import LessonProgress, QuizAttempt, QuizDraft
 from tests.web.learning.helpers import CHECK, RIGHT, WRONG, enrol, quiz_token, submit
+from tests.web.markup import squash
 
 
 def attempts() -> list[QuizAttempt]:
@@ -71,7 +72,7 @@ def test_unanswered_questions_are_listed_and_answers_kept(client, tiny_course, m
     assert response.status_code == 200
     assert "There is a problem" in html
     # The summary names the question by the number shown above it, in the words of its kind of input.
-    assert '<a href="#question-q-second">Question 2: enter an answer</a>' in html
+    assert '<a href="#question-q-second">Question 2: enter an answer</a>' in squash(html)
     assert '<span class="app-question-number">Question 2</span>' in html
     assert '<span class="app-question-number">Question 1</span>' in html
     assert re.search(r'value="a" checked', html)
