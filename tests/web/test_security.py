@@ -90,7 +90,7 @@ def test_every_post_route_refuses_a_request_without_a_csrf_token(app, client, ma
     sample = {"slug": "tiny-course", "module_key": "m-one", "lesson_key": "l-read", "prompt_key": "r-think",
               "code": "AAAA-BBBB-CCCC-DD", "attempt_id": 1, "enrolment_id": 1,
               "user_id": 1, "org_id": "cnwl", "upload_id": "x", "token": "x", "job_id": 1,
-              "path": "01-one/01-read.md", "number": 1, "platform_id": 1}
+              "path": "01-one/01-read.md", "number": 1, "platform_id": 1, "submission_id": 1}
     posts = [rule for rule in app.url_map.iter_rules() if "POST" in rule.methods]
     assert len(posts) >= 10
     for rule in posts:
