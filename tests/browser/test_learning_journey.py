@@ -61,7 +61,7 @@ def test_junior_learner_journey(page, live_server):
     page.get_by_role("button", name="Enrol on this course").click()
     expect(page.get_by_text("You are enrolled on Innovation in practice (Junior staff track).")).to_be_visible()
 
-    page.get_by_role("link", name="Start the course").click()
+    page.get_by_role("button", name="Start the course").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("What is innovation in health and care?")
     page.get_by_role("button", name="Mark as complete").click()
     expect(page.get_by_text("is complete.")).to_be_visible()
@@ -87,6 +87,6 @@ def test_junior_learner_journey(page, live_server):
     log_in(page, "f1.doctor@example.nhs.uk")
     page.get_by_role("link", name="My learning").click()
     expect(page.get_by_text("3 of 30 lessons complete")).to_be_visible()
-    page.get_by_role("link", name=re.compile("^Continue")).click()
+    page.get_by_role("button", name=re.compile("^Continue")).click()
     # The first lesson not yet done after the knowledge check where the learner stopped.
     expect(page).to_have_url(re.compile(r"/understanding-problems/patient-safety-systems-thinking/$"))
