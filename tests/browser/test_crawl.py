@@ -289,7 +289,9 @@ class Crawl:
             url = queue.pop(0)
             clock = time.monotonic()
             try:
-                response = page.goto(url)
+                # The style sheets and deferred modules are in by DOMContentLoaded, which is all the
+                # checks need; "load" would wait for images and the favicon too.
+                response = page.goto(url, wait_until="domcontentloaded")
             except PlaywrightError as error:  # a download: not a page
                 if "Download is starting" in str(error):
                     self.downloads.add(url.removeprefix(self.base))

@@ -68,7 +68,7 @@ def test_junior_learner_journey(page, live_server):
     page.get_by_role("button", name="Enrol on this course").click()
     expect(page.get_by_text("You are enrolled on Innovation in practice (Junior staff track).")).to_be_visible()
 
-    page.get_by_role("link", name="Start the course").click()
+    page.get_by_role("button", name="Start the course").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("What is innovation in health and care?")
     page.get_by_role("button", name="Mark as complete").click()
     expect(page.get_by_text("is complete.")).to_be_visible()
@@ -97,6 +97,6 @@ def test_junior_learner_journey(page, live_server):
         junior_lessons = sum("junior" in tracks for tracks in db.session.scalars(
             select(Lesson.tracks).where(Lesson.retired.is_(False), Lesson.course.has(key="innovation-in-practice"))))
     expect(page.get_by_text(f"3 of {junior_lessons} lessons complete")).to_be_visible()
-    page.get_by_role("link", name=re.compile("^Continue")).click()
+    page.get_by_role("button", name=re.compile("^Continue")).click()
     # The first lesson not yet done after the knowledge check where the learner stopped.
     expect(page).to_have_url(re.compile(r"/understanding-problems/patient-safety-systems-thinking/$"))

@@ -23,7 +23,7 @@ def sso_live(live_server, oidc_server_factory):  # noqa: F811
 
 def test_sign_in_with_a_work_account_then_download_and_delete_my_data(page, sso_live):
     page.goto("/login")
-    page.get_by_role("link", name="Sign in with Test NHSmail").click()
+    page.get_by_role("button", name="Sign in with Test NHSmail").click()
 
     # The provider's own sign-in page.
     expect(page.get_by_role("heading", name="Test identity provider")).to_be_visible()
@@ -46,7 +46,7 @@ def test_sign_in_with_a_work_account_then_download_and_delete_my_data(page, sso_
     page.get_by_role("button", name="Prepare my data").click()
     expect(page.get_by_text("Your data is ready.")).to_be_visible(timeout=15_000)
     with page.expect_download() as download:
-        page.get_by_role("link", name="Download your data (ZIP)").click()
+        page.get_by_role("button", name="Download your data (ZIP)").click()
     assert download.value.suggested_filename.endswith(".zip")
 
     page.goto("/profile")
