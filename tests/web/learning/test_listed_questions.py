@@ -231,7 +231,7 @@ def test_before_the_answers_are_revealed_the_results_give_no_item_away(client, r
     assert runner.invoke(args=["content", "build", str(folder)]).exit_code == 0
     login(make_user())
     enrol(client)
-    pdsa, roles = spec("q-pdsa"), spec("q-roles")
+    pdsa = spec("q-pdsa")
     fields = right_answers()
     fields[f"answer-q-pdsa-{pdsa.order[0]}"], fields[f"answer-q-pdsa-{pdsa.order[1]}"] = "2", "1"
     response = post(client, fields)
