@@ -23,6 +23,7 @@ from lms.learning.models import (  # noqa: F401
     QuizDraft,
     ReflectionNote,
 )
+from lms.learning.tallies import ProgressSummary, QuestionTally  # noqa: F401
 from lms.privacy.models import DataExport  # noqa: F401
 from lms.publishing.models import SourceBlob, SourceFile, SourceRevision  # noqa: F401
 from lms.ratelimit import RateEvent  # noqa: F401
