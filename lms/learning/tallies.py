@@ -34,7 +34,7 @@ from sqlalchemy import (
     literal,
     select,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from lms.catalog.models import Question
 from lms.extensions import db
@@ -184,14 +184,16 @@ def forget_enrolments(enrolment_ids: list[int]) -> None:
 
 
 def _answered(*where) -> Iterable[Answered]:
-    firsts = (select(func.min(QuizAttempt.id).label("id"))
-              .group_by(QuizAttempt.enrolment_id, QuizAttempt.lesson_id).subquery())
+    earlier = aliased(QuizAttempt)
+    # Correlated per attempt, so the enrolment index answers it (a grouped subquery joined back is quadratic
+    # on SQLite).
+    first = select(func.min(earlier.id)).where(earlier.enrolment_id == QuizAttempt.enrolment_id,
+                                               earlier.lesson_id == QuizAttempt.lesson_id).scalar_subquery()
     rows = db.session.execute(
-        select(QuestionResponse.question_id, QuestionResponse.content_hash, firsts.c.id.is_not(None),
+        select(QuestionResponse.question_id, QuestionResponse.content_hash, QuizAttempt.id == first,
                QuestionResponse.answer, QuestionResponse.correct, QuestionResponse.points_awarded,
                QuestionResponse.points_possible, QuizAttempt.score, QuizAttempt.max_score)
         .join(QuizAttempt, QuizAttempt.id == QuestionResponse.attempt_id)
-        .outerjoin(firsts, firsts.c.id == QuizAttempt.id)
         .where(*where).execution_options(yield_per=5000))
     return (Answered(*row) for row in rows)
 

@@ -65,10 +65,10 @@ def _fill():
     bind = op.get_bind()
     tallies = defaultdict(lambda: [0] * len(SUMS))
     rows = bind.execute(sa.text(
-        "SELECT r.question_id, r.content_hash, f.id IS NOT NULL, r.answer, r.correct, r.points_awarded, "
-        "r.points_possible, a.score, a.max_score FROM question_responses r "
-        "JOIN quiz_attempts a ON a.id = r.attempt_id "
-        "LEFT JOIN (SELECT min(id) AS id FROM quiz_attempts GROUP BY enrolment_id, lesson_id) f ON f.id = a.id"))
+        "SELECT r.question_id, r.content_hash, a.id = (SELECT min(e.id) FROM quiz_attempts e "
+        "WHERE e.enrolment_id = a.enrolment_id AND e.lesson_id = a.lesson_id), r.answer, r.correct, "
+        "r.points_awarded, r.points_possible, a.score, a.max_score FROM question_responses r "
+        "JOIN quiz_attempts a ON a.id = r.attempt_id"))
     for question_id, content_hash, first, answer, correct, awarded, possible, score, max_score in rows:
         if isinstance(answer, str):
             answer = json.loads(answer)  # SQLite hands JSON back as text
