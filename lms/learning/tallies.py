@@ -129,25 +129,44 @@ def _grouped(rows: Iterable[Answered], sign: int = 1) -> dict[tuple[int, str, bo
     return totals
 
 
-def _upsert():
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
+_statements: dict[tuple[str, str], Any] = {}
+
+
+def _upsert(name: str):
+    """The prepared upsert `name` for the session's database, built once (a fresh one per call costs more
+    Python than the rest of the submission's tally work)."""
+    dialect = db.session.get_bind().dialect.name
+    key = (dialect, name)
+    if key not in _statements:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        if name == "tally":
+            table = QuestionTally.__table__
+            statement = insert(table)
+            statement = statement.on_conflict_do_update(
+                index_elements=["question_id", "content_hash", "first_attempt", "answer_hash"],
+                set_={column: table.c[column] + statement.excluded[column] for column in SUMS})
+        else:
+            table = ProgressSummary.__table__
+            statement = insert(table)
+            statement = statement.on_conflict_do_update(
+                index_elements=["enrolment_id"],
+                set_={"lessons": table.c.lessons + literal(",") + statement.excluded.lessons,
+                      "lessons_completed": table.c.lessons_completed + 1,
+                      "last_completed_at": statement.excluded.last_completed_at})
+        _statements[key] = statement
+    return _statements[key]
 
 
 def add_responses(rows: Iterable[Answered], sign: int = 1) -> None:
     """Add (or with `sign=-1` take away) responses from the tallies, in this transaction."""
-    insert = _upsert()
-    table = QuestionTally.__table__
-    for (question_id, content_hash, first, answer), sums in sorted(_grouped(rows, sign).items()):
-        values = dict(zip(SUMS, sums, strict=True))
-        statement = insert(table).values(question_id=question_id, content_hash=content_hash, first_attempt=first,
-                                         answer_hash=_answer_hash(answer), answer=answer, **values)
-        db.session.execute(statement.on_conflict_do_update(
-            index_elements=["question_id", "content_hash", "first_attempt", "answer_hash"],
-            set_={name: table.c[name] + statement.excluded[name] for name in SUMS}))
+    values = [{"question_id": question_id, "content_hash": content_hash, "first_attempt": first,
+               "answer_hash": _answer_hash(answer), "answer": answer, **dict(zip(SUMS, sums, strict=True))}
+              for (question_id, content_hash, first, answer), sums in sorted(_grouped(rows, sign).items())]
+    for row in values:  # one at a time, in key order: a multi-row upsert may lock in another order
+        db.session.execute(_upsert("tally"), row)
 
 
 def record_attempt(attempt: QuizAttempt, responses: Iterable[QuestionResponse]) -> None:
@@ -161,15 +180,9 @@ def record_attempt(attempt: QuizAttempt, responses: Iterable[QuestionResponse]) 
 
 def lesson_completed(enrolment_id: int, course_id: int, lesson_id: int, now: datetime) -> None:
     """Note a lesson newly completed by an enrolment (call once per completion, inside its transaction)."""
-    insert = _upsert()
-    table = ProgressSummary.__table__
-    statement = insert(table).values(enrolment_id=enrolment_id, course_id=course_id, lessons=str(lesson_id),
-                                     lessons_completed=1, last_completed_at=now)
-    db.session.execute(statement.on_conflict_do_update(
-        index_elements=["enrolment_id"],
-        set_={"lessons": table.c.lessons + literal(",") + statement.excluded.lessons,
-              "lessons_completed": table.c.lessons_completed + 1,
-              "last_completed_at": statement.excluded.last_completed_at}))
+    db.session.execute(_upsert("summary"), {"enrolment_id": enrolment_id, "course_id": course_id,
+                                            "lessons": str(lesson_id), "lessons_completed": 1,
+                                            "last_completed_at": now})
 
 
 def forget_enrolments(enrolment_ids: list[int]) -> None:
