@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from courses import Draw, QuestionSpec, choice_order, draw_questions, grade
 from lms.accounts.models import User
@@ -257,9 +258,11 @@ def _claim_completion(progress: LessonProgress, enrolment: Enrolment, lesson: Le
         update(LessonProgress).where(LessonProgress.id == progress.id, LessonProgress.completed_at.is_(None))
         .values(completed_at=now).execution_options(synchronize_session=False)
     ).rowcount
-    db.session.refresh(progress, ["completed_at"])
-    if claimed == 1:
-        tallies.lesson_completed(enrolment.id, enrolment.course_id, lesson.id, now)
+    if claimed != 1:
+        db.session.refresh(progress, ["completed_at"])  # the twin's time stands
+        return
+    set_committed_value(progress, "completed_at", now)  # what the UPDATE wrote: no need to read it back
+    tallies.lesson_completed(enrolment.id, enrolment.course_id, lesson.id, now)
 
 
 def update_progress(enrolment: Enrolment, now: datetime) -> bool:
