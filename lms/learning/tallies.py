@@ -190,6 +190,8 @@ def forget_enrolments(enrolment_ids: list[int]) -> None:
     if not enrolment_ids:
         return
     add_responses(_answered(QuizAttempt.enrolment_id.in_(enrolment_ids)), sign=-1)
+    # An answer nobody else gave goes with them (its text may be theirs: a name, a typed sentence).
+    db.session.execute(delete(QuestionTally).where(QuestionTally.responses <= 0))
     db.session.execute(delete(ProgressSummary).where(ProgressSummary.enrolment_id.in_(enrolment_ids)))
 
 
