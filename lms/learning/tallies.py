@@ -34,7 +34,7 @@ from sqlalchemy import (
     literal,
     select,
 )
-from sqlalchemy.orm import Mapped, aliased, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.catalog.models import Question
 from lms.extensions import db
@@ -189,7 +189,8 @@ def forget_enrolments(enrolment_ids: list[int]) -> None:
     """Take an erased learner's responses out of the tallies and drop their summaries (before the rows go)."""
     if not enrolment_ids:
         return
-    add_responses(_answered(QuizAttempt.enrolment_id.in_(enrolment_ids)), sign=-1)
+    mine = QuizAttempt.enrolment_id.in_(enrolment_ids)
+    add_responses(_answered(mine, attempts_where=(mine,)), sign=-1)
     # An answer nobody else gave goes with them (its text may be theirs: a name, a typed sentence).
     db.session.execute(delete(QuestionTally).where(QuestionTally.responses <= 0))
     db.session.execute(delete(ProgressSummary).where(ProgressSummary.enrolment_id.in_(enrolment_ids)))
@@ -198,19 +199,22 @@ def forget_enrolments(enrolment_ids: list[int]) -> None:
 # --- rebuilding and checking from the raw rows --------------------------------------------------
 
 
-def _answered(*where) -> Iterable[Answered]:
-    earlier = aliased(QuizAttempt)
-    # Correlated per attempt, so the enrolment index answers it (a grouped subquery joined back is quadratic
-    # on SQLite).
-    first = select(func.min(earlier.id)).where(earlier.enrolment_id == QuizAttempt.enrolment_id,
-                                               earlier.lesson_id == QuizAttempt.lesson_id).scalar_subquery()
+def _first_attempt_ids(*where) -> set[int]:
+    """Ids of the first attempt of each enrolment at each lesson (one grouped scan; a per-row subquery can
+    pick the lesson index on SQLite and turn quadratic)."""
+    return set(db.session.scalars(select(func.min(QuizAttempt.id)).where(*where)
+                                  .group_by(QuizAttempt.enrolment_id, QuizAttempt.lesson_id)))
+
+
+def _answered(*where, attempts_where=()) -> Iterable[Answered]:
+    firsts = _first_attempt_ids(*attempts_where)
     rows = db.session.execute(
-        select(QuestionResponse.question_id, QuestionResponse.content_hash, QuizAttempt.id == first,
+        select(QuestionResponse.question_id, QuestionResponse.content_hash, QuizAttempt.id,
                QuestionResponse.answer, QuestionResponse.correct, QuestionResponse.points_awarded,
                QuestionResponse.points_possible, QuizAttempt.score, QuizAttempt.max_score)
         .join(QuizAttempt, QuizAttempt.id == QuestionResponse.attempt_id)
         .where(*where).execution_options(yield_per=5000))
-    return (Answered(*row) for row in rows)
+    return (Answered(q, h, attempt_id in firsts, *rest) for q, h, attempt_id, *rest in rows)
 
 
 def _expected_tallies(course_id: int) -> dict[tuple[int, str, bool, str], list[float]]:

@@ -64,12 +64,13 @@ def _fill():
     migration does not change when the application does)."""
     bind = op.get_bind()
     tallies = defaultdict(lambda: [0] * len(SUMS))
+    firsts = set(bind.execute(sa.text("SELECT min(id) FROM quiz_attempts GROUP BY enrolment_id, lesson_id")).scalars())
     rows = bind.execute(sa.text(
-        "SELECT r.question_id, r.content_hash, a.id = (SELECT min(e.id) FROM quiz_attempts e "
-        "WHERE e.enrolment_id = a.enrolment_id AND e.lesson_id = a.lesson_id), r.answer, r.correct, "
+        "SELECT r.question_id, r.content_hash, a.id, r.answer, r.correct, "
         "r.points_awarded, r.points_possible, a.score, a.max_score FROM question_responses r "
         "JOIN quiz_attempts a ON a.id = r.attempt_id"))
-    for question_id, content_hash, first, answer, correct, awarded, possible, score, max_score in rows:
+    for question_id, content_hash, attempt_id, answer, correct, awarded, possible, score, max_score in rows:
+        first = attempt_id in firsts
         if isinstance(answer, str):
             answer = json.loads(answer)  # SQLite hands JSON back as text
         text = json.dumps(answer, sort_keys=True, ensure_ascii=False)
