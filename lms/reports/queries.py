@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Float, Integer, and_, case, cast, extract, func, or_, select, tuple_
+from sqlalchemy import Date, Integer, and_, case, cast, extract, func, or_, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from lms.accounts.models import Organisation, User
@@ -395,15 +395,19 @@ class RateRow:
 
 
 def _per_day(column, course: Course) -> dict[date, int]:
-    """{London day: number of enrolments whose `column` falls on it}; the database counts per UTC hour, so
-    each hour can be put on its London day (the day boundary moves with British Summer Time)."""
-    hour = func.floor(cast(extract("epoch", column), Float) / 3600) if db.engine.dialect.name == "postgresql" \
-        else func.cast(func.strftime("%s", column), Integer) / 3600
-    rows = db.session.execute(select(hour, func.count()).where(Enrolment.course_id == course.id,
-                                                               column.is_not(None)).group_by(hour))
+    """{London day: number of enrolments whose `column` falls on it}. The database counts per UTC day, with
+    23:xx apart: only that hour can fall on the next London day (British Summer Time is UTC+1), so each
+    bucket is put on its London day and the rows stay at most two per day whatever the number of learners."""
+    if db.engine.dialect.name == "postgresql":
+        day, late = cast(column, Date), extract("hour", column) == 23
+    else:
+        day, late = func.date(column), func.strftime("%H", column) == "23"
+    rows = db.session.execute(select(day, late, func.count()).where(Enrolment.course_id == course.id,
+                                                                    column.is_not(None)).group_by(day, late))
     counts: dict[date, int] = defaultdict(int)
-    for hours_since_epoch, n in rows:
-        counts[london_date(datetime(1970, 1, 1) + timedelta(hours=int(hours_since_epoch)))] += n
+    for utc_day, is_late, n in rows:
+        utc_day = utc_day if isinstance(utc_day, date) else date.fromisoformat(utc_day)
+        counts[london_date(datetime(utc_day.year, utc_day.month, utc_day.day, 23 if is_late else 12))] += n
     return dict(counts)
 
 
