@@ -68,11 +68,12 @@ def _fill():
     rows = bind.execute(sa.text(
         "SELECT r.question_id, r.content_hash, a.id, r.answer, r.correct, "
         "r.points_awarded, r.points_possible, a.score, a.max_score FROM question_responses r "
-        "JOIN quiz_attempts a ON a.id = r.attempt_id"))
+        "JOIN quiz_attempts a ON a.id = r.attempt_id").columns(
+            sa.column("question_id"), sa.column("content_hash"), sa.column("id"), sa.column("answer", sa.JSON()),
+            sa.column("correct", sa.Boolean()), sa.column("points_awarded"), sa.column("points_possible"),
+            sa.column("score"), sa.column("max_score")))  # typed, so each database's JSON is read its own way
     for question_id, content_hash, attempt_id, answer, correct, awarded, possible, score, max_score in rows:
         first = attempt_id in firsts
-        if isinstance(answer, str):
-            answer = json.loads(answer)  # SQLite hands JSON back as text
         text = json.dumps(answer, sort_keys=True, ensure_ascii=False)
         x = 1.0 if correct else 0.0
         rest = max_score - possible
