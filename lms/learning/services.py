@@ -221,10 +221,11 @@ def submit_attempt(enrolment: Enrolment, lesson: Lesson, answers: dict[str, Any]
         hints_used=hints[question.key], hint_penalty=graded.hint_penalty,
     ) for position, (question, graded) in enumerate(zip(questions, result.results, strict=True), start=1)]
     db.session.add_all(responses)
-    tallies.record_attempt(attempt, responses)
     db.session.delete(draft)
     _complete_lesson(enrolment, lesson, now, percent=result.percent, passed=attempt.passed)
     update_progress(enrolment, now)
+    # Last: every submission of this quiz updates the same tally rows, whose locks are held until commit.
+    tallies.record_attempt(attempt, responses)
     log.info("attempt %s: enrolment %s lesson %s scored %s%%", attempt.id, enrolment.id, lesson.key, result.percent)
     return attempt
 
