@@ -33,6 +33,7 @@ from lms.lti.models import (  # noqa: F401
     LtiPlatform,
     LtiToolKey,
 )
+from lms.learning.tallies import ProgressSummary, QuestionTally  # noqa: F401
 from lms.privacy.models import DataExport  # noqa: F401
 from lms.publishing.models import SourceBlob, SourceFile, SourceRevision  # noqa: F401
 from lms.ratelimit import RateEvent  # noqa: F401
