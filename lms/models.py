@@ -25,6 +25,7 @@ from lms.learning.models import (  # noqa: F401
     QuizDraft,
     ReflectionNote,
 )
+from lms.learning.tallies import ProgressSummary, QuestionTally  # noqa: F401
 from lms.lti.models import (  # noqa: F401
     LtiIdentity,
     LtiLaunchState,
@@ -33,7 +34,6 @@ from lms.lti.models import (  # noqa: F401
     LtiPlatform,
     LtiToolKey,
 )
-from lms.learning.tallies import ProgressSummary, QuestionTally  # noqa: F401
 from lms.privacy.models import DataExport  # noqa: F401
 from lms.publishing.models import SourceBlob, SourceFile, SourceRevision  # noqa: F401
 from lms.ratelimit import RateEvent  # noqa: F401
