@@ -122,6 +122,7 @@ def _register_cli(app: Flask) -> None:
     from lms.credentials.cli import certificates_cli
     from lms.jobs.cli import jobs_cli
     from lms.publishing.cli import content_cli
+    from lms.reports.tallies_cli import reports_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(content_cli)
@@ -130,4 +131,5 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(orgs_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(reports_cli)
     backup.init_cli()

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from courses import Draw, QuestionSpec, choice_order, draw_questions, grade
 from lms.accounts.models import User
@@ -16,7 +17,7 @@ from lms.catalog.models import Course, Lesson, Question, ReflectionPrompt
 from lms.catalog.tracks import track_label
 from lms.database import insert_or_ignore
 from lms.extensions import db
-from lms.learning import events
+from lms.learning import events, tallies
 from lms.learning.completion import take_snapshot
 from lms.learning.models import (
     Enrolment,
@@ -215,17 +216,19 @@ def submit_attempt(enrolment: Enrolment, lesson: Lesson, answers: dict[str, Any]
         if found is None:
             raise
         return found
-    for position, (question, graded) in enumerate(zip(questions, result.results, strict=True), start=1):
-        db.session.add(QuestionResponse(
-            attempt_id=attempt.id, question_id=question.id, position=position,
-            answer=answers.get(question.key), points_awarded=graded.points_awarded,
-            points_possible=graded.points_possible, correct=graded.correct, content_hash=question.content_hash,
-            hints_used=hints[question.key], hint_penalty=graded.hint_penalty,
-        ))
+    responses = [QuestionResponse(
+        attempt_id=attempt.id, question_id=question.id, position=position,
+        answer=answers.get(question.key), points_awarded=graded.points_awarded,
+        points_possible=graded.points_possible, correct=graded.correct, content_hash=question.content_hash,
+        hints_used=hints[question.key], hint_penalty=graded.hint_penalty,
+    ) for position, (question, graded) in enumerate(zip(questions, result.results, strict=True), start=1)]
+    db.session.add_all(responses)
     db.session.delete(draft)
     _complete_lesson(enrolment, lesson, now, percent=result.percent, passed=attempt.passed)
     update_progress(enrolment, now)
     events.attempt_recorded.send(enrolment, attempt=attempt, enrolment=enrolment, now=now)
+    # Last: every submission of this quiz updates the same tally rows, whose locks are held until commit.
+    tallies.record_attempt(attempt, responses)
     log.info("attempt %s: enrolment %s lesson %s scored %s%%", attempt.id, enrolment.id, lesson.key, result.percent)
     return attempt
 
@@ -247,7 +250,7 @@ def _complete_lesson(enrolment: Enrolment, lesson: Lesson, now: datetime, *, per
     if percent is not None and (progress.best_percent is None or percent > progress.best_percent):
         progress.best_percent = percent
     if passed and progress.completed_at is None:
-        progress.completed_at = now
+        _claim_completion(progress, enrolment, lesson, now)
     progress.updated_at = now
     enrolment.last_activity_at = now
     db.session.flush()
@@ -259,6 +262,19 @@ def record_marked_result(enrolment: Enrolment, lesson: Lesson, now: datetime, *,
     like a passed quiz, and the course may complete with it."""
     _complete_lesson(enrolment, lesson, now, percent=percent, passed=passed)
     update_progress(enrolment, now)
+
+
+def _claim_completion(progress: LessonProgress, enrolment: Enrolment, lesson: Lesson, now: datetime) -> None:
+    """Set the lesson's completion once: of two racing requests only one sets it and counts it in the summary."""
+    claimed = db.session.execute(
+        update(LessonProgress).where(LessonProgress.id == progress.id, LessonProgress.completed_at.is_(None))
+        .values(completed_at=now).execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        db.session.refresh(progress, ["completed_at"])  # the twin's time stands
+        return
+    set_committed_value(progress, "completed_at", now)  # what the UPDATE wrote: no need to read it back
+    tallies.lesson_completed(enrolment.id, enrolment.course_id, lesson.id, now)
 
 
 def update_progress(enrolment: Enrolment, now: datetime) -> bool:

@@ -24,6 +24,7 @@ from lms.clock import utcnow
 from lms.credentials.models import Certificate
 from lms.extensions import db
 from lms.jobs.models import DONE, PENDING, Job
+from lms.learning import tallies
 from lms.learning.models import (
     Enrolment,
     LessonProgress,
@@ -214,6 +215,7 @@ def erase_user(user: User, *, actor_id: int | None, via: str, reason: str, now: 
     secrets_to_remove = [s for s in {user.email, user.full_name, user.registration_number} if s and len(s) >= 3]
     enrolment_ids = list(db.session.scalars(select(Enrolment.id).where(Enrolment.user_id == user.id)))
     attempt_ids = select(QuizAttempt.id).where(QuizAttempt.enrolment_id.in_(enrolment_ids))
+    tallies.forget_enrolments(enrolment_ids)  # the reports' totals must not keep counting them
     db.session.execute(delete(QuestionResponse).where(QuestionResponse.attempt_id.in_(attempt_ids)))
     db.session.execute(delete(QuizAttempt).where(QuizAttempt.enrolment_id.in_(enrolment_ids)))
     db.session.execute(delete(QuizDraft).where(QuizDraft.enrolment_id.in_(enrolment_ids)))

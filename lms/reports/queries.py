@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Float, Integer, String, Text, and_, case, cast, extract, func, or_, select, tuple_
+from sqlalchemy import Date, Integer, and_, case, cast, extract, func, or_, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from courses import LISTED_TYPES, QuestionSpec, item_results
@@ -28,9 +28,11 @@ from lms.credentials import standing
 from lms.credentials.models import EXPIRED, REVOKED, SUPERSEDED, VALID
 from lms.dates import london_date, utc_start_of
 from lms.extensions import db
-from lms.learning.models import Enrolment, LessonProgress, QuestionResponse, QuizAttempt
+from lms.learning.models import Enrolment, LessonProgress, QuizAttempt
 from lms.learning.progress import CourseProgress, OutlineLesson, compute_progress, course_outlines
 from lms.learning.queries import completed_lessons
+from lms.learning.tallies import SUMS as TALLY_SUMS
+from lms.learning.tallies import ProgressSummary, QuestionTally
 
 PAGE_SIZE = 50
 #: Rows fetched per round trip when streaming an export.
@@ -394,15 +396,19 @@ class RateRow:
 
 
 def _per_day(column, course: Course) -> dict[date, int]:
-    """{London day: number of enrolments whose `column` falls on it}; the database counts per UTC hour, so
-    each hour can be put on its London day (the day boundary moves with British Summer Time)."""
-    hour = func.floor(cast(extract("epoch", column), Float) / 3600) if db.engine.dialect.name == "postgresql" \
-        else func.cast(func.strftime("%s", column), Integer) / 3600
-    rows = db.session.execute(select(hour, func.count()).where(Enrolment.course_id == course.id,
-                                                               column.is_not(None)).group_by(hour))
+    """{London day: number of enrolments whose `column` falls on it}. The database counts per UTC day, with
+    23:xx apart: only that hour can fall on the next London day (British Summer Time is UTC+1), so each
+    bucket is put on its London day and the rows stay at most two per day whatever the number of learners."""
+    if db.engine.dialect.name == "postgresql":
+        day, late = cast(column, Date), extract("hour", column) == 23
+    else:
+        day, late = func.date(column), func.strftime("%H", column) == "23"
+    rows = db.session.execute(select(day, late, func.count()).where(Enrolment.course_id == course.id,
+                                                                    column.is_not(None)).group_by(day, late))
     counts: dict[date, int] = defaultdict(int)
-    for hours_since_epoch, n in rows:
-        counts[london_date(datetime(1970, 1, 1) + timedelta(hours=int(hours_since_epoch)))] += n
+    for utc_day, is_late, n in rows:
+        utc_day = utc_day if isinstance(utc_day, date) else date.fromisoformat(utc_day)
+        counts[london_date(datetime(utc_day.year, utc_day.month, utc_day.day, 23 if is_late else 12))] += n
     return dict(counts)
 
 
@@ -432,23 +438,15 @@ def weekly_activity(course: Course) -> list[WeekCount]:
 def _completion_signatures(course: Course) -> list[tuple[str, frozenset[int], bool, int]]:
     """(track, completed lesson ids, course completed, number of learners) for each distinct state.
 
-    The database groups learners with identical progress, so the rule in `compute_progress`
-    runs once per distinct state rather than once per learner.
+    The database groups learners with identical progress (their summaries, lms.learning.tallies), so the
+    rule in `compute_progress` runs once per distinct state rather than once per learner.
     """
-    done = (
-        select(LessonProgress.enrolment_id,
-               func.aggregate_strings(cast(LessonProgress.lesson_id, String), ",").label("lessons"))
-        .join(Enrolment, Enrolment.id == LessonProgress.enrolment_id)
-        .where(Enrolment.course_id == course.id, LessonProgress.completed_at.is_not(None))
-        .group_by(LessonProgress.enrolment_id)
-        .subquery()
-    )
     completed = Enrolment.completed_at.is_not(None)
     rows = db.session.execute(
-        select(Enrolment.track, done.c.lessons, completed, func.count())
-        .outerjoin(done, done.c.enrolment_id == Enrolment.id)
+        select(Enrolment.track, ProgressSummary.lessons, completed, func.count())
+        .outerjoin(ProgressSummary, ProgressSummary.enrolment_id == Enrolment.id)
         .where(Enrolment.course_id == course.id)
-        .group_by(Enrolment.track, done.c.lessons, completed)
+        .group_by(Enrolment.track, ProgressSummary.lessons, completed)
     )
     return [(track, frozenset(int(i) for i in (lessons or "").split(",") if i), bool(finished), n)
             for track, lessons, finished, n in rows]
@@ -553,7 +551,7 @@ class QuestionStats:
 
 
 def question_statistics(course: Course, first_attempts_only: bool = False) -> list[QuestionStats]:
-    """Every live question of the course with its statistics, in two queries.
+    """Every live question of the course with its statistics, in two queries (the second reads the tallies).
 
     Only answers to the question's current version (same content hash) are counted, or to an earlier version
     with the same correct answers (publishing lists them in the spec's "comparable_hashes": choices keep their
@@ -567,7 +565,7 @@ def question_statistics(course: Course, first_attempts_only: bool = False) -> li
                Module.retired.is_(False))
         .order_by(Module.position, Lesson.position, Question.position)).all()
     earlier = [(q.id, h) for q in questions for h in q.spec.get("comparable_hashes", [])]
-    sums, tallies = _response_sums(_counted_responses(course, first_attempts_only, earlier))
+    sums, tallies = _tallied_sums(course, first_attempts_only, earlier)
     stats = []
     for q in questions:
         n, right, m, sx, sy, syy, sxy = sums.get(q.id, (0,) * 7)
@@ -578,53 +576,36 @@ def question_statistics(course: Course, first_attempts_only: bool = False) -> li
     return stats
 
 
-def _counted_responses(course: Course, first_attempts_only: bool, earlier: list[tuple[int, str]] | None = None):
-    """The responses the statistics count: this course's questions, current version (or `earlier` comparable
-    versions: (question id, content hash) pairs)."""
-    version = QuestionResponse.content_hash == Question.content_hash
-    if earlier:
-        version = or_(version, tuple_(QuestionResponse.question_id, QuestionResponse.content_hash).in_(earlier))
-    query = (
-        select(QuestionResponse.question_id, QuestionResponse.answer, QuestionResponse.correct,
-               QuestionResponse.points_awarded, QuestionResponse.points_possible,
-               QuizAttempt.score, QuizAttempt.max_score)
-        .join(QuizAttempt, QuizAttempt.id == QuestionResponse.attempt_id)
-        .join(Question, Question.id == QuestionResponse.question_id)
-        .where(Question.course_id == course.id, version)
-    )
-    if first_attempts_only:
-        firsts = select(func.min(QuizAttempt.id)).group_by(QuizAttempt.enrolment_id, QuizAttempt.lesson_id)
-        query = query.where(QuizAttempt.id.in_(firsts))
-    return query.subquery()
-
-
-def _response_sums(counted) -> tuple[dict[int, list[float]], dict[int, dict[str, int]]]:
-    """Per question, in one pass of the database over the responses:
+def _tallied_sums(course: Course, first_attempts_only: bool, earlier: list[tuple[int, str]] | None = None
+                  ) -> tuple[dict[int, list[float]], dict[int, dict[str, int]]]:
+    """Per question, from the running tallies (lms.learning.tallies), counting this course's questions'
+    current version (or `earlier` comparable versions: (question id, content hash) pairs):
 
     - the sums for the share correct and the discrimination: n, correct, and over the answers
       with a rest of the quiz, m, Σx, Σy, Σy², Σxy;
     - {answer as JSON text: count}, identical answers counted together.
     """
-    rest_possible = counted.c.max_score - counted.c.points_possible
-    has_rest = rest_possible > 0
-    # Typed as float so PostgreSQL sums doubles, not numerics (Decimals).
-    x = cast(case((counted.c.correct, 1.0), else_=0.0), Float)
-    # The learner's percentage on the rest of the quiz, so the item is not correlated with itself.
-    y = case((has_rest, 100.0 * (counted.c.score - counted.c.points_awarded) / rest_possible), else_=None)
-    x_with_rest = case((has_rest, x), else_=None)
-    answer = cast(counted.c.answer, Text)
-    rows = db.session.execute(
-        select(counted.c.question_id, answer, func.count(), func.sum(x), func.count(y), func.sum(x_with_rest),
-               func.sum(y), func.sum(y * y), func.sum(x_with_rest * y))
-        .group_by(counted.c.question_id, answer))
+    version = QuestionTally.content_hash == Question.content_hash
+    if earlier:
+        version = or_(version, tuple_(QuestionTally.question_id, QuestionTally.content_hash).in_(earlier))
+    query = (
+        select(QuestionTally.question_id, QuestionTally.answer,
+               *(func.sum(getattr(QuestionTally, name)) for name in TALLY_SUMS))
+        .join(Question, Question.id == QuestionTally.question_id)
+        .where(Question.course_id == course.id, version)
+        .group_by(QuestionTally.question_id, QuestionTally.answer)
+    )
+    if first_attempts_only:
+        query = query.where(QuestionTally.first_attempt.is_(True))
     sums: dict[int, list[float]] = defaultdict(lambda: [0] * 7)
     tallies: dict[int, dict[str, int]] = defaultdict(dict)
-    # Sums add up across answers, so grouping by answer as well costs nothing.
-    for qid, text, *figures in rows:
+    for qid, text, *figures in db.session.execute(query):
+        if not figures[0]:
+            continue  # every response in it was erased
         totals = sums[qid]
         for i, value in enumerate(figures):
             totals[i] += value or 0
-        tallies[qid][text] = tallies[qid].get(text, 0) + figures[0]
+        tallies[qid][text] = tallies[qid].get(text, 0) + int(figures[0])
     return sums, tallies
 
 

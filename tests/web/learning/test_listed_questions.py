@@ -221,3 +221,23 @@ def test_statistics_keep_counting_across_republishing_only_while_the_answer_is_t
     swapped = {**matching, "pairs": [{"key": "l1", "html": "A", "match": "r2"},
                                      {"key": "l2", "html": "B", "match": "r1"}]}
     assert not same_answers(matching, swapped)
+
+
+def test_before_the_answers_are_revealed_the_results_give_no_item_away(client, runner, tmp_path, make_user, login):
+    folder = tmp_path / "content"
+    course = write_course(folder)
+    assessed = SORT_MD.replace("pass_mark: 100", "pass_mark: 100\nattempts: 3")  # reveal: after-last-attempt
+    (course / "01-one" / "04-sort.md").write_text(assessed, encoding="utf-8")
+    assert runner.invoke(args=["content", "build", str(folder)]).exit_code == 0
+    login(make_user())
+    enrol(client)
+    pdsa = spec("q-pdsa")
+    fields = right_answers()
+    fields[f"answer-q-pdsa-{pdsa.order[0]}"], fields[f"answer-q-pdsa-{pdsa.order[1]}"] = "2", "1"
+    response = post(client, fields)
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Partly correct" in page and "Your order" in page  # right or wrong per question, and what they gave
+    assert "Right place" not in page and "Right match" not in page
+    assert ">Wrong</strong>" not in page and ">Right</strong>" not in page
+    assert "Plan, do, study, act." not in page
