@@ -20,7 +20,7 @@ from lms.publishing.models import SourceRevision
 from tests.browser.test_learning_journey import PASSWORD, log_in
 
 COURSE = "innovation-in-practice"
-CHECK_FILE = "04-knowledge-check.md"
+CHECK_FILE = "07-knowledge-check.md"  # module 1's check, the first link of that name
 
 
 def seed(app) -> tuple[int, int]:

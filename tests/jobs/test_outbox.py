@@ -165,8 +165,11 @@ def test_workers_racing_for_one_job_run_it_once(app):
     barrier = threading.Barrier(4, timeout=60)  # never wait forever if one thread fails early
     outcomes, errors = [], []
 
-    def work():
-        worker = create_app({**app.config})  # its own engine and connections, as on another host
+    # Each worker its own app, engine and connections, as on another host; made one at a time, because
+    # CPython 3.11.7 can fail compiling Werkzeug's URL rules in several threads at once (gh-106905).
+    workers = [create_app({**app.config}) for _ in range(4)]
+
+    def work(worker):
         with worker.app_context():
             try:
                 barrier.wait()
@@ -177,7 +180,7 @@ def test_workers_racing_for_one_job_run_it_once(app):
                 db.session.remove()
                 db.engine.dispose()
 
-    threads = [threading.Thread(target=work, daemon=True) for _ in range(4)]
+    threads = [threading.Thread(target=work, args=(worker,), daemon=True) for worker in workers]
     for thread in threads:
         thread.start()
     for thread in threads:
