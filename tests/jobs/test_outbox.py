@@ -166,7 +166,7 @@ def test_workers_racing_for_one_job_run_it_once(app):
     outcomes, errors = [], []
 
     # Each worker its own app, engine and connections, as on another host; made one at a time, because
-    # CPython 3.11.7 can fail compiling Werkzeug's URL rules in several threads at once (gh-106905).
+    # CPython 3.11.7 can fail compiling Werkzeug's URL rules in several threads at once (an AST recursion bug).
     workers = [create_app({**app.config}) for _ in range(4)]
 
     def work(worker):
