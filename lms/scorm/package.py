@@ -51,6 +51,7 @@ class PackagedLesson:
     required: bool
     pass_mark: float
     questions: tuple[dict, ...]  # `QuestionSpec.to_dict()` shapes, in lesson order
+    draw: dict | None = None  # the lesson's `draw` ({"count": n} or {"per_outcome": n}); sco.js draws per attempt
 
 
 def build_package(course_ref: str, track: str) -> bytes:
@@ -103,7 +104,7 @@ def _lessons(course: Course, track: str) -> list[PackagedLesson]:
                 key=lesson.key, title=lesson.title, module_title=module.title,
                 html=_local_links(lesson.html.get(track, "")), required=lesson.required,
                 pass_mark=float(lesson.pass_mark),
-                questions=tuple(q.spec for q in questions if track in q.tracks)))
+                questions=tuple(q.spec for q in questions if track in q.tracks), draw=lesson.draw or None))
     if not found:
         raise ScormError(f"course '{course.key}' has no lessons on the '{track}' track")
     return found
@@ -128,7 +129,7 @@ def _answer_key(lessons: list[PackagedLesson]) -> dict:
     return {
         "lessons": [
             {"key": lesson.key, "required": lesson.required, "pass_mark": lesson.pass_mark,
-             "questions": [_graded(q) for q in lesson.questions]}
+             "draw": lesson.draw, "questions": [_graded(q) for q in lesson.questions]}
             for lesson in lessons if lesson.questions
         ],
         # sco.js folds learners' short answers with this table too, so both sides fold alike.
@@ -141,7 +142,7 @@ def _answer_key(lessons: list[PackagedLesson]) -> dict:
 
 def _graded(spec: dict) -> dict:
     return {
-        "id": spec["id"], "type": spec["type"], "points": spec["points"],
+        "id": spec["id"], "type": spec["type"], "points": spec["points"], "outcome": spec.get("outcome", ""),
         "choices": [{"key": c["key"], "correct": c["correct"], "feedback_html": c["feedback_html"]}
                     for c in spec["choices"]],
         "accepted": spec["accepted"],

@@ -28,22 +28,35 @@ HOST_PAGE = """<!DOCTYPE html>
 """
 
 
-@pytest.fixture
-def player(live_server, tmp_path):
-    """A folder served over HTTP with scorm-again's player page and the unpacked junior package."""
+def serve_package(live_server, folder, course: str, track: str):
+    """Serve scorm-again's player page and the unpacked package over HTTP; yields the address."""
     if not SCORM_AGAIN.exists():
         skip_or_fail(f"scorm-again is missing at {SCORM_AGAIN}: run 'npm ci'")
     with live_server.app.app_context():
-        data = build_package("foundations-of-safety", "junior")
-    zipfile.ZipFile(io.BytesIO(data)).extractall(tmp_path / "package")
-    shutil.copy(SCORM_AGAIN, tmp_path / "scorm12.js")
-    (tmp_path / "index.html").write_text(HOST_PAGE)
-    handler = functools.partial(QuietHandler, directory=str(tmp_path))
+        data = build_package(course, track)
+    zipfile.ZipFile(io.BytesIO(data)).extractall(folder / "package")
+    shutil.copy(SCORM_AGAIN, folder / "scorm12.js")
+    (folder / "index.html").write_text(HOST_PAGE)
+    handler = functools.partial(QuietHandler, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def player(live_server, tmp_path):
+    """The junior package of foundations-of-safety, played under scorm-again."""
+    yield from serve_package(live_server, tmp_path, "foundations-of-safety", "junior")
+
+
+@pytest.fixture
+def drawing_player(live_server, tmp_path):
+    """The junior package of innovation-in-practice, whose final draws 12 of its 24 questions."""
+    yield from serve_package(live_server, tmp_path, "innovation-in-practice", "junior")
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -172,3 +185,23 @@ def test_the_command_writes_the_package_or_says_why_not(live_server, tmp_path):
                                  str(tmp_path / "no.zip")])
     assert result.exit_code != 0 and "has no 'nurse' track" in result.output
     assert not (tmp_path / "no.zip").exists()
+
+
+def test_a_final_that_draws_from_a_pool_shows_and_grades_only_its_draw(page, drawing_player):
+    page.goto(f"{drawing_player}/index.html")
+    course = page.frames[1]
+    course.wait_for_load_state()
+    final = next(lesson for lesson in answer_key(course) if lesson["key"] == "final-assessment-junior")
+    assert final["draw"] == {"count": 12} and len(final["questions"]) == 24
+    form = page.frame_locator("iframe").locator("form[data-lesson='final-assessment-junior']")
+    shown = form.locator("[data-question]:visible")
+    assert shown.count() == 12
+    assert shown.nth(11).locator(".app-question-number").first.inner_text() == "Question 12"
+    visible = {shown.nth(i).get_attribute("data-question") for i in range(12)}
+    for question in final["questions"]:
+        if question["id"] in visible:
+            fill_in(form, final, question, right=True)
+    form.get_by_role("button", name="Check my answers").click()
+    assert "You scored 100%" in form.locator(".lms-quiz-result").inner_text()
+    kept = page.evaluate("() => JSON.parse(window.API.LMSGetValue('cmi.suspend_data'))")
+    assert set(kept["draws"]["final-assessment-junior"]) == visible

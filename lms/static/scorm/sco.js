@@ -90,7 +90,52 @@
     return none;
   }
 
-  var state = {checks: {}};  // {lesson key: {best: percent, passed: bool}}
+  var state = {checks: {}, draws: {}};  // checks: {lesson key: {best, passed}}; draws: {lesson key: [question ids]}
+
+  function shuffled(items) {
+    var copy = items.slice();
+    for (var i = copy.length - 1; i > 0; i -= 1) {
+      var j = Math.floor(Math.random() * (i + 1));
+      var swap = copy[i]; copy[i] = copy[j]; copy[j] = swap;
+    }
+    return copy;
+  }
+
+  /* The questions this learner answers in a lesson that draws from a pool (kept for their next visit). */
+  function drawn(lesson) {
+    if (!lesson.draw) { return lesson.questions.map(function (q) { return q.id; }); }
+    if (state.draws[lesson.key]) { return state.draws[lesson.key]; }
+    var groups = {};
+    lesson.questions.forEach(function (q) {
+      var group = lesson.draw.per_outcome ? q.outcome : "";
+      (groups[group] = groups[group] || []).push(q.id);
+    });
+    var picked = [];
+    Object.keys(groups).forEach(function (group) {
+      picked = picked.concat(shuffled(groups[group]).slice(0, lesson.draw.per_outcome || lesson.draw.count));
+    });
+    state.draws[lesson.key] = picked;
+    return picked;
+  }
+
+  function lessonOf(form) {
+    return KEY.lessons.filter(function (l) { return l.key === form.dataset.lesson; })[0];
+  }
+
+  /* Show only the drawn questions, numbered 1, 2, 3 as the learner sees them. */
+  function showDrawn(form) {
+    var ids = drawn(lessonOf(form));
+    var number = 0;
+    Array.prototype.forEach.call(form.querySelectorAll("[data-question]"), function (box) {
+      box.hidden = ids.indexOf(box.dataset.question) < 0;
+      if (!box.hidden) {
+        number += 1;
+        Array.prototype.forEach.call(box.querySelectorAll(".app-question-number"), function (label) {
+          label.textContent = "Question " + number;
+        });
+      }
+    });
+  }
 
   function call(name, a, b) {
     if (!api) { return ""; }
@@ -103,7 +148,8 @@
     var possible = 0;
     var done = true;
     lessons.forEach(function (l) {
-      var total = l.questions.reduce(function (sum, q) { return sum + q.points; }, 0);
+      var ids = drawn(l);
+      var total = l.questions.reduce(function (sum, q) { return sum + (ids.indexOf(q.id) >= 0 ? q.points : 0); }, 0);
       var check = state.checks[l.key];
       possible += total;
       earned += check ? check.best * total / 100 : 0;
@@ -131,10 +177,11 @@
   }
 
   function grade(form) {
-    var lesson = KEY.lessons.filter(function (l) { return l.key === form.dataset.lesson; })[0];
+    var lesson = lessonOf(form);
+    var ids = drawn(lesson);
     var earned = 0;
     var possible = 0;
-    lesson.questions.forEach(function (q) {
+    lesson.questions.filter(function (q) { return ids.indexOf(q.id) >= 0; }).forEach(function (q) {
       var result = score(q, answerOf(form, lesson.key + "--" + q.id, q.type));
       earned += result.earned;
       possible += result.possible;
@@ -163,7 +210,8 @@
   if (api) {
     call("LMSInitialize", "");
     try { state = JSON.parse(call("LMSGetValue", "cmi.suspend_data") || "") || state; } catch (e) { /* a new learner */ }
-    if (!state.checks) { state = {checks: {}}; }
+    if (!state.checks) { state = {checks: {}, draws: {}}; }
+    if (!state.draws) { state.draws = {}; }
     if (call("LMSGetValue", "cmi.core.lesson_status") === "not attempted") {
       call("LMSSetValue", "cmi.core.lesson_status", "incomplete");
     }
@@ -177,8 +225,10 @@
     });
   }
   Array.prototype.forEach.call(document.querySelectorAll("form.lms-quiz"), function (form) {
+    showDrawn(form);
     form.addEventListener("submit", function (event) { event.preventDefault(); grade(form); });
   });
+  if (api && Object.keys(state.draws).length) { call("LMSSetValue", "cmi.suspend_data", JSON.stringify(state)); }
   var finish = document.getElementById("lms-finish");
   if (finish) { finish.addEventListener("click", report); }
   if (api && Object.keys(state.checks).length) { report(); }
