@@ -35,7 +35,7 @@ def test_admin_and_cohort_journey(page, live_server, tmp_path):
     expect(page.get_by_text("Eve Educator is now educator")).to_be_visible()
 
     page.goto("/admin/courses")
-    page.get_by_role("link", name="Innovation in practice").click()
+    page.get_by_role("link", name="Innovation in practice", exact=True).click()
     page.get_by_label("Email address of their account").fill("journey.educator@example.nhs.uk")
     page.get_by_label("Role on this course").select_option("educator")
     page.get_by_role("button", name="Add to this course").click()

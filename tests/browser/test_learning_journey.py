@@ -63,7 +63,7 @@ def test_junior_learner_journey(page, live_server):
     log_in(page, "f1.doctor@example.nhs.uk")
 
     page.goto("/")
-    page.get_by_role("link", name="Innovation in practice").click()
+    page.get_by_role("link", name="Innovation in practice", exact=True).click()
     expect(page.get_by_label("Junior staff")).to_be_checked()  # suggested from the professional group
     page.get_by_role("button", name="Enrol on this course").click()
     expect(page.get_by_text("You are enrolled on Innovation in practice (Junior staff track).")).to_be_visible()
