@@ -26,7 +26,7 @@ from tests.browser.test_learning_journey import PASSWORD, log_in
 COURSE_KEY = "innovation-in-practice"
 
 #: How the test names a control: its id, else a button's or link's words, else its name.
-NAME_JS = """(el) => el.id || (['A', 'BUTTON'].includes(el.tagName)
+NAME_JS = """(el) => el.id || (['A', 'BUTTON', 'SUMMARY'].includes(el.tagName)
                                ? el.textContent.trim().replace(/\\s+/g, ' ').slice(0, 40) : el.name)"""
 
 #: What a focused control is, where it is, and how it looks; for a hidden radio or checkbox input, the
@@ -47,8 +47,11 @@ LOOK = """(el) => {
 
 #: Visible, focusable controls inside <main>, in the order of the page.
 FOCUSABLE = """() => { const NAME = NAME_JS; return [...document.querySelectorAll(
-    'main a[href], main button, main input, main select, main textarea, main [tabindex]')]
+    'main a[href], main button, main input, main select, main textarea, main summary, main [tabindex]')]
   .filter(el => !el.disabled && el.type !== 'hidden' && el.tabIndex >= 0 && !el.closest('[hidden]')
+          // inside a closed <details> only its summary can take focus
+          && !(el.closest('details:not([open])') && !(el.tagName === 'SUMMARY'
+                                                      && el.parentElement === el.closest('details:not([open])')))
           && (el.getClientRects().length > 0
               || ((el.type === 'radio' || el.type === 'checkbox') && el.labels && el.labels.length)))
   .filter((el, i, all) => !(el.type === 'radio' && all.slice(0, i).some(o => o.type === 'radio' && o.name === el.name)))
