@@ -102,7 +102,7 @@ def track_figures(course: CompiledCourse) -> dict[str, TrackFigures]:
     for track in course.tracks:
         lessons = [lesson for module in course.modules if track in module.tracks
                    for lesson in module.lessons if track in lesson.tracks]
-        text = " ".join(_plain(lesson.html[track]) for lesson in lessons)
+        ease, grade = readability(" ".join(_plain(lesson.html[track]) for lesson in lessons))
         total = sum(len(words(lesson.html[track])) for lesson in lessons)
         own = sum(own_words(lesson, track, course.tracks) for lesson in lessons)
         minutes = study_minutes(((lesson.estimated_minutes, lesson.tracks) for lesson in lessons), track)
@@ -115,8 +115,8 @@ def track_figures(course: CompiledCourse) -> dict[str, TrackFigures]:
             cpd_hours=float(course.cpd_hours.get(track, 0)),
             words=total,
             own_share=round(own / total, 3) if total else 0.0,
-            reading_ease=flesch_reading_ease(text),
-            grade_level=flesch_kincaid_grade(text),
+            reading_ease=ease,
+            grade_level=grade,
         )
     return figures
 
@@ -135,20 +135,16 @@ def _hyphenator() -> pyphen.Pyphen:
     return pyphen.Pyphen(lang="en_GB", left=1, right=1)  # count a short word's every syllable
 
 
-def flesch_reading_ease(text: str) -> float:
-    """Flesch (1948) reading ease: 206.835 - 1.015 words/sentence - 84.6 syllables/word; 0 for no text."""
+def readability(text: str) -> tuple[float, float]:
+    """(Flesch (1948) reading ease, Kincaid et al. (1975) grade level) of plain text, from one count:
+    ease = 206.835 - 1.015 words/sentence - 84.6 syllables/word (higher is easier);
+    grade = 0.39 words/sentence + 11.8 syllables/word - 15.59. (0.0, 0.0) for no text."""
     sentences, count, syllables = _counts(text)
     if not count:
-        return 0.0
-    return round(206.835 - 1.015 * count / max(sentences, 1) - 84.6 * syllables / count, 1)
-
-
-def flesch_kincaid_grade(text: str) -> float:
-    """Kincaid et al. (1975) grade level: 0.39 words/sentence + 11.8 syllables/word - 15.59."""
-    sentences, count, syllables = _counts(text)
-    if not count:
-        return 0.0
-    return round(0.39 * count / max(sentences, 1) + 11.8 * syllables / count - 15.59, 1)
+        return 0.0, 0.0
+    per_sentence, per_word = count / max(sentences, 1), syllables / count
+    return (round(206.835 - 1.015 * per_sentence - 84.6 * per_word, 1),
+            round(0.39 * per_sentence + 11.8 * per_word - 15.59, 1))
 
 
 def figures_dict(course: CompiledCourse) -> dict[str, dict]:
