@@ -5,8 +5,11 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 HOST ?= 127.0.0.1
 export FLASK_APP := wsgi
+# The issue-15 headline benches first; the rest follow.
+BENCHES := bench/pages.py bench/submissions.py bench/certificates.py bench/reports.py bench/content_build.py \
+	bench/cohorts.py bench/sessions.py bench/preview.py bench/editor_preview.py bench/lti_launch.py bench/cluster.py
 
-.PHONY: run setup test test-sqlite test-postgres lint bench clean system-packages-run system-packages-test
+.PHONY: run setup test test-sqlite test-postgres lint bench clean system-packages-run system-packages-test system-packages-bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +34,9 @@ system-packages-run:
 system-packages-test:
 	@scripts/system-packages test
 
+system-packages-bench:
+	@scripts/system-packages bench
+
 ## Install, migrate, publish the shipped courses, create demo accounts, serve on http://$(HOST):$(PORT)
 run: setup
 	BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) scripts/run-with-worker --host $(HOST) --port $(PORT)
@@ -49,6 +55,10 @@ test-sqlite: system-packages-test $(VENV)/.installed-dev node_modules/.installed
 
 test-postgres: system-packages-test $(VENV)/.installed-dev node_modules/.installed
 	LMS_TEST_DB=postgres $(BIN)/python -m pytest -m db
+
+## Every benchmark in turn on this machine (30+ minutes); each prints its figures and the command to rerun it
+bench: system-packages-bench $(VENV)/.installed-dev node_modules/.installed
+	@for script in $(BENCHES); do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
