@@ -3,16 +3,19 @@
 pylti1p3 2.0 works with Flask 3.1 and Werkzeug 3.1 as it is (1.x read `werkzeug.__version__`, which
 Werkzeug 3 removed). What it leaves to the tool, done here: its storage of state and nonces lives in the
 database (any web host can take a launch another host started), and a used nonce is deleted so a
-launch cannot be replayed.
+launch cannot be replayed. Each platform's key set is kept for an hour rather than fetched on every
+launch, and fetched again at once when a token names a key the kept set lacks (the platform rotated).
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 from typing import Any
 
 from pylti1p3.contrib.flask import FlaskCookieService, FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
 from pylti1p3.deployment import Deployment
+from pylti1p3.exception import LtiException
 from pylti1p3.launch_data_storage.base import LaunchDataStorage
 from pylti1p3.registration import Registration
 from pylti1p3.tool_config import ToolConfAbstract
@@ -28,6 +31,9 @@ DEFAULT_LIFETIME = 3600  # seconds pylti1p3 asks us to keep state when it gives 
 #: How long a nonce, a state and a launch's data are kept: a login not followed by its launch within this
 #: is refused, and the launch's claims (names, emails) do not linger.
 STATE_LIFETIME = 600
+#: Seconds a platform's public key set is kept before it is fetched again (a launch otherwise costs a request
+#: to the platform before the learner sees anything).
+KEY_SET_LIFETIME = 3600
 
 
 def find_platform(issuer: str, client_id: str | None) -> LtiPlatform | None:
@@ -126,11 +132,32 @@ def oidc_login() -> tuple[FlaskOIDCLogin, FlaskRequest]:
     return login, request
 
 
-def message_launch() -> FlaskMessageLaunch:
+class MessageLaunch(FlaskMessageLaunch):
+    """pylti1p3's launch, with the platform's key set kept and refetched once when a key is missing."""
+
+    def get_public_key(self):
+        try:
+            return super().get_public_key()
+        except LtiException as error:
+            # pylti1p3's words for "no key with the token's kid and alg in the set"
+            if str(error) != "Unable to find public key" or self._registration.get_key_set_url() is None:
+                raise
+            self._forget_key_set()
+            return super().get_public_key()
+
+    def _forget_key_set(self) -> None:
+        url = self._registration.get_key_set_url()
+        self._registration.set_key_set(None)
+        storage = DatabaseLaunchStorage()  # the kept set is stored without a session id, as pylti1p3 stores it
+        storage.remove_value("key-set-url-" + hashlib.md5(url.encode("utf-8")).hexdigest())  # noqa: S324 - pylti1p3's key name
+
+
+def message_launch() -> MessageLaunch:
     request = FlaskRequest()
-    launch = FlaskMessageLaunch(request, DatabaseToolConf(), cookie_service=CookieService(request))
+    launch = MessageLaunch(request, DatabaseToolConf(), cookie_service=CookieService(request))
     launch.set_launch_data_storage(DatabaseLaunchStorage())
     launch.set_launch_data_lifetime(STATE_LIFETIME)
+    launch.set_public_key_caching(DatabaseLaunchStorage(), cache_lifetime=KEY_SET_LIFETIME)
     return launch
 
 

@@ -68,6 +68,7 @@ class Platform:
         self.scores: list[dict] = []
         self.deep_links: list[dict] = []
         self.token_requests = 0
+        self.key_set_requests = 0
         self.down = False
         self.app = self._make_app()
         self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
@@ -103,6 +104,10 @@ class Platform:
     def login_params(self, hint: str, target: str) -> dict[str, str]:
         return {"iss": self.issuer, "login_hint": self.pending[hint].sub, "target_link_uri": target,
                 "lti_message_hint": hint, "client_id": self.client_id}
+
+    def rotate_key(self) -> None:
+        """Sign from now on with a new key under a new kid, publishing only that one (as a platform rotates)."""
+        self.key = RSAKey.generate_key(2048, private=True, parameters={"kid": "platform-key-" + secrets.token_hex(4)})
 
     def lineitem_url(self, context_id: str, resource_link_id: str) -> str:
         return f"{self.base_url}/contexts/{context_id}/lineitems/{resource_link_id}"
@@ -169,6 +174,7 @@ class Platform:
 
         @app.get("/jwks")
         def jwks():
+            platform.key_set_requests += 1
             return jsonify(KeySet([platform.key]).as_dict(private=False))
 
         @app.get("/auth")

@@ -139,7 +139,24 @@ def test_launch_state_is_kept_minutes_not_a_day(client, platform, registered, ti
 
     launch(client, platform, learner())
     rows = db.session.scalars(select(LtiLaunchState)).all()
-    assert rows and all(row.expires_at <= utcnow() + timedelta(minutes=10, seconds=5) for row in rows)
+    state = [row for row in rows if "key-set-url-" not in row.key]
+    assert state and all(row.expires_at <= utcnow() + timedelta(minutes=10, seconds=5) for row in state)
+    # The one longer-lived row is the platform's public key set: public keys only, nothing of the learner.
+    (key_set,) = [row for row in rows if "key-set-url-" in row.key]
+    assert [sorted(key) for key in key_set.value["keys"]] == [["e", "kid", "kty", "n"]]
+
+
+def test_the_platforms_key_set_is_fetched_once_for_many_launches_and_again_when_it_rotates(
+        client, platform, registered, tiny_course):
+    assert launch(client, platform, learner()).status_code == 302
+    client.post_form("/logout")
+    assert launch(client, platform, learner()).status_code == 302
+    assert platform.key_set_requests == 1
+    client.post_form("/logout")
+    platform.rotate_key()
+    # The kept set lacks the new kid: fetched again at once, and the launch still works.
+    assert launch(client, platform, learner()).status_code == 302
+    assert platform.key_set_requests == 2
 
 
 # The last: we are in the audience, but with another and no "azp" naming us as the party it is for.
