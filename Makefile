@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 export FLASK_APP := wsgi
 # The issue-15 headline benches first; the rest follow.
 BENCHES := bench/pages.py bench/submissions.py bench/certificates.py bench/reports.py bench/content_build.py \
-	bench/cohorts.py bench/sessions.py bench/preview.py bench/editor_preview.py bench/lti_launch.py bench/cluster.py
+	bench/cohorts.py bench/sessions.py bench/editor_preview.py bench/lti_launch.py bench/cluster.py
 
 .PHONY: run setup test test-sqlite test-postgres lint bench clean system-packages-run system-packages-test system-packages-bench
 
