@@ -59,6 +59,8 @@ def drawn_directly(texts: tuple[str, ...], covered: frozenset[int]) -> bool:
     `covered` holds the code points both pinned faces have a glyph for.
     """
     for text in texts:
+        if text != " ".join(text.split()):
+            return False  # the layout would collapse or keep these spaces
         for character in text:
             if ord(character) not in covered or unicodedata.bidirectional(character) not in _LTR_CLASSES:
                 return False
@@ -90,6 +92,7 @@ class _Field:
     centred: bool
     first_baseline: float  # CSS px from the page's top, after any transform
     line_height: float
+    last_baseline: float  # of a line that still ends inside its block (the facts clip what runs past)
     text_height: float  # Pango's height and baseline of a line: the same for every line of one font
     text_baseline: float
     link_rise: float = 0.0  # from a link's top to the baseline, and its height (CSS px)
@@ -171,6 +174,8 @@ class Template:
                 style=text.style, left=parent.content_box_x(), width=parent.width,
                 centred=parent.style["text_align_all"] == "center",
                 first_baseline=text.position_y + text.baseline + offset, line_height=line.height,
+                last_baseline=(parent.content_box_y() + parent.height + offset - line.height
+                               + text.position_y + text.baseline - line.position_y),
                 text_height=text_height, text_baseline=text_baseline)
         return cls(made, qr_box), placed
 
@@ -195,7 +200,10 @@ class Template:
                     return None
                 piece = remaining.encode()[:length].decode()
                 x = field.left + (field.width - width) / 2 if field.centred else field.left
-                placed.append((x, field.first_baseline + line_number * field.line_height, layout, piece, width))
+                baseline = field.first_baseline + line_number * field.line_height
+                if baseline > field.last_baseline + _TOLERANCE:
+                    return None
+                placed.append((x, baseline, layout, piece, width))
                 line_number += 1
                 if resume is None:
                     break
@@ -235,10 +243,9 @@ class Line:
 
 
 def lay_out(template: Template, fields: dict[str, str]) -> list[Line] | None:
-    """Every line of the learner's fields, or None where one would not land as in the reference.
-
-    The name must stay one line (more lines would move the block that holds it).
-    """
+    """Every line of the learner's fields, or None where one would not land as in the reference."""
+    if not fields.get("learner"):
+        return None  # the name's line holds the name block's height
     lines = []
     for name in FIELDS:
         text = fields.get(name)
@@ -247,7 +254,8 @@ def lay_out(template: Template, fields: dict[str, str]) -> list[Line] | None:
         if name not in template.fields:
             return None
         placed = template.place(name, text)
-        if placed is None or (name in ("learner", "registration") and len(placed) != 1):
+        # One line per paragraph, as in the reference: more would move the lines below (the link may wrap).
+        if placed is None or (name != "facts-link" and len(placed) != sum(1 for part in text.split("\n") if part)):
             return None
         for x, baseline, layout, piece, width in placed:
             lines.append(Line(name, x, baseline, width, layout, piece))
@@ -326,15 +334,16 @@ class Writer:
         return output.getvalue()
 
     def _fonts(self, pdf, fonts) -> pydyf.Dictionary:
-        """Embed each font used, subset to its glyphs, as WeasyPrint does (Type 0, Identity-H)."""
+        """Embed each font used, subset, as WeasyPrint does (Type 0, Identity-H, glyph ids kept)."""
         dictionary = pydyf.Dictionary()
         for font in fonts.values():
             data, length = self._subset(font)
             file = pydyf.Stream([data], pydyf.Dictionary({"Filter": "/FlateDecode", "Length1": length}))
             pdf.add_object(file)
-            to_unicode = pydyf.Stream(_to_unicode_cmap(font.to_unicode), compress=True)
+            to_unicode = pydyf.Stream([zlib.compress(_to_unicode_cmap(font.to_unicode))],
+                                      pydyf.Dictionary({"Filter": "/FlateDecode"}))
             pdf.add_object(to_unicode)
-            widths = {glyph: width for glyph, width in font.widths.items()}
+            widths = font.widths
             bbox = (0, font.descent, max(widths.values(), default=0), font.ascent)
             descriptor = pydyf.Dictionary({
                 "Type": "/FontDescriptor", "FontName": font.name, "FontFamily": pydyf.String(font.family),
@@ -343,18 +352,11 @@ class Writer:
                 "StemH": font.stemh, "FontFile2": file.reference,
             })
             pdf.add_object(descriptor)
-            array = pydyf.Array()
-            for glyph in sorted(widths):
-                if glyph - 1 not in widths:
-                    array.append(glyph)
-                    run = pydyf.Array()
-                    array.append(run)
-                run.append(widths[glyph])
             cid_font = pydyf.Dictionary({
                 "Type": "/Font", "Subtype": "/CIDFontType2", "BaseFont": font.name,
                 "CIDSystemInfo": pydyf.Dictionary({
                     "Registry": pydyf.String("Adobe"), "Ordering": pydyf.String("Identity"), "Supplement": 0}),
-                "CIDToGIDMap": "/Identity", "W": array, "FontDescriptor": descriptor.reference,
+                "CIDToGIDMap": "/Identity", "W": _widths_array(widths), "FontDescriptor": descriptor.reference,
             })
             pdf.add_object(cid_font)
             type0 = pydyf.Dictionary({
@@ -366,15 +368,54 @@ class Writer:
         return dictionary
 
     def _subset(self, font) -> tuple[bytes, int]:
-        key = (font.hash, font.index, len(font.file_content), frozenset(font.to_unicode))
+        """The font file subset to the glyphs used and to printable ASCII, compressed; and its length.
+
+        With ASCII always in, the learners of a course share one subset unless their name has other
+        letters (codes, dates and URLs vary from one learner to the next, but only within ASCII).
+        """
+        glyphs = frozenset(font.to_unicode) | _ascii_glyphs(font)
+        key = (font.hash, font.index, len(font.file_content), glyphs)
         if (found := self._subsets.get(key)) is None:
             clone = copy.copy(font)  # clean() replaces file_content; the original stays whole
-            clone.clean(dict(font.to_unicode), False)
+            clone.clean(dict.fromkeys(sorted(glyphs), ""), False)
             found = (zlib.compress(clone.file_content), len(clone.file_content))
             if len(self._subsets) >= self._size:
                 self._subsets.pop(next(iter(self._subsets)))
             self._subsets[key] = found
         return found
+
+
+_ASCII_GLYPHS: dict[tuple, frozenset[int]] = {}
+
+
+def _ascii_glyphs(font) -> frozenset[int]:
+    """Glyph ids of the printable ASCII characters in the font's file (read once per font)."""
+    key = (font.hash, font.index, len(font.file_content))
+    if (found := _ASCII_GLYPHS.get(key)) is None:
+        from fontTools.ttLib import TTFont
+
+        with TTFont(io.BytesIO(font.file_content), fontNumber=font.index, lazy=True) as file:
+            cmap = file.getBestCmap() or {}
+            found = frozenset(file.getGlyphID(cmap[code]) for code in range(0x20, 0x7F) if code in cmap)
+        _ASCII_GLYPHS[key] = found
+    return found
+
+
+def _number(value: float) -> str:
+    """A PDF number: no exponent, no trailing zeros (as pydyf writes one)."""
+    if isinstance(value, int) or float(value).is_integer():
+        return str(int(value))
+    return f"{value:f}".rstrip("0").rstrip(".")
+
+
+def _widths_array(widths: dict[int, float]) -> bytes:
+    """The CIDFont's W array: runs of consecutive glyph ids with their widths (in 1/1000 em)."""
+    parts = []
+    for glyph in sorted(widths):
+        if glyph - 1 not in widths:
+            parts.append(f"] {glyph} [" if parts else f"{glyph} [")
+        parts.append(f"{_number(widths[glyph])} ")
+    return ("[" + "".join(parts) + "]]").encode() if parts else b"[]"
 
 
 def _text_box(style, line: Line):
@@ -408,7 +449,7 @@ def _link(pdf, line: Line, field: _Field, url: str, page_height: float):
     return annotation.reference
 
 
-def _to_unicode_cmap(to_unicode: dict[int, str]) -> list[bytes]:
+def _to_unicode_cmap(to_unicode: dict[int, str]) -> bytes:
     lines = [b"/CIDInit /ProcSet findresource begin", b"12 dict begin", b"begincmap", b"/CIDSystemInfo",
              b"<< /Registry (Adobe)", b"/Ordering (UCS)", b"/Supplement 0", b">> def",
              b"/CMapName /Adobe-Identity-UCS def", b"/CMapType 2 def", b"1 begincodespacerange",
@@ -421,7 +462,7 @@ def _to_unicode_cmap(to_unicode: dict[int, str]) -> list[bytes]:
             lines.append(f"<{glyph:04x}> <{text.encode('utf-16-be').hex()}>".encode())
         lines.append(b"endbfchar")
     lines += [b"endcmap", b"CMapName currentdict /CMap defineresource pop", b"end", b"end"]
-    return lines
+    return b"\n".join(lines)
 
 
 def _pdf_date(iso_day: str) -> str:
