@@ -7,16 +7,22 @@ Speed comes from doing once what does not change:
 * once per course (an LRU of `COURSE_CACHE_SIZE`): the layout *and the drawing* of all
   that learners of a course share: programme, partner, course, outcomes, signatory and
   every label (the "course" layer; see layers.py);
-* per certificate: the layout of the learner's name, registration, dates, code, URL and
-  QR code only (the "learner" layer), then one PDF with both layers on one page.
+* per certificate, the fast path (direct.py, for names in Latin, Greek and Cyrillic): the
+  learner's lines shaped by Pango and drawn where WeasyPrint's layout of a reference learner
+  put them, over the recorded course layer, written by pydyf with font subsets kept per
+  glyph set; the page is pixel for pixel the full path's;
+* per certificate, the full path (every other learner, e.g. a name in Arabic, Devanagari or
+  Chinese): the layout of the learner's name, registration, dates, code, URL and QR code
+  only (the "learner" layer), then one PDF with both layers on one page.
 
 Every box has a fixed place on the page (see certificate.css), so the layers cannot
 disturb each other, and the page is the one the "full" template gives in one go.
 
-The output is a function of the `CertificateData` alone: no clock, no randomness, no
-host paths. The PDF's dates come from ``issued_on``, its identifier from the code. It
-does depend on the versions of WeasyPrint, Pango, HarfBuzz and the fonts: after an
-upgrade a certificate may re-render to different bytes that print the same facts.
+The output is a function of the `CertificateData` alone (whichever path, whatever was
+cached before): no clock, no randomness, no host paths. The PDF's dates come from
+``issued_on``, its identifier from the code. It does depend on the versions of WeasyPrint,
+Pango, HarfBuzz and the fonts: after an upgrade a certificate may re-render to different
+bytes that print the same facts.
 
 WeasyPrint's font objects are not thread-safe, so renders in one process take turns.
 """

@@ -39,9 +39,11 @@ def image_bytes(kind: str, size: tuple[int, int] = (120, 40)) -> bytes:
 # --- Always the same bytes -------------------------------------------------------------
 
 
-def test_the_same_certificate_renders_to_identical_bytes(make_certificate):
-    data = make_certificate()
+@pytest.mark.parametrize("script", ["irish", "arabic"])  # the fast path and the full path
+def test_the_same_certificate_renders_to_identical_bytes(script, make_certificate, names):
+    data = make_certificate(learner_name=names[script])
     first = render_pdf(data)
+    rendering._prepared().writer._subsets.clear()  # a font subset made afresh is the same
     render_pdf(make_certificate(learner_name="Someone Else", code="1110-0000-0000-01"))
     assert render_pdf(data) == first
 
@@ -396,3 +398,18 @@ def test_the_fast_path_draws_the_qr_code_that_reads_back(make_certificate, monke
     assert Image.open(io.BytesIO(qr.qr_png(data.verify_url))).tobytes() == pixels
     image = pypdf_page(render_pdf(data)).images
     assert any(picture.image.size == (side, side) and picture.image.tobytes() == pixels for picture in image)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"learner_name": "Ada  Lovelace"},  # the layout collapses spaces
+        {"learner_name": "Ada Lovelace", "registration": "NMC " + "12A3456B " * 20},  # wraps
+        {"verify_url": "https://learn.nwl.example.nhs.uk/" + "v" * 150 + "/7KQ2-M9XD-4TRA-3X"},  # clipped
+    ],
+)
+def test_lines_that_would_not_land_as_in_the_reference_take_the_full_path(changes, make_certificate, monkeypatch):
+    data = make_certificate(**changes)
+    taken = render_pdf(data)
+    monkeypatch.setattr(rendering, "_render_directly", lambda *args: None)
+    assert render_pdf(data) == taken
