@@ -270,18 +270,25 @@ class Writer:
         self._size = size
 
     def pdf(self, page_size: tuple[float, float], course, lines: list[Line], template: Template, qr_url: str,
-            link_url: str | None, info: dict[str, str], lang: str, identifier: bytes) -> bytes:
-        """One page: `course` (a layers.Recording) then the learner's `lines` and QR code."""
+            link_url: str | None, info: dict[str, str], lang: str, identifier: bytes, family: str) -> bytes | None:
+        """One page: `course` (a layers.Recording) then the learner's `lines` and QR code.
+
+        None if a line was drawn in a font other than `family` (the pinned one), or with a missing glyph.
+        """
         width, height = page_size
         resources = {"ExtGState": {}, "XObject": {}, "Pattern": {}, "Shading": {}, "ColorSpace": None}
         fonts, images = {}, {}
         stream = Stream(fonts, (0, 0, width, height), resources, images, None, {}, None, compress=True)
         stream.transform(d=-1, f=height * _SCALE)
         course.replay(stream, _SCALE)
+        course_fonts = set(fonts)
         with stream.stacked():
             stream.transform(a=_SCALE, d=_SCALE)
             for line in lines:
                 draw_text(stream, _text_box(template.fields[line.field].style, line), 0, "clip", "none")
+            if any(fonts[key].family != family for key in set(fonts) - course_fonts) or any(
+                    font.missing for font in fonts.values()):
+                return None  # Pango fell back to another font after all: the full path draws this one
             x, y, side, _ = template.qr_box
             with stream.stacked():
                 stream.transform(a=side, d=-side, e=x, f=y + side)

@@ -153,8 +153,7 @@ def _render_directly(state: _State, course: _Layer, data: CertificateData) -> by
     page = course.page
     return state.writer.pdf(
         (page.width, page.height), course.drawing, placed, template, data.verify_url,
-        _link_url(data), _metadata(data), "en-GB",
-        _identifier(data))
+        _link_url(data), _metadata(data), "en-GB", _identifier(data), fonts.PINNED_FAMILY)
 
 
 def _template(state: _State, data: CertificateData) -> direct.Template | None:
