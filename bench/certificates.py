@@ -1,10 +1,15 @@
-"""Certificate rendering: our render_pdf against a plain WeasyPrint of the same page.
+"""Certificate rendering: our render_pdf against a plain WeasyPrint of the same page; and 1,000
+certificates issued and zipped through the job queue by one `flask jobs worker` of two processes.
 
 Reproduce with:
 
-    .venv/bin/python bench/certificates.py          # add --count N for the ZIP run
+    .venv/bin/python bench/certificates.py          # add --count N for the ZIP runs
 
-Prints figures, never passes or fails. The last line is the headline:
+The queue run makes (and drops) a PostgreSQL database named bench_certs_* next to
+``--postgres-url`` (default $LMS_TEST_POSTGRES_URL, else postgres@127.0.0.1) and uses Redis
+``--redis-url`` (default redis://127.0.0.1:6379/4, under a queue name of its own; "" for SqliteHuey);
+it is skipped when PostgreSQL does not answer. Prints figures, never passes or fails; wall-clock
+figures need a quiet machine (the load average is printed). The last line is the headline:
 ``speedup_vs_plain_weasyprint: X.XX``.
 """
 
