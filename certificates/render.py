@@ -347,7 +347,7 @@ def _link_url(data: CertificateData) -> str | None:
 
 
 def _learner_lines(data: CertificateData) -> dict[str, str]:
-    """The learner layer's text by the class of its element, as printed ("\n" for a ``<br>``)."""
+    """The learner layer's text by the class of its element, as printed (a line break for a ``<br>``)."""
     issued = _long_date(data.issued_on)
     link = _link_url(data)
     if data.valid_until:
