@@ -1,10 +1,15 @@
-"""Certificate rendering: our render_pdf against a plain WeasyPrint of the same page.
+"""Certificate rendering: our render_pdf against a plain WeasyPrint of the same page; and 1,000
+certificates issued and zipped through the job queue by one `flask jobs worker` of two processes.
 
 Reproduce with:
 
-    .venv/bin/python bench/certificates.py          # add --count N for the ZIP run
+    .venv/bin/python bench/certificates.py          # add --count N for the ZIP runs
 
-Prints figures, never passes or fails. The last line is the headline:
+The queue run makes (and drops) a PostgreSQL database named bench_certs_* next to
+``--postgres-url`` (default $LMS_TEST_POSTGRES_URL, else postgres@127.0.0.1) and uses Redis
+``--redis-url`` (default redis://127.0.0.1:6379/4, under a queue name of its own; "" for SqliteHuey);
+it is skipped when PostgreSQL does not answer. Prints figures, never passes or fails; wall-clock
+figures need a quiet machine (the load average is printed). The last line is the headline:
 ``speedup_vs_plain_weasyprint: X.XX``.
 """
 
@@ -13,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import io
+import os
 import statistics
 import sys
 import time
@@ -21,12 +27,16 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.append(str(Path(__file__).resolve().parent))  # benchdb
 
 import weasyprint  # noqa: E402
 
 from certificates import CertificateData, new_code, render_html, render_pdf  # noqa: E402
 
 COMMAND = ".venv/bin/python bench/certificates.py"
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/4"
+BASE_URL = "https://learn.nwl.example.nhs.uk"
 ROUNDS = 50
 
 
@@ -49,7 +59,7 @@ def sample(index: int = 0, *, course: str = "Introduction to clinical innovation
         issued_on=datetime.date(2025, 11, 21),
         content_revision="a1b2c3d",
         code=code,
-        verify_url=f"https://learn.nwl.example.nhs.uk/verify/{code}",
+        verify_url=f"{BASE_URL}/verify/{code}",
         partner_name="Imperial College London",
         signatory_name="Professor Jane Smith",
         signatory_title="Director of Continuing Professional Development",
@@ -105,63 +115,135 @@ def render_distinct(i: int) -> tuple[str, bytes]:
     return f"{data.code}.pdf", render_pdf(data)
 
 
-def issue_through_app(count: int) -> tuple[float, float, int]:
-    """Issue `count` certificates through the app's real service on a fresh SQLite database
-    (row, code, snapshot, render, commit), then export them as the partner's ZIP.
+def issue_through_queue(count: int, admin_url: str, redis_url: str | None, workers: int = 2) -> dict[str, float] | None:
+    """Issue `count` certificates through the job queue, then the partner's ZIP export job, with one
+    `flask jobs worker` of `workers` processes, on a fresh PostgreSQL database (created next to
+    `admin_url` and dropped after). Redis at `redis_url` carries the messages, as in a deployment with
+    more than one worker (under a queue name of the run's own); SqliteHuey in a temporary folder when
+    `redis_url` is None.
 
-    Returns (issue seconds, zip seconds, zip bytes).
+    Returns seconds to issue, to zip and both, and the CPU seconds of the worker processes; None
+    when PostgreSQL does not answer.
     """
+    import os
+    import subprocess
     import tempfile
 
+    from benchdb import SECRET_KEY, create_postgres_database, drop_postgres_database
     from flask_migrate import upgrade
-    from sqlalchemy import select
+    from sqlalchemy import func, select
 
-    from lms import create_app
+    from config import DevelopmentConfig
+    from lms import create_app, jobs
     from lms.accounts.models import User
     from lms.accounts.services import sync_organisations
     from lms.catalog.models import Course
     from lms.clock import utcnow
     from lms.credentials import services
-    from lms.credentials.models import PartnerSettings
-    from lms.credentials.tasks import write_export
+    from lms.credentials.models import Certificate, PartnerSettings
+    from lms.credentials.tasks import export_folder
     from lms.extensions import db
+    from lms.jobs.models import DONE, Job
+    from lms.jobs.queue import get_queue
     from lms.learning.models import Enrolment
 
-    folder = tempfile.mkdtemp(prefix="bench-certificates-")
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/bench.sqlite3", "TESTING": True})
-    with app.app_context():
-        upgrade()
-        sync_organisations()
-        db.session.commit()
-        result = app.test_cli_runner().invoke(args=["content", "build", str(Path(__file__).parents[1] / "content")])
-        assert result.exit_code == 0, result.output
-        course = db.session.scalar(select(Course).where(Course.key == "foundations-of-safety"))
-        now = utcnow()
-        db.session.execute(db.insert(User), [
-            {"email": f"learner{i}@example.nhs.uk", "full_name": sample(i).learner_name, "password_hash": "x",
-             "role": "learner", "organisation_id": "cnwl", "professional_group": "nurse",
-             "session_token": f"t{i}", "email_verified_at": now} for i in range(count)])
-        if course.partner_id:  # certificates wait for the partner's signatory
-            db.session.add(PartnerSettings(organisation_id=course.partner_id, signatory_name="Professor Ima Signer",
-                                           signatory_title="Director of Continuing Professional Development"))
-        users = db.session.scalars(select(User.id)).all()
-        db.session.execute(db.insert(Enrolment), [
-            {"user_id": user_id, "course_id": course.id, "track": "ahp", "completed_at": now} for user_id in users])
-        db.session.commit()
-        enrolments = db.session.scalars(select(Enrolment)).all()
+    url = create_postgres_database(admin_url, "bench_certs")
+    if url is None:
+        return None
+    folder = Path(tempfile.mkdtemp(prefix="bench-certificates-"))
+    env = {**os.environ, "LMS_CONFIG": "development", "DATABASE_URL": url, "PUBLIC_BASE_URL": BASE_URL,
+           "SECRET_KEY": SECRET_KEY,
+           "JOBS_SQLITE_PATH": str(folder / "jobs.sqlite3"), "MAIL_FILE_DIR": str(folder / "mail"),
+           "REDIS_URL": redis_url or "", "JOBS_HUEY_NAME": f"bench-certificates-{os.getpid()}",
+           "LOG_LEVEL": "WARNING"}
+    worker = app = None
+    try:
+        # The same settings as the worker's, so that this process hands jobs to the worker's queue.
+        settings = {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY, "PUBLIC_BASE_URL": BASE_URL,
+                    "JOBS_SQLITE_PATH": env["JOBS_SQLITE_PATH"], "MAIL_FILE_DIR": env["MAIL_FILE_DIR"],
+                    "REDIS_URL": redis_url, "JOBS_HUEY_NAME": env["JOBS_HUEY_NAME"]}
+        app = create_app(type("BenchConfig", (DevelopmentConfig,), settings))
+        with app.app_context():
+            upgrade()
+            sync_organisations()
+            db.session.commit()
+            result = app.test_cli_runner().invoke(args=["content", "build", str(Path(__file__).parents[1] / "content")])
+            assert result.exit_code == 0, result.output
+            course = db.session.scalar(select(Course).where(Course.key == "foundations-of-safety"))
+            course_id = course.id
+            now = utcnow()
+            db.session.execute(db.insert(User), [
+                {"email": f"learner{i}@example.nhs.uk", "full_name": sample(i).learner_name, "password_hash": "x",
+                 "role": "learner", "organisation_id": "cnwl", "professional_group": "nurse",
+                 "session_token": f"t{i}", "email_verified_at": now} for i in range(count)])
+            if course.partner_id:  # certificates wait for the partner's signatory
+                db.session.add(PartnerSettings(
+                    organisation_id=course.partner_id, signatory_name="Professor Ima Signer",
+                    signatory_title="Director of Continuing Professional Development"))
+            users = db.session.scalars(select(User.id)).all()
+            db.session.execute(db.insert(Enrolment), [
+                {"user_id": user_id, "course_id": course.id, "track": "ahp", "completed_at": now} for user_id in users])
+            db.session.commit()
+            enrolments = db.session.scalars(select(Enrolment.id)).all()
+            admin = db.session.scalar(select(User.id).where(User.role == "admin")) or users[0]
+            db.engine.dispose()
 
-        start = time.perf_counter()
-        for enrolment in enrolments:
-            services.issue_certificate(enrolment, now)
-        db.session.commit()
-        issued = time.perf_counter() - start
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker", "-w", str(workers),
+             "--worker-type", "process"], cwd=Path(__file__).parents[1], env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(3)  # the consumer starts and forks its workers
 
-        start = time.perf_counter()
-        path = Path(folder) / "certificates.zip"
-        write_export(course, "zip", None, None, path)  # what the ZIP export job writes
-        zipped = time.perf_counter() - start
-        db.engine.dispose()
-    return issued, zipped, path.stat().st_size
+        def wait(condition) -> None:
+            while not condition():
+                if worker.poll() is not None:
+                    raise RuntimeError("the job worker stopped")
+                time.sleep(0.05)
+
+        with app.app_context():
+            cpu_before = _tree_cpu_seconds(worker.pid)
+            start = time.perf_counter()
+            for enrolment_id in enrolments:  # what course completion enqueues, one job per learner
+                jobs.enqueue("certificates.issue", key=services.issue_job_key(enrolment_id), enrolment_id=enrolment_id)
+            db.session.commit()  # hands the jobs to the workers
+            wait(lambda: db.session.scalar(select(func.count(Certificate.id))) >= count or db.session.rollback())
+            issued = time.perf_counter() - start
+            start = time.perf_counter()
+            jobs.enqueue("certificates.export", key="bench:zip", course_id=course_id, kind="zip",
+                         requested_by_id=admin)
+            db.session.commit()
+            wait(lambda: db.session.scalar(select(Job.status).where(Job.key == "bench:zip")) == DONE
+                 or db.session.rollback())
+            zipped = time.perf_counter() - start
+            cpu = _tree_cpu_seconds(worker.pid) - cpu_before
+            result = db.session.scalar(select(Job.result).where(Job.key == "bench:zip"))
+            archive = export_folder() / result["file"]
+            size = archive.stat().st_size
+            archive.unlink()
+            db.session.remove()
+            db.engine.dispose()
+        return {"issue": issued, "zip": zipped, "cpu": cpu, "count": result["count"], "bytes": size}
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(30)
+        drop_postgres_database(admin_url, url)
+        if redis_url and app is not None:
+            get_queue(app).huey.flush()  # the run's own queue name: nothing else is there
+
+
+def _tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user and system) of process `pid` and its live children, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
 
 
 def _cold_course_ms(rounds: int) -> float:
@@ -179,6 +261,10 @@ def main(argv: Iterable[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--count", type=int, default=1000, help="certificates in the ZIP")
+    parser.add_argument("--postgres-url", default=os.environ.get("LMS_TEST_POSTGRES_URL", DEFAULT_POSTGRES),
+                        help="admin URL; a database named bench_certs_* is made next to it and dropped")
+    parser.add_argument("--redis-url", default=os.environ.get("LMS_BENCH_REDIS_URL", DEFAULT_REDIS),
+                        help="Redis for the job queue (\"\" for SqliteHuey in a temporary folder)")
     args = parser.parse_args(argv)
     print(f"# reproduce: {COMMAND}")
     print(f"# weasyprint {weasyprint.__version__}, python {sys.version.split()[0]}")
@@ -197,10 +283,15 @@ def main(argv: Iterable[str] | None = None) -> None:
 
     seconds, size = time_issue_and_zip(render_distinct, args.count)
     print(f"render_and_zip_{args.count}_distinct_s: {seconds:.2f} ({size / 1e6:.1f} MB zip)")
-    issued, zipped, size = issue_through_app(args.count)
-    print(f"app_issue_{args.count}_s: {issued:.2f} (database rows, codes, snapshots, PDFs)")
-    print(f"app_zip_{args.count}_s: {zipped:.2f} ({size / 1e6:.1f} MB zip)")
-    print(f"app_issue_and_zip_{args.count}_s: {issued + zipped:.2f}")
+    queued = issue_through_queue(args.count, args.postgres_url, args.redis_url or None)
+    if queued is not None:
+        print(f"queue_issue_{args.count}_s: {queued['issue']:.2f} (issue jobs: rows, codes, snapshots, PDFs; "
+              f"one worker of 2 processes, PostgreSQL, {'Redis' if args.redis_url else 'SqliteHuey'})")
+        print(f"queue_zip_{args.count}_s: {queued['zip']:.2f} (after the 'issued' mail jobs; {queued['count']} PDFs, "
+              f"{queued['bytes'] / 1e6:.1f} MB zip)")
+        print(f"queue_workers_cpu_s: {queued['cpu']:.2f}")
+        print(f"queue_issue_and_zip_{args.count}_s: {queued['issue'] + queued['zip']:.2f}")
+    print(f"load_average_1min: {os.getloadavg()[0]:.2f}")
     print(f"speedup_vs_plain_weasyprint: {medians['plain'] / medians['ours']:.2f}")
 
 

@@ -43,16 +43,22 @@ def qr_png(url: str) -> bytes:
     prints as crisply as the SVG; WeasyPrint draws it far faster than an SVG path of a
     few hundred segments. Greyscale, because WeasyPrint would convert a 1-bit image.
     """
-    qr = make_qr(url)
-    width, height = qr.symbol_size(scale=1, border=QUIET_ZONE)
-    light_rows = bytes([255]) * width * QUIET_ZONE
-    side = bytes([255]) * QUIET_ZONE
-    pixels = b"".join(side + bytes(row).translate(_PIXEL) + side for row in qr.matrix)
+    pixels, width = qr_pixels(url)
     buffer = io.BytesIO()
-    image = Image.frombytes("L", (width, height), light_rows + pixels + light_rows)
+    image = Image.frombytes("L", (width, width), pixels)
     image.save(buffer, format="PNG")
     return buffer.getvalue()
 
 
 # segno's matrix holds 1 for a dark module and 0 for a light one.
 _PIXEL = bytes([255, 0]) + bytes(254)
+
+
+def qr_pixels(url: str) -> tuple[bytes, int]:
+    """The pixels of `qr_png` (greyscale, one byte each, row by row) and the side in pixels."""
+    qr = make_qr(url)
+    width, _ = qr.symbol_size(scale=1, border=QUIET_ZONE)
+    light_rows = bytes([255]) * width * QUIET_ZONE
+    side = bytes([255]) * QUIET_ZONE
+    pixels = b"".join(side + bytes(row).translate(_PIXEL) + side for row in qr.matrix)
+    return light_rows + pixels + light_rows, width

@@ -7,16 +7,22 @@ Speed comes from doing once what does not change:
 * once per course (an LRU of `COURSE_CACHE_SIZE`): the layout *and the drawing* of all
   that learners of a course share: programme, partner, course, outcomes, signatory and
   every label (the "course" layer; see layers.py);
-* per certificate: the layout of the learner's name, registration, dates, code, URL and
-  QR code only (the "learner" layer), then one PDF with both layers on one page.
+* per certificate, the fast path (direct.py, for names in Latin, Greek and Cyrillic): the
+  learner's lines shaped by Pango and drawn where WeasyPrint's layout of a reference learner
+  put them, over the recorded course layer, written by pydyf with font subsets kept per
+  glyph set; the page is pixel for pixel the full path's;
+* per certificate, the full path (every other learner, e.g. a name in Arabic, Devanagari or
+  Chinese): the layout of the learner's name, registration, dates, code, URL and QR code
+  only (the "learner" layer), then one PDF with both layers on one page.
 
 Every box has a fixed place on the page (see certificate.css), so the layers cannot
 disturb each other, and the page is the one the "full" template gives in one go.
 
-The output is a function of the `CertificateData` alone: no clock, no randomness, no
-host paths. The PDF's dates come from ``issued_on``, its identifier from the code. It
-does depend on the versions of WeasyPrint, Pango, HarfBuzz and the fonts: after an
-upgrade a certificate may re-render to different bytes that print the same facts.
+The output is a function of the `CertificateData` alone (whichever path, whatever was
+cached before): no clock, no randomness, no host paths. The PDF's dates come from
+``issued_on``, its identifier from the code. It does depend on the versions of WeasyPrint,
+Pango, HarfBuzz and the fonts: after an upgrade a certificate may re-render to different
+bytes that print the same facts.
 
 WeasyPrint's font objects are not thread-safe, so renders in one process take turns.
 """
@@ -45,7 +51,7 @@ from weasyprint.document import Document, Page
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError
 
-from . import fonts
+from . import direct, fonts
 from .data import CertificateData
 from .fetcher import CertificateFetcher, RefusedURLError
 from .layers import LayeredPage, Recording
@@ -110,6 +116,8 @@ def _render_pdf(data: CertificateData) -> bytes:
     with _LOCK:
         state = _prepared()
         course = _course_layer(state, data, signature)
+        if (pdf := _render_directly(state, course, data)) is not None:
+            return pdf
         learner = _learner_layer(state, data)
         document = learner.document.copy([LayeredPage(course.drawing, learner.page)])
         info = _metadata(data)
@@ -117,9 +125,46 @@ def _render_pdf(data: CertificateData) -> bytes:
         metadata.title, metadata.authors = info["title"], [info["author"]]
         metadata.description, metadata.generator = info["description"], info["generator"]
         metadata.created = metadata.modified = info["created"]
-        pdf = document.write_pdf(pdf_identifier=hashlib.sha256(data.code.encode()).hexdigest()[:32].encode())
+        pdf = document.write_pdf(pdf_identifier=_identifier(data))
         _check_glyphs(document)
     return pdf
+
+
+def _identifier(data: CertificateData) -> bytes:
+    return hashlib.sha256(data.code.encode()).hexdigest()[:32].encode()
+
+
+def _render_directly(state: _State, course: _Layer, data: CertificateData) -> bytes | None:
+    """The fast path (see direct.py), or None when this learner takes the full path."""
+    if not isinstance(course.drawing, Recording) or not state.faces or _name_start(data) != 0:
+        return None
+    lines = _learner_lines(data)
+    fields = {name: lines[name] for name in direct.FIELDS}
+    covered = direct.covered_codepoints(tuple(str(face.path) for face in state.faces))
+    if not direct.drawn_directly(tuple(line for text in fields.values() for line in text.split("\n")), covered):
+        return None
+    key = bool(data.registration)
+    if key not in state.templates:
+        state.templates[key] = _template(state, data)
+    template = state.templates[key]
+    placed = template and direct.lay_out(template, fields)
+    if not placed:
+        return None
+    page = course.page
+    return state.writer.pdf(
+        (page.width, page.height), course.drawing, placed, template, data.verify_url,
+        _link_url(data), _metadata(data), "en-GB", _identifier(data), fonts.PINNED_FAMILY)
+
+
+def _template(state: _State, data: CertificateData) -> direct.Template | None:
+    # A fixed reference learner, so that where lines go never depends on who came first.
+    reference = replace(
+        data, learner_name="Reference Learner", registration="NMC 00A0000A" if data.registration else None,
+        code="0000-0000-0000-00", verify_url="https://example.org/verify/0000-0000-0000-00",
+        completed_on=datetime.date(2000, 1, 1), issued_on=datetime.date(2000, 1, 2), valid_until=None)
+    layer = _learner_layer(state, reference)
+    lines = _learner_lines(reference)
+    return direct.Template.of(layer.page, {name: lines[name].split("\n") for name in direct.FIELDS})
 
 
 def render_html(data: CertificateData) -> str:
@@ -182,6 +227,9 @@ class _State:
     fonts_fingerprint: tuple[float, ...] = ()
     #: Course layers by the certificate with the learner's fields blanked; an LRU.
     courses: OrderedDict[CertificateData, _Layer] = field(default_factory=OrderedDict)
+    #: Where the fast path puts the learner's lines, with and without a registration (None: off).
+    templates: dict[bool, direct.Template | None] = field(default_factory=dict)
+    writer: direct.Writer = field(default_factory=direct.Writer)
 
 
 _LOCK = threading.Lock()
@@ -270,10 +318,9 @@ def _html(data: CertificateData, layer: str, **context: object) -> str:
         layer=layer,
         cpd_hours=_hours(data.cpd_hours),
         completed_on=_long_date(data.completed_on),
-        issued_on=_long_date(data.issued_on),
-        valid_until=_long_date(data.valid_until) if data.valid_until else None,
+        lines=_learner_lines(data),
         two_columns=len(data.outcomes) > 4 or sum(map(len, data.outcomes)) > 360,
-        link_url=data.verify_url if data.verify_url.startswith("https://") else None,
+        link_url=_link_url(data),
         **context,
     )
 
@@ -291,6 +338,28 @@ def _metadata(data: CertificateData) -> dict[str, str]:
         "generator": GENERATOR,
         "created": issued,
         "modified": issued,
+    }
+
+
+def _link_url(data: CertificateData) -> str | None:
+    """The verification URL is a link only when it is https."""
+    return data.verify_url if data.verify_url.startswith("https://") else None
+
+
+def _learner_lines(data: CertificateData) -> dict[str, str]:
+    """The learner layer's text by the class of its element, as printed (a line break for a ``<br>``)."""
+    issued = _long_date(data.issued_on)
+    link = _link_url(data)
+    if data.valid_until:
+        issued += f", valid until {_long_date(data.valid_until)}"
+    return {
+        "learner": data.learner_name,
+        "registration": f"Professional registration: {data.registration}" if data.registration else "",
+        "code": data.code,
+        "issued": issued,
+        # A link is set in a style of its own.
+        "facts-values": f"{_long_date(data.completed_on)}\n{issued}" + ("" if link else f"\n\n{data.verify_url}"),
+        "facts-link": data.verify_url if link else "",
     }
 
 
@@ -339,14 +408,17 @@ def _course_layer(
     return layer
 
 
-def _learner_layer(state: _State, data: CertificateData) -> _Layer:
-    # A first guess at the density; full-width (CJK) characters count double.
+def _name_start(data: CertificateData) -> int:
+    """A first guess at the name's density; full-width (CJK) characters count double."""
     width = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in data.learner_name)
-    start = 0 if width <= 30 else 1 if width <= 38 else 2
+    return 0 if width <= 30 else 1 if width <= 38 else 2
+
+
+def _learner_layer(state: _State, data: CertificateData) -> _Layer:
     return _fit(
         state,
         "name",
-        _NAME_DENSITIES[start:],
+        _NAME_DENSITIES[_name_start(data):],
         {**state.font_resources, _QR_URL: (qr_png(data.verify_url), "image/png")},
         lambda density: _html(
             data, "learner", course_density="d0", name_density=density, qr_url=_QR_URL

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import undefer
 
 from certificates import normalise_code
 from lms.accounts.models import User
@@ -65,11 +66,15 @@ def certificates_of(user: User) -> dict[int, list[Certificate]]:
 
 def course_certificates(course: Course, since: datetime | None = None, until: datetime | None = None,
                         limit: int | None = None, text: str | None = None, status: str | None = None,
-                        now: datetime | None = None, only_valid: bool = False) -> list[Certificate]:
+                        now: datetime | None = None, only_valid: bool = False,
+                        with_pdf: bool = False) -> list[Certificate]:
     """A course's certificates, newest first, optionally issued in [since, until), matching a name or code
-    (`text`) or a status (valid, revoked, superseded, expired: as of `now`)."""
+    (`text`) or a status (valid, revoked, superseded, expired: as of `now`). `with_pdf` loads the PDFs in
+    the same query (a ZIP needs them all; they are left out otherwise)."""
     query = select(Certificate).where(Certificate.course_id == course.id).order_by(Certificate.issued_at.desc(),
                                                                                  Certificate.id.desc())
+    if with_pdf:
+        query = query.options(undefer(Certificate.pdf))
     if text:
         needle = text.strip().lower()
         code = normalise_code(text)

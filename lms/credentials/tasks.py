@@ -143,7 +143,7 @@ def write_export(course: Course, kind: str, start: datetime | None, end: datetim
     """
     partial = path.with_suffix(path.suffix + ".part")  # never a half-written file under the real name
     if kind == "zip":
-        chosen = queries.course_certificates(course, start, end, only_valid=True)
+        chosen = queries.course_certificates(course, start, end, only_valid=True, with_pdf=True)
         total = len(chosen)
         if progress:
             progress(0, total)

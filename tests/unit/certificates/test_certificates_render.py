@@ -39,9 +39,11 @@ def image_bytes(kind: str, size: tuple[int, int] = (120, 40)) -> bytes:
 # --- Always the same bytes -------------------------------------------------------------
 
 
-def test_the_same_certificate_renders_to_identical_bytes(make_certificate):
-    data = make_certificate()
+@pytest.mark.parametrize("script", ["irish", "arabic"])  # the fast path and the full path
+def test_the_same_certificate_renders_to_identical_bytes(script, make_certificate, names):
+    data = make_certificate(learner_name=names[script])
     first = render_pdf(data)
+    rendering._prepared().writer._subsets.clear()  # a font subset made afresh is the same
     render_pdf(make_certificate(learner_name="Someone Else", code="1110-0000-0000-01"))
     assert render_pdf(data) == first
 
@@ -294,8 +296,9 @@ def test_a_png_or_jpeg_signature_is_printed(kind, make_certificate, read_pdf):
     assert len(read_pdf(pdf).pages[0].images) == 2  # the signature and the QR code
 
 
-def test_a_refused_url_stops_the_render_with_an_error_the_caller_sees(make_certificate, monkeypatch):
-    # Only a bug in our own template could ask for another URL; simulate one.
+def test_a_refused_url_stops_the_render_with_an_error_the_caller_sees(make_certificate, names, monkeypatch):
+    # Only a bug in our own template could ask for another URL; simulate one. (An Arabic name takes
+    # the full path: the fast path loads nothing.)
     template_html = rendering._html
     monkeypatch.setattr(
         rendering,
@@ -305,7 +308,7 @@ def test_a_refused_url_stops_the_render_with_an_error_the_caller_sees(make_certi
         ),
     )
     with pytest.raises(RefusedURLError, match="etc/passwd"):
-        render_pdf(make_certificate(learner_name="A New Learner"))
+        render_pdf(make_certificate(learner_name=names["arabic"]))
 
 
 def test_the_fetcher_never_serves_a_file_url(make_certificate):
@@ -337,3 +340,76 @@ def test_the_standalone_html_gives_the_same_page_with_plain_weasyprint(
     # The layers drawn one over the other are the page laid out in one go.
     difference = ImageChops.difference(raster(standalone), raster(render_pdf(data)))
     assert difference.getbbox() is None
+
+
+# --- The fast path and the full path give the same certificate -------------------------------
+
+
+def pdftotext(pdf: bytes) -> str:
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    return subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+
+
+@pytest.mark.parametrize(
+    ("name", "fast"),
+    [
+        ("Zoë Łukasiewicz-Nguyễn", True),
+        ("Αλέξανδρος Παπαδόπουλος", True),
+        ("Анна Иванова", True),
+        ("فاطمة الزهراء", False),  # right to left, joined letters
+        ("שרה כהן", False),
+        ("प्रिया शर्मा", False),  # clusters need shaping
+        ("สมชาย ใจดี", False),
+        ("王秀英", False),  # another font
+        ("Zoe\u0308 Combining", False),  # a combining mark
+        ("Maximiliana Alexandra Wilhelmina Montgomery", False),  # a smaller setting of the name
+    ],
+)
+def test_both_paths_print_the_same_certificate(name, fast, make_certificate, monkeypatch):
+    data = make_certificate(learner_name=name, signature_image=image_bytes("PNG"))
+    taken = render_pdf(data)
+    monkeypatch.setattr(rendering, "_render_directly", lambda *args: None)
+    full = render_pdf(data)
+    assert (taken != full) == fast  # the rule in direct.drawn_directly chose the path
+    text = pdftotext(taken)
+    assert text == pdftotext(full)
+    assert data.code in text and data.verify_url.rsplit("/", 1)[0] in text
+    if fast:
+        assert ImageChops.difference(raster(taken), raster(full)).getbbox() is None
+        assert pdftotext(render_pdf(data)) == text
+        page = pypdf_page(taken)
+        assert len(page.images) == 2  # the signature and the QR code
+        assert {a.get_object()["/A"]["/URI"] for a in page["/Annots"]} == {data.verify_url}
+
+
+def pypdf_page(pdf: bytes):
+    import pypdf
+
+    return pypdf.PdfReader(io.BytesIO(pdf)).pages[0]
+
+
+def test_the_fast_path_draws_the_qr_code_that_reads_back(make_certificate, monkeypatch):
+    # The same pixels as the full path's PNG, so the QR tests of the full path hold for both.
+    from certificates import qr
+
+    data = make_certificate()
+    pixels, side = qr.qr_pixels(data.verify_url)
+    assert Image.open(io.BytesIO(qr.qr_png(data.verify_url))).tobytes() == pixels
+    image = pypdf_page(render_pdf(data)).images
+    assert any(picture.image.size == (side, side) and picture.image.tobytes() == pixels for picture in image)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"learner_name": "Ada  Lovelace"},  # the layout collapses spaces
+        {"learner_name": "Ada Lovelace", "registration": "NMC " + "12A3456B " * 20},  # wraps
+        {"verify_url": "https://learn.nwl.example.nhs.uk/" + "v" * 150 + "/7KQ2-M9XD-4TRA-3X"},  # clipped
+    ],
+)
+def test_lines_that_would_not_land_as_in_the_reference_take_the_full_path(changes, make_certificate, monkeypatch):
+    data = make_certificate(**changes)
+    taken = render_pdf(data)
+    monkeypatch.setattr(rendering, "_render_directly", lambda *args: None)
+    assert render_pdf(data) == taken
