@@ -1,0 +1,181 @@
+"""Reading lessons drawn once per published revision and track, then filled in for each learner.
+
+A reading lesson (no knowledge check on the learner's track, not an assignment) looks the same to
+every learner on a track except for a few places: the "Complete" marks in the course contents, the
+text and "Last saved" time of their reflections, and the CSRF token; whether the lesson itself is
+complete changes the page more (no "Mark as complete" form), so it is part of the key. The page is
+drawn from the very template and context the full path uses (`views.lesson_context`), with `slot`
+marking those places, and kept per process; a request then costs two or three Core queries and a
+string substitution. Anything else (staff previews, quizzes, assignments, a form kept over a sign-in,
+drafts) goes the full way. The header (name, menu, flashes) is drawn per request by `base.html`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app, render_template, request, session
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
+from sqlalchemy import and_, select, update
+
+from lms.accounts import kept_forms
+from lms.catalog.models import PUBLISHED, Course
+from lms.clock import utcnow
+from lms.dates import london_time
+from lms.extensions import db
+from lms.learning import services
+from lms.learning.forms import ReflectionForm
+from lms.learning.models import Enrolment, LessonProgress, ReflectionNote
+from lms.learning.progress import CourseProgress, OutlineLesson, compute_progress, course_structures
+from lms.learning.services import VISIT_GRANULARITY
+
+# Placeholders cannot be typed by authors: NUL never survives into published HTML or a form field.
+_SLOT = re.compile("\x00([a-z]+):([^\x00]*)\x00")
+#: What the template writes after a completed lesson in the course contents (lesson.html says the same).
+LESSON_DONE = Markup('<span class="nhsuk-u-visually-hidden"> (complete)</span> ✓')
+
+
+@dataclass(frozen=True)
+class Skeleton:
+    """A lesson page drawn for every learner on a track: the blocks of lesson.html, with slots."""
+
+    title: Markup
+    before_content: Markup
+    content: Markup
+    #: The "Complete" tag after a completed module's name, with its leading space.
+    module_mark: Markup
+    #: (reflection prompt id, key) for the prompts shown, in order.
+    prompts: tuple[tuple[int, str], ...]
+
+
+# Keyed by (course id, revision, updated_at, lesson id, track, lesson complete): a republished
+# course changes its revision and updated_at, so its old pages are never served again.
+_CACHE: OrderedDict[tuple, Skeleton | None] = OrderedDict()
+_CACHE_SIZE = 512
+
+
+def clear() -> None:
+    _CACHE.clear()
+
+
+def lesson_page(slug: str, module_key: str, lesson_key: str):
+    """The page of a reading lesson for the enrolled learner asking, or None to take the full path.
+
+    Two queries (course with my enrolment; my completed lessons) plus one for my notes when the lesson
+    has reflection prompts; writes only when "Continue" moves (`services.record_visit`'s rule).
+    """
+    if not current_user.is_authenticated or request.args or session.get(kept_forms.FLAG):
+        return None
+    row = db.session.execute(
+        select(Course.id, Course.status, Course.revision, Course.updated_at, Enrolment.id.label("enrolment_id"),
+               Enrolment.track, Enrolment.last_lesson_id, Enrolment.last_activity_at)
+        .join(Enrolment, and_(Enrolment.course_id == Course.id, Enrolment.user_id == current_user.id))
+        .where(Course.slug == slug)
+    ).first()
+    if row is None or row.status != PUBLISHED:
+        return None  # not enrolled, or a draft: the full path decides (staff preview, 403, 404)
+    lesson = _find(course_structures([row])[row.id].lessons, module_key, lesson_key, row.track)
+    if lesson is None:
+        return None
+    done = set(db.session.scalars(select(LessonProgress.lesson_id).where(
+        LessonProgress.enrolment_id == row.enrolment_id, LessonProgress.completed_at.is_not(None))))
+    key = (row.id, row.revision, row.updated_at, lesson.id, row.track, lesson.id in done)
+    if key not in _CACHE:
+        _CACHE[key] = _draw(slug, module_key, lesson_key, lesson.id in done)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    skeleton = _CACHE[key]
+    if skeleton is None:
+        return None
+    progress = compute_progress(course_structures([row])[row.id].lessons, row.track, done)
+    page = render_template("learning/lesson_filled.html", title=skeleton.title,
+                           before_content=skeleton.before_content, content=fill(skeleton, progress, _notes(skeleton)))
+    _record_visit(row, lesson.id)
+    return page
+
+
+def _find(lessons, module_key: str, lesson_key: str, track: str) -> OutlineLesson | None:
+    return next((ol for ol in lessons if ol.key == lesson_key and ol.module_key == module_key
+                 and track in ol.tracks), None)
+
+
+def _notes(skeleton: Skeleton) -> dict[str, tuple[str, datetime]]:
+    """{prompt key: (my note's text, when last saved)} for the lesson's prompts; one query, none without."""
+    if not skeleton.prompts:
+        return {}
+    key_of = dict(skeleton.prompts)
+    rows = db.session.execute(select(ReflectionNote.prompt_id, ReflectionNote.text, ReflectionNote.updated_at)
+                              .where(ReflectionNote.user_id == current_user.id,
+                                     ReflectionNote.prompt_id.in_(list(key_of))))
+    return {key_of[prompt_id]: (text, updated_at) for prompt_id, text, updated_at in rows}
+
+
+def fill(skeleton: Skeleton, progress: CourseProgress, notes: dict[str, tuple[str, datetime]]) -> Markup:
+    """The skeleton's content with this learner's marks, notes and CSRF token in its slots."""
+    token = escape(generate_csrf())
+
+    def value(match: re.Match) -> str:
+        name, arg = match.group(1), match.group(2)
+        if name == "lesson":
+            return LESSON_DONE if int(arg) in progress.completed_lesson_ids else ""
+        if name == "module":
+            return skeleton.module_mark if int(arg) in progress.completed_module_ids else ""
+        if name == "text":
+            return escape(notes[arg][0]) if arg in notes else ""
+        if name == "saved":
+            return (Markup('<p class="nhsuk-body-s">Last saved %s.</p>') % london_time(notes[arg][1])
+                    if arg in notes else "")
+        return token  # "csrf"
+
+    return Markup(_SLOT.sub(value, skeleton.content))  # noqa: S704 - drawn by the template; fills escaped
+
+
+def _draw(slug: str, module_key: str, lesson_key: str, complete: bool) -> Skeleton | None:
+    """Draw the lesson's page for every learner on the asker's track (None: not a reading lesson)."""
+    from lms.learning import views  # views imports this module
+
+    view = views.open_lesson(slug, module_key, lesson_key)
+    if view.enrolment is None or view.lesson.kind == "assignment" or services.questions_for(view.lesson, view.track):
+        return None
+    context = views.lesson_context(view)
+    context.update(
+        slot=_slot,
+        progress=CourseProgress(0, 0, 0, 0, completed_lesson_ids=frozenset({view.lesson.id} if complete else ())),
+        reflections=[(prompt, None, ReflectionForm(prefix=prompt.key, formdata=None, text=f"\x00text:{prompt.key}\x00"))
+                     for prompt, _note, _form in context["reflections"]],
+    )
+    app = current_app._get_current_object()
+    template = app.jinja_env.get_template("learning/lesson.html")
+    app.update_template_context(context)
+    page = template.new_context(context)
+    for _ in template.root_render_func(page):  # the whole page once: that runs its imports, which blocks use
+        pass
+    token = generate_csrf()
+    blocks = {name: Markup("".join(template.blocks[name](page)).replace(token, "\x00csrf:\x00"))  # noqa: S704
+              for name in ("title", "before_content", "content")}  # (the template's own output, escaped there)
+    module_mark = Markup(app.jinja_env.from_string(  # noqa: S704 - the template's tag macro
+        "{% import 'macros/nhs.html' as nhs %} {{ nhs.tag('Complete', 'green') }}").render())
+    return Skeleton(blocks["title"], blocks["before_content"], blocks["content"], module_mark,
+                    tuple((prompt.id, prompt.key) for prompt, _note, _form in context["reflections"]))
+
+
+def _slot(name: str, arg) -> Markup:
+    """A place in the skeleton that `fill` fills (`arg` is an id or a prompt key, never typed by learners)."""
+    return Markup("\x00%s:%s\x00") % (name, arg)
+
+
+def _record_visit(row, lesson_id: int) -> None:
+    """Remember where the learner is, for "Continue": only when they moved on, or every few minutes
+    (the rule of `services.record_visit`), as one UPDATE in its own commit."""
+    now = utcnow()
+    if row.last_lesson_id == lesson_id and row.last_activity_at is not None \
+            and now - row.last_activity_at < VISIT_GRANULARITY:
+        return
+    db.session.execute(update(Enrolment).where(Enrolment.id == row.enrolment_id)
+                       .values(last_lesson_id=lesson_id, last_activity_at=now))
+    db.session.commit()
