@@ -21,7 +21,7 @@ from flask import current_app, render_template, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, bindparam, select, update
 
 from lms.accounts import kept_forms
 from lms.catalog.models import PUBLISHED, Course
@@ -59,6 +59,23 @@ _CACHE: OrderedDict[tuple, Skeleton | None] = OrderedDict()
 _CACHE_SIZE = 512
 
 
+# Built once, on the tables (no ORM entities): each request only binds its values.
+_courses, _enrolments = Course.__table__, Enrolment.__table__
+_COURSE_AND_ENROLMENT = (
+    select(_courses.c.id, _courses.c.status, _courses.c.revision, _courses.c.updated_at,
+           _enrolments.c.id.label("enrolment_id"), _enrolments.c.track, _enrolments.c.last_lesson_id,
+           _enrolments.c.last_activity_at)
+    .join(_enrolments, and_(_enrolments.c.course_id == _courses.c.id, _enrolments.c.user_id == bindparam("user_id")))
+    .where(_courses.c.slug == bindparam("slug")))
+_progress = LessonProgress.__table__
+_DONE = select(_progress.c.lesson_id).where(_progress.c.enrolment_id == bindparam("enrolment_id"),
+                                            _progress.c.completed_at.is_not(None))
+_notes_table = ReflectionNote.__table__
+_NOTES = select(_notes_table.c.prompt_id, _notes_table.c.text, _notes_table.c.updated_at).where(
+    _notes_table.c.user_id == bindparam("user_id"),
+    _notes_table.c.prompt_id.in_(bindparam("prompt_ids", expanding=True)))
+
+
 def clear() -> None:
     _CACHE.clear()
 
@@ -71,19 +88,14 @@ def lesson_page(slug: str, module_key: str, lesson_key: str):
     """
     if not current_user.is_authenticated or request.args or session.get(kept_forms.FLAG):
         return None
-    row = db.session.execute(
-        select(Course.id, Course.status, Course.revision, Course.updated_at, Enrolment.id.label("enrolment_id"),
-               Enrolment.track, Enrolment.last_lesson_id, Enrolment.last_activity_at)
-        .join(Enrolment, and_(Enrolment.course_id == Course.id, Enrolment.user_id == current_user.id))
-        .where(Course.slug == slug)
-    ).first()
+    conn = db.session.connection()
+    row = conn.execute(_COURSE_AND_ENROLMENT, {"user_id": current_user.id, "slug": slug}).first()
     if row is None or row.status != PUBLISHED:
         return None  # not enrolled, or a draft: the full path decides (staff preview, 403, 404)
     lesson = _find(course_structures([row])[row.id].lessons, module_key, lesson_key, row.track)
     if lesson is None:
         return None
-    done = set(db.session.scalars(select(LessonProgress.lesson_id).where(
-        LessonProgress.enrolment_id == row.enrolment_id, LessonProgress.completed_at.is_not(None))))
+    done = set(conn.execute(_DONE, {"enrolment_id": row.enrolment_id}).scalars())
     key = (row.id, row.revision, row.updated_at, lesson.id, row.track, lesson.id in done)
     if key not in _CACHE:
         _CACHE[key] = _draw(slug, module_key, lesson_key, lesson.id in done)
@@ -109,9 +121,7 @@ def _notes(skeleton: Skeleton) -> dict[str, tuple[str, datetime]]:
     if not skeleton.prompts:
         return {}
     key_of = dict(skeleton.prompts)
-    rows = db.session.execute(select(ReflectionNote.prompt_id, ReflectionNote.text, ReflectionNote.updated_at)
-                              .where(ReflectionNote.user_id == current_user.id,
-                                     ReflectionNote.prompt_id.in_(list(key_of))))
+    rows = db.session.connection().execute(_NOTES, {"user_id": current_user.id, "prompt_ids": list(key_of)})
     return {key_of[prompt_id]: (text, updated_at) for prompt_id, text, updated_at in rows}
 
 
