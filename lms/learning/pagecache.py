@@ -189,3 +189,25 @@ def _record_visit(row, lesson_id: int) -> None:
     db.session.execute(update(Enrolment).where(Enrolment.id == row.enrolment_id)
                        .values(last_lesson_id=lesson_id, last_activity_at=now))
     db.session.commit()
+
+
+class Fragment:
+    """Template source drawn once per process with a placeholder for each value, then filled by string
+    substitution: for the NHS components' macros (each an include), drawn for every row of a page.
+
+    Call it with every value the source uses, always the same names and kinds (text or Markup); each value
+    must be non-empty (the macros branch on them) and is escaped unless it is Markup. Returns the same
+    markup the source would.
+    """
+
+    def __init__(self, source: str):
+        self.source = source
+        self._drawn: str | None = None
+
+    def __call__(self, **values) -> Markup:
+        if self._drawn is None:
+            template = current_app.jinja_env.from_string(self.source)
+            # Each placeholder of the value's own kind: the macros treat Markup and text differently.
+            self._drawn = template.render(**{name: _slot("value", name) if isinstance(value, Markup)
+                                             else str(_slot("value", name)) for name, value in values.items()})
+        return Markup(_SLOT.sub(lambda match: escape(values[match.group(2)]), self._drawn))  # noqa: S704
