@@ -49,7 +49,7 @@ _sessions = UserSession.__table__
 _USER_OF_SESSION = (
     select(User, _sessions.c.id.label("session_id"), _sessions.c.ended_at, _sessions.c.last_seen_at,
            _sessions.c.created_at)
-    .join(_sessions, _sessions.c.user_id == User.id)
+    .select_from(_sessions).join(User, User.id == _sessions.c.user_id)
     .where(_sessions.c.id == bindparam("digest")))
 
 

@@ -28,9 +28,9 @@ from lms.catalog.models import PUBLISHED, Course
 from lms.clock import utcnow
 from lms.dates import london_time
 from lms.extensions import db
-from lms.learning import services
+from lms.learning import queries, services
 from lms.learning.forms import ReflectionForm
-from lms.learning.models import Enrolment, LessonProgress, ReflectionNote
+from lms.learning.models import Enrolment, ReflectionNote
 from lms.learning.progress import CourseProgress, OutlineLesson, compute_progress, course_structures
 from lms.learning.services import VISIT_GRANULARITY
 
@@ -67,9 +67,6 @@ _COURSE_AND_ENROLMENT = (
            _enrolments.c.last_activity_at)
     .join(_enrolments, and_(_enrolments.c.course_id == _courses.c.id, _enrolments.c.user_id == bindparam("user_id")))
     .where(_courses.c.slug == bindparam("slug")))
-_progress = LessonProgress.__table__
-_DONE = select(_progress.c.lesson_id).where(_progress.c.enrolment_id == bindparam("enrolment_id"),
-                                            _progress.c.completed_at.is_not(None))
 _notes_table = ReflectionNote.__table__
 _NOTES = select(_notes_table.c.prompt_id, _notes_table.c.text, _notes_table.c.updated_at).where(
     _notes_table.c.user_id == bindparam("user_id"),
@@ -95,7 +92,7 @@ def lesson_page(slug: str, module_key: str, lesson_key: str):
     lesson = _find(course_structures([row])[row.id].lessons, module_key, lesson_key, row.track)
     if lesson is None:
         return None
-    done = set(conn.execute(_DONE, {"enrolment_id": row.enrolment_id}).scalars())
+    done = queries.completed_lessons([row.enrolment_id])[row.enrolment_id]
     key = (row.id, row.revision, row.updated_at, lesson.id, row.track, lesson.id in done)
     if key not in _CACHE:
         _CACHE[key] = _draw(slug, module_key, lesson_key, lesson.id in done)

@@ -586,12 +586,11 @@ def _my_courses() -> list[dict]:
         outline = structures[enrolment.course_id].lessons
         progress = compute_progress(outline, enrolment.track, done[enrolment.id], enrolment.last_lesson_id)
         following = next((ol for ol in outline if ol.id == progress.next_lesson_id), None)
+        completed = completion.completion_of(enrolment)
         rows.append({
-            "enrolment": enrolment, "course": enrolment.course, "progress": progress,
+            "enrolment": enrolment, "course": enrolment.course, "progress": progress, "completion": completed,
             # Once complete, the hours are those of the completion (a snapshot), not of the course now.
-            "completion": completion.completion_of(enrolment),
-            "hours": (completion.completion_of(enrolment).cpd_hours if enrolment.completed_at
-                      else enrolment.course.hours_for(enrolment.track)),
+            "hours": completed.cpd_hours if completed else enrolment.course.hours_for(enrolment.track),
             "track": (enrolment.completion_snapshot or {}).get("track", enrolment.track),
             "standing": standing_of.get(enrolment.id),
             "earned": completion.earned_hours(enrolment, standing_of.get(enrolment.id)),
