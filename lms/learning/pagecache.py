@@ -2,12 +2,13 @@
 
 A reading lesson (no knowledge check on the learner's track, not an assignment) looks the same to
 every learner on a track except for a few places: the "Complete" marks in the course contents, the
-text and "Last saved" time of their reflections, and the CSRF token; whether the lesson itself is
-complete changes the page more (no "Mark as complete" form), so it is part of the key. The page is
-drawn from the very template and context the full path uses (`views.lesson_context`), with `slot`
-marking those places, and kept per process; a request then costs two or three Core queries and a
-string substitution. Anything else (staff previews, quizzes, assignments, a form kept over a sign-in,
-drafts) goes the full way. The header (name, menu, flashes) is drawn per request by `base.html`.
+text and "Last saved" time of their reflections, their name in the header and the CSRF token;
+whether the lesson itself is complete changes the page more (no "Mark as complete" form), so it is
+part of the key, as is the role (the header's menu). The page is drawn from the very templates and
+context the full path uses (`views.lesson_context`), with `slot` marking those places, and kept per
+process; a request then costs two or three Core queries and one string substitution. Anything else
+(staff previews, quizzes, assignments, a form kept over a sign-in) goes the full way. A request with
+a message to show draws the header and messages with `base.html` around the filled content.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 
 from flask import current_app, render_template, request, session
 from flask_login import current_user
@@ -42,13 +44,13 @@ LESSON_DONE = Markup('<span class="nhsuk-u-visually-hidden"> (complete)</span> â
 
 @dataclass(frozen=True)
 class Skeleton:
-    """A lesson page drawn for every learner on a track: the blocks of lesson.html, with slots."""
+    """A lesson page drawn for every learner on a track and role: the blocks of lesson.html, with slots."""
 
     title: Markup
     before_content: Markup
     content: Markup
-    #: The "Complete" tag after a completed module's name, with its leading space.
-    module_mark: Markup
+    #: The whole page (header and footer too), for requests with no message to show.
+    page: Markup
     #: (reflection prompt id, key) for the prompts shown, in order.
     prompts: tuple[tuple[int, str], ...]
 
@@ -93,7 +95,8 @@ def lesson_page(slug: str, module_key: str, lesson_key: str):
     if lesson is None:
         return None
     done = queries.completed_lessons([row.enrolment_id])[row.enrolment_id]
-    key = (row.id, row.revision, row.updated_at, lesson.id, row.track, lesson.id in done)
+    # The role picks the header's menu; everything else in the header is a slot.
+    key = (row.id, row.revision, row.updated_at, lesson.id, row.track, lesson.id in done, current_user.role)
     if key not in _CACHE:
         _CACHE[key] = _draw(slug, module_key, lesson_key, lesson.id in done)
         while len(_CACHE) > _CACHE_SIZE:
@@ -102,8 +105,12 @@ def lesson_page(slug: str, module_key: str, lesson_key: str):
     if skeleton is None:
         return None
     progress = compute_progress(course_structures([row])[row.id].lessons, row.track, done)
-    page = render_template("learning/lesson_filled.html", title=skeleton.title,
-                           before_content=skeleton.before_content, content=fill(skeleton, progress, _notes(skeleton)))
+    notes = _notes(skeleton)
+    if session.get("_flashes"):  # a message to show once: the header and messages drawn by base.html
+        page = render_template("learning/lesson_filled.html", title=skeleton.title,
+                               before_content=skeleton.before_content, content=fill(skeleton.content, progress, notes))
+    else:
+        page = fill(skeleton.page, progress, notes)
     _record_visit(row, lesson.id)
     return page
 
@@ -122,8 +129,8 @@ def _notes(skeleton: Skeleton) -> dict[str, tuple[str, datetime]]:
     return {key_of[prompt_id]: (text, updated_at) for prompt_id, text, updated_at in rows}
 
 
-def fill(skeleton: Skeleton, progress: CourseProgress, notes: dict[str, tuple[str, datetime]]) -> Markup:
-    """The skeleton's content with this learner's marks, notes and CSRF token in its slots."""
+def fill(drawn: Markup, progress: CourseProgress, notes: dict[str, tuple[str, datetime]]) -> Markup:
+    """A skeleton's content or page with this learner's marks, notes, name and CSRF token in its slots."""
     token = escape(generate_csrf())
 
     def value(match: re.Match) -> str:
@@ -131,15 +138,17 @@ def fill(skeleton: Skeleton, progress: CourseProgress, notes: dict[str, tuple[st
         if name == "lesson":
             return LESSON_DONE if int(arg) in progress.completed_lesson_ids else ""
         if name == "module":
-            return skeleton.module_mark if int(arg) in progress.completed_module_ids else ""
+            return _module_mark() if int(arg) in progress.completed_module_ids else ""
         if name == "text":
             return escape(notes[arg][0]) if arg in notes else ""
         if name == "saved":
             return (Markup('<p class="nhsuk-body-s">Last saved %s.</p>') % london_time(notes[arg][1])
                     if arg in notes else "")
+        if name == "name":
+            return escape(current_user.full_name)
         return token  # "csrf"
 
-    return Markup(_SLOT.sub(value, skeleton.content))  # noqa: S704 - drawn by the template; fills escaped
+    return Markup(_SLOT.sub(value, drawn))  # noqa: S704 - drawn by the template; fills escaped
 
 
 def _draw(slug: str, module_key: str, lesson_key: str, complete: bool) -> Skeleton | None:
@@ -151,7 +160,7 @@ def _draw(slug: str, module_key: str, lesson_key: str, complete: bool) -> Skelet
         return None
     context = views.lesson_context(view)
     context.update(
-        slot=_slot,
+        slot=_slot, get_flashed_messages=_no_messages,  # a message waiting is this learner's, shown by the caller
         progress=CourseProgress(0, 0, 0, 0, completed_lesson_ids=frozenset({view.lesson.id} if complete else ())),
         reflections=[(prompt, None, ReflectionForm(prefix=prompt.key, formdata=None, text=f"\x00text:{prompt.key}\x00"))
                      for prompt, _note, _form in context["reflections"]],
@@ -163,12 +172,33 @@ def _draw(slug: str, module_key: str, lesson_key: str, complete: bool) -> Skelet
     for _ in template.root_render_func(page):  # the whole page once: that runs its imports, which blocks use
         pass
     token = generate_csrf()
-    blocks = {name: Markup("".join(template.blocks[name](page)).replace(token, "\x00csrf:\x00"))  # noqa: S704
+    blocks = {name: Markup("".join(template.blocks[name](page)).replace(token, _slot("csrf", "")))  # noqa: S704
               for name in ("title", "before_content", "content")}  # (the template's own output, escaped there)
-    module_mark = Markup(app.jinja_env.from_string(  # noqa: S704 - the template's tag macro
-        "{% import 'macros/nhs.html' as nhs %} {{ nhs.tag('Complete', 'green') }}").render())
-    return Skeleton(blocks["title"], blocks["before_content"], blocks["content"], module_mark,
+    whole = render_template("learning/lesson_filled.html", **blocks, current_user=_SOMEONE,
+                            get_flashed_messages=_no_messages)
+    return Skeleton(blocks["title"], blocks["before_content"], blocks["content"],
+                    Markup(whole.replace(token, _slot("csrf", ""))),  # noqa: S704 - drawn by the templates
                     tuple((prompt.id, prompt.key) for prompt, _note, _form in context["reflections"]))
+
+
+def _no_messages(**_options) -> list:
+    return []
+
+
+# Whoever is signed in, as the header draws them in a skeleton: their name is a slot.
+_SOMEONE = SimpleNamespace(is_authenticated=True, full_name=str(Markup("\x00name:\x00")))
+
+
+def _module_mark() -> Markup:
+    """The "Complete" tag after a completed module's name in the course contents, with its leading space."""
+    global _MODULE_MARK
+    if _MODULE_MARK is None:
+        _MODULE_MARK = Markup(current_app.jinja_env.from_string(  # noqa: S704 - the template's tag macro
+            "{% import 'macros/nhs.html' as nhs %} {{ nhs.tag('Complete', 'green') }}").render())
+    return _MODULE_MARK
+
+
+_MODULE_MARK: Markup | None = None
 
 
 def _slot(name: str, arg) -> Markup:
