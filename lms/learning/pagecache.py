@@ -6,7 +6,7 @@ text and "Last saved" time of their reflections, their name in the header and th
 whether the lesson itself is complete changes the page more (no "Mark as complete" form), so it is
 part of the key, as is the role (the header's menu). The page is drawn from the very templates and
 context the full path uses (`views.lesson_context`), with `slot` marking those places, and kept per
-process; a request then costs two or three Core queries and one string substitution. Anything else
+process; a request then costs two Core queries and one string substitution. Anything else
 (staff previews, quizzes, assignments, a form kept over a sign-in) goes the full way. A request with
 a message to show draws the header and messages with `base.html` around the filled content.
 """
@@ -23,16 +23,16 @@ from flask import current_app, render_template, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import and_, bindparam, cast, literal_column, null, select, union_all, update
 
 from lms.accounts import kept_forms
-from lms.catalog.models import PUBLISHED, Course
+from lms.catalog.models import PUBLISHED, Course, ReflectionPrompt
 from lms.clock import utcnow
 from lms.dates import london_time
 from lms.extensions import db
-from lms.learning import queries, services
+from lms.learning import services
 from lms.learning.forms import ReflectionForm
-from lms.learning.models import Enrolment, ReflectionNote
+from lms.learning.models import Enrolment, LessonProgress, ReflectionNote
 from lms.learning.progress import CourseProgress, OutlineLesson, compute_progress, course_structures
 from lms.learning.services import VISIT_GRANULARITY
 
@@ -69,10 +69,15 @@ _COURSE_AND_ENROLMENT = (
            _enrolments.c.last_activity_at)
     .join(_enrolments, and_(_enrolments.c.course_id == _courses.c.id, _enrolments.c.user_id == bindparam("user_id")))
     .where(_courses.c.slug == bindparam("slug")))
-_notes_table = ReflectionNote.__table__
-_NOTES = select(_notes_table.c.prompt_id, _notes_table.c.text, _notes_table.c.updated_at).where(
-    _notes_table.c.user_id == bindparam("user_id"),
-    _notes_table.c.prompt_id.in_(bindparam("prompt_ids", expanding=True)))
+_progress, _notes, _prompts = LessonProgress.__table__, ReflectionNote.__table__, ReflectionPrompt.__table__
+# My completed lessons (kind 0) and my notes on this lesson's prompts (kind 1), in one round trip.
+_MY_STATE = union_all(
+    select(literal_column("0").label("kind"), _progress.c.lesson_id.label("id"),
+           cast(null(), _notes.c.text.type).label("text"), cast(null(), _notes.c.updated_at.type).label("updated_at"))
+    .where(_progress.c.enrolment_id == bindparam("enrolment_id"), _progress.c.completed_at.is_not(None)),
+    select(literal_column("1"), _notes.c.prompt_id, _notes.c.text, _notes.c.updated_at)
+    .join(_prompts, _prompts.c.id == _notes.c.prompt_id)
+    .where(_notes.c.user_id == bindparam("user_id"), _prompts.c.lesson_id == bindparam("lesson_id")))
 
 
 def clear() -> None:
@@ -82,8 +87,8 @@ def clear() -> None:
 def lesson_page(slug: str, module_key: str, lesson_key: str):
     """The page of a reading lesson for the enrolled learner asking, or None to take the full path.
 
-    Two queries (course with my enrolment; my completed lessons) plus one for my notes when the lesson
-    has reflection prompts; writes only when "Continue" moves (`services.record_visit`'s rule).
+    Two queries (course with my enrolment; my completed lessons and notes on the lesson); writes only
+    when "Continue" moves (`services.record_visit`'s rule).
     """
     if not current_user.is_authenticated or request.args or session.get(kept_forms.FLAG):
         return None
@@ -94,7 +99,13 @@ def lesson_page(slug: str, module_key: str, lesson_key: str):
     lesson = _find(course_structures([row])[row.id].lessons, module_key, lesson_key, row.track)
     if lesson is None:
         return None
-    done = queries.completed_lessons([row.enrolment_id])[row.enrolment_id]
+    done, my_notes = set(), {}
+    for kind, id_, text, updated_at in conn.execute(_MY_STATE, {"enrolment_id": row.enrolment_id,
+                                                                "user_id": current_user.id, "lesson_id": lesson.id}):
+        if kind == 0:
+            done.add(id_)
+        else:
+            my_notes[id_] = (text, updated_at)
     # The role picks the header's menu; everything else in the header is a slot.
     key = (row.id, row.revision, row.updated_at, lesson.id, row.track, lesson.id in done, current_user.role)
     if key not in _CACHE:
@@ -105,7 +116,8 @@ def lesson_page(slug: str, module_key: str, lesson_key: str):
     if skeleton is None:
         return None
     progress = compute_progress(course_structures([row])[row.id].lessons, row.track, done)
-    notes = _notes(skeleton)
+    # Only the prompts the page shows (not retired, on this track); keyed as the slots are.
+    notes = {key: my_notes[prompt_id] for prompt_id, key in skeleton.prompts if prompt_id in my_notes}
     if session.get("_flashes"):  # a message to show once: the header and messages drawn by base.html
         page = render_template("learning/lesson_filled.html", title=skeleton.title,
                                before_content=skeleton.before_content, content=fill(skeleton.content, progress, notes))
@@ -118,15 +130,6 @@ def lesson_page(slug: str, module_key: str, lesson_key: str):
 def _find(lessons, module_key: str, lesson_key: str, track: str) -> OutlineLesson | None:
     return next((ol for ol in lessons if ol.key == lesson_key and ol.module_key == module_key
                  and track in ol.tracks), None)
-
-
-def _notes(skeleton: Skeleton) -> dict[str, tuple[str, datetime]]:
-    """{prompt key: (my note's text, when last saved)} for the lesson's prompts; one query, none without."""
-    if not skeleton.prompts:
-        return {}
-    key_of = dict(skeleton.prompts)
-    rows = db.session.connection().execute(_NOTES, {"user_id": current_user.id, "prompt_ids": list(key_of)})
-    return {key_of[prompt_id]: (text, updated_at) for prompt_id, text, updated_at in rows}
 
 
 def fill(drawn: Markup, progress: CourseProgress, notes: dict[str, tuple[str, datetime]]) -> Markup:
