@@ -55,8 +55,8 @@ class Skeleton:
     prompts: tuple[tuple[int, str], ...]
 
 
-# Keyed by (course id, revision, updated_at, lesson id, track, lesson complete): a republished
-# course changes its revision and updated_at, so its old pages are never served again.
+# Keyed by (course id, revision, updated_at, lesson id, track, lesson complete, role): a republished
+# course changes its revision and updated_at, so its old pages are never served again. Oldest out first.
 _CACHE: OrderedDict[tuple, Skeleton | None] = OrderedDict()
 _CACHE_SIZE = 512
 
@@ -117,7 +117,7 @@ def lesson_page(slug: str, module_key: str, lesson_key: str):
         return None
     progress = compute_progress(course_structures([row])[row.id].lessons, row.track, done)
     # Only the prompts the page shows (not retired, on this track); keyed as the slots are.
-    notes = {key: my_notes[prompt_id] for prompt_id, key in skeleton.prompts if prompt_id in my_notes}
+    notes = {prompt_key: my_notes[prompt_id] for prompt_id, prompt_key in skeleton.prompts if prompt_id in my_notes}
     if session.get("_flashes"):  # a message to show once: the header and messages drawn by base.html
         page = render_template("learning/lesson_filled.html", title=skeleton.title,
                                before_content=skeleton.before_content, content=fill(skeleton.content, progress, notes))
