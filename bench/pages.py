@@ -462,7 +462,10 @@ def describe(run: Run, bare: Run | None = None) -> str:
     else:
         text += " " * 15
     cpu = f"{run.cpu_ms:5.2f}" if run.cpu_ms is not None else "  n/a"
-    text += f"  server CPU {cpu} ms/req  load {run.load:4.1f}  ({run.requests} requests)"
+    text += f"  server CPU {cpu} ms/req"
+    if bare is not None and run.cpu_ms and bare.cpu_ms:
+        text += f" (bare/page {bare.cpu_ms / run.cpu_ms:4.2f})"
+    text += f"  load {run.load:4.1f}  ({run.requests} requests)"
     problems = []
     if run.non2xx:
         problems.append(f"non-2xx {run.non2xx} (3xx {run.n3xx}, 4xx {run.n4xx}, 5xx {run.n5xx})")
@@ -655,6 +658,10 @@ def main(argv: list[str] | None = None) -> int:
     say(f"targets: at least {TARGET_RATIO:g} of the bare app's requests/s and p99 under {TARGET_P99_MS:g} ms, "
         "every response 2xx with the expected page")
     say("targets missed: " + "; ".join(missed) if missed else "targets met")
+    for kind, (bare, lesson, dashboard) in results.items():
+        if bare.cpu_ms and lesson.cpu_ms and dashboard.cpu_ms:
+            say(f"CPU per request, bare/page (steadier than requests/s on a shared machine), {kind}: "
+                f"lesson page {bare.cpu_ms / lesson.cpu_ms:.2f}, dashboard {bare.cpu_ms / dashboard.cpu_ms:.2f}")
     say("# lesson_page_vs_bare: the SQLite lesson page's requests/s divided by the bare app's")
     bare, lesson, _dashboard = results["sqlite"]
     say(f"lesson_page_vs_bare: {lesson.rps / bare.rps:.2f}")

@@ -23,6 +23,7 @@ from flask.testing import FlaskClient
 
 from lms import create_app
 from lms.extensions import db
+from lms.learning import pagecache
 from lms.learning.progress import clear_structure_cache
 from tests import services
 from tests.smtp import smtp_server  # noqa: F401 - a real SMTP server for email tests
@@ -223,6 +224,7 @@ def app(_schema, _content_cache):
     app = create_app(Config)
     app.test_client_class = LMSClient
     clear_structure_cache()  # ids restart in a fresh SQLite database
+    pagecache.clear()
     with app.app_context():
         empty_all_tables()
         sync_organisations()

@@ -2,7 +2,7 @@
 
 The browser's cookie (Flask's signed session) carries a random id under "sid"; the table keeps only
 its SHA-256, so a leaked table cannot be replayed. Each request costs one primary-key lookup (joined
-with the user); `last_seen_at` is written at most once a minute.
+with the user, the only ORM object loaded); `last_seen_at` is written at most once a minute.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app, session
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from lms.accounts.models import User, UserSession
 from lms.extensions import db
@@ -37,10 +37,20 @@ def start(user: User, now: datetime) -> None:
 
 
 def expired(row: UserSession, now: datetime) -> bool:
+    """Whether a session (a UserSession, or a row with its ended_at, last_seen_at and created_at) is over."""
     config = current_app.config
     return (row.ended_at is not None
             or now - row.last_seen_at > timedelta(minutes=config["SESSION_IDLE_MINUTES"])
             or now - row.created_at > timedelta(hours=config["SESSION_MAX_HOURS"]))
+
+
+# Every request runs this: built once, the session's columns beside the one User entity loaded.
+_sessions = UserSession.__table__
+_USER_OF_SESSION = (
+    select(User, _sessions.c.id.label("session_id"), _sessions.c.ended_at, _sessions.c.last_seen_at,
+           _sessions.c.created_at)
+    .select_from(_sessions).join(User, User.id == _sessions.c.user_id)
+    .where(_sessions.c.id == bindparam("digest")))
 
 
 def load(user_id: int, token: str, now: datetime) -> User | None:
@@ -48,21 +58,18 @@ def load(user_id: int, token: str, now: datetime) -> User | None:
     raw = session.get(SID)
     if not raw or not isinstance(raw, str):
         return None
-    found = db.session.execute(
-        select(UserSession, User).join(User, User.id == UserSession.user_id)
-        .where(UserSession.id == _digest(raw))
-    ).first()
-    if found is None:
+    row = db.session.execute(_USER_OF_SESSION, {"digest": _digest(raw)}).first()
+    if row is None:
         return None
-    row, user = found
+    user = row.User
     if user.id != user_id or user.session_token != token or not user.is_active:
         return None
     if expired(row, now):
         if row.ended_at is None:
-            _write(update(UserSession).where(UserSession.id == row.id).values(ended_at=now))
+            _write(update(UserSession).where(UserSession.id == row.session_id).values(ended_at=now))
         return None
     if now - row.last_seen_at >= TOUCH_EVERY:
-        _write(update(UserSession).where(UserSession.id == row.id).values(last_seen_at=now))
+        _write(update(UserSession).where(UserSession.id == row.session_id).values(last_seen_at=now))
     return user
 
 

@@ -21,7 +21,7 @@ from lms.dates import iso_date, london_date
 from lms.exports import csv_response
 from lms.extensions import db, login_manager
 from lms.forms import ActionForm
-from lms.learning import completion, queries, reveal, services
+from lms.learning import completion, pagecache, queries, reveal, services
 from lms.learning.forms import QuizForm, ReflectionForm, TrackForm
 from lms.learning.models import Enrolment, QuizAttempt
 from lms.learning.progress import CourseProgress, OutlineLesson, compute_progress, course_structures
@@ -152,6 +152,9 @@ def lesson_url(view_or_course, module_key: str | None = None, lesson_key: str | 
 
 @bp.get("/courses/<slug>/<module_key>/<lesson_key>/")
 def lesson(slug: str, module_key: str, lesson_key: str):
+    fast = pagecache.lesson_page(slug, module_key, lesson_key)  # reading lessons, drawn once per revision
+    if fast is not None:
+        return fast
     view = open_lesson(slug, module_key, lesson_key)
     kept_quiz, kept_notes = kept_forms.take("learning.quiz"), kept_forms.take("learning.reflection")
     answers = _kept_answers(services.questions_for(view.lesson, view.track), kept_quiz) if kept_quiz else None
@@ -228,6 +231,15 @@ def render_lesson(view: LessonView, answers: dict | None = None, errors: dict | 
                   reflection_errors: dict | None = None, status: int = 200, already: QuizAttempt | None = None,
                   kept_notes: dict | None = None):
     """The lesson page: content, reflections, and the quiz (answers never included before submission)."""
+    return render_template("learning/lesson.html", **lesson_context(
+        view, answers=answers, errors=errors, reflection_errors=reflection_errors, already=already,
+        kept_notes=kept_notes)), status
+
+
+def lesson_context(view: LessonView, answers: dict | None = None, errors: dict | None = None,
+                   reflection_errors: dict | None = None, already: QuizAttempt | None = None,
+                   kept_notes: dict | None = None) -> dict:
+    """What `learning/lesson.html` is drawn from (`render_lesson`; `pagecache` draws its skeleton from it)."""
     questions = services.questions_for(view.lesson, view.track)
     draft = None
     attempts: list[QuizAttempt] = []
@@ -243,8 +255,8 @@ def render_lesson(view: LessonView, answers: dict | None = None, errors: dict | 
                        hint_penalty=view.lesson.hint_penalty)
     track_lessons = [ol for ol in view.outline if view.track in ol.tracks]
     index = next((i for i, ol in enumerate(track_lessons) if ol.id == view.lesson.id), 0)
-    return render_template(
-        "learning/lesson.html", v=view, quiz=quiz, draft=draft, attempts=attempts,
+    return dict(
+        v=view, slot=None, quiz=quiz, draft=draft, attempts=attempts,
         best=max((a.percent for a in attempts), default=None), progress=progress,
         track_lessons=track_lessons, modules=queries.live_modules(view.course),
         lessons_by_module=_by_module(track_lessons),
@@ -256,7 +268,7 @@ def render_lesson(view: LessonView, answers: dict | None = None, errors: dict | 
         quiz_form=QuizForm(token=draft.token if draft else ""), bank_size=len(questions),
         per_attempt=len(shown) if draft else services.questions_per_attempt(view.lesson, view.track),
         attempts_left=None if view.lesson.attempts is None else max(view.lesson.attempts - len(attempts), 0),
-    ), status
+    )
 
 
 def _by_module(lessons: list[OutlineLesson]) -> dict[int, list[OutlineLesson]]:
@@ -540,7 +552,27 @@ def dashboard():
     rows = _my_courses()
     earned = sum(r["earned"] for r in rows)
     in_progress = sum(r["hours"] for r in rows if not r["enrolment"].completed_at)
-    return render_template("learning/dashboard.html", rows=rows, earned=earned, in_progress=in_progress)
+    return render_template("learning/dashboard.html", rows=rows, earned=earned, in_progress=in_progress,
+                           fragments=DASHBOARD_FRAGMENTS)
+
+
+# The dashboard's NHS components (each macro an include), drawn once per process and filled per row.
+DASHBOARD_FRAGMENTS = {
+    "hours": pagecache.Fragment(
+        '{% from "nhsuk/components/summary-list/macro.jinja" import summaryList %}'
+        '{% from "nhsuk/components/summary-list/row/macro.jinja" import summaryListRow %}'
+        '{% call summaryList({}) %}\n'
+        '  {{ summaryListRow({"key": {"text": "CPD hours earned"}, "value": {"text": earned}}) }}\n'
+        '  {{ summaryListRow({"key": {"text": "CPD hours in progress"}, "value": {"text": in_progress}}) }}\n'
+        '{% endcall %}'),
+    "card": pagecache.Fragment(
+        '{% from "nhsuk/components/card/macro.jinja" import card %}'
+        '{% call card({"headingLevel": 2, "headingClasses": "nhsuk-heading-m", "heading": heading, "href": href}) %}'
+        '{{ body }}{% endcall %}'),
+    "button": pagecache.Fragment(
+        '{% from "nhsuk/components/button/macro.jinja" import button %}{% call button({"href": href}) %}{{ body }}'
+        '{% endcall %}'),
+}
 
 
 def _my_courses() -> list[dict]:
@@ -554,12 +586,11 @@ def _my_courses() -> list[dict]:
         outline = structures[enrolment.course_id].lessons
         progress = compute_progress(outline, enrolment.track, done[enrolment.id], enrolment.last_lesson_id)
         following = next((ol for ol in outline if ol.id == progress.next_lesson_id), None)
+        completed = completion.completion_of(enrolment)
         rows.append({
-            "enrolment": enrolment, "course": enrolment.course, "progress": progress,
+            "enrolment": enrolment, "course": enrolment.course, "progress": progress, "completion": completed,
             # Once complete, the hours are those of the completion (a snapshot), not of the course now.
-            "completion": completion.completion_of(enrolment),
-            "hours": (completion.completion_of(enrolment).cpd_hours if enrolment.completed_at
-                      else enrolment.course.hours_for(enrolment.track)),
+            "hours": completed.cpd_hours if completed else enrolment.course.hours_for(enrolment.track),
             "track": (enrolment.completion_snapshot or {}).get("track", enrolment.track),
             "standing": standing_of.get(enrolment.id),
             "earned": completion.earned_hours(enrolment, standing_of.get(enrolment.id)),

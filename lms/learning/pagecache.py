@@ -1,0 +1,243 @@
+"""Reading lessons drawn once per published revision and track, then filled in for each learner.
+
+A reading lesson (no knowledge check on the learner's track, not an assignment) looks the same to
+every learner on a track except for a few places: the "Complete" marks in the course contents, the
+text and "Last saved" time of their reflections, their name in the header and the CSRF token;
+whether the lesson itself is complete changes the page more (no "Mark as complete" form), so it is
+part of the key, as is the role (the header's menu). The page is drawn from the very templates and
+context the full path uses (`views.lesson_context`), with `slot` marking those places, and kept per
+process; a request then costs two Core queries and one string substitution. Anything else
+(staff previews, quizzes, assignments, a form kept over a sign-in) goes the full way. A request with
+a message to show draws the header and messages with `base.html` around the filled content.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from types import SimpleNamespace
+
+from flask import current_app, render_template, request, session
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
+from sqlalchemy import and_, bindparam, cast, literal_column, null, select, union_all, update
+
+from lms.accounts import kept_forms
+from lms.catalog.models import PUBLISHED, Course, ReflectionPrompt
+from lms.clock import utcnow
+from lms.dates import london_time
+from lms.extensions import db
+from lms.learning import services
+from lms.learning.forms import ReflectionForm
+from lms.learning.models import Enrolment, LessonProgress, ReflectionNote
+from lms.learning.progress import CourseProgress, OutlineLesson, compute_progress, course_structures
+from lms.learning.services import VISIT_GRANULARITY
+
+# Placeholders cannot be typed by authors: NUL never survives into published HTML or a form field.
+_SLOT = re.compile("\x00([a-z]+):([^\x00]*)\x00")
+#: What the template writes after a completed lesson in the course contents (lesson.html says the same).
+LESSON_DONE = Markup('<span class="nhsuk-u-visually-hidden"> (complete)</span> ✓')
+
+
+@dataclass(frozen=True)
+class Skeleton:
+    """A lesson page drawn for every learner on a track and role: the blocks of lesson.html, with slots."""
+
+    title: Markup
+    before_content: Markup
+    content: Markup
+    #: The whole page (header and footer too), for requests with no message to show.
+    page: Markup
+    #: (reflection prompt id, key) for the prompts shown, in order.
+    prompts: tuple[tuple[int, str], ...]
+
+
+# Keyed by (course id, revision, updated_at, lesson id, track, lesson complete, role): a republished
+# course changes its revision and updated_at, so its old pages are never served again. Oldest out first.
+_CACHE: OrderedDict[tuple, Skeleton | None] = OrderedDict()
+_CACHE_SIZE = 512
+
+
+# Built once, on the tables (no ORM entities): each request only binds its values.
+_courses, _enrolments = Course.__table__, Enrolment.__table__
+_COURSE_AND_ENROLMENT = (
+    select(_courses.c.id, _courses.c.status, _courses.c.revision, _courses.c.updated_at,
+           _enrolments.c.id.label("enrolment_id"), _enrolments.c.track, _enrolments.c.last_lesson_id,
+           _enrolments.c.last_activity_at)
+    .join(_enrolments, and_(_enrolments.c.course_id == _courses.c.id, _enrolments.c.user_id == bindparam("user_id")))
+    .where(_courses.c.slug == bindparam("slug")))
+_progress, _notes, _prompts = LessonProgress.__table__, ReflectionNote.__table__, ReflectionPrompt.__table__
+# My completed lessons (kind 0) and my notes on this lesson's prompts (kind 1), in one round trip.
+_MY_STATE = union_all(
+    select(literal_column("0").label("kind"), _progress.c.lesson_id.label("id"),
+           cast(null(), _notes.c.text.type).label("text"), cast(null(), _notes.c.updated_at.type).label("updated_at"))
+    .where(_progress.c.enrolment_id == bindparam("enrolment_id"), _progress.c.completed_at.is_not(None)),
+    select(literal_column("1"), _notes.c.prompt_id, _notes.c.text, _notes.c.updated_at)
+    .join(_prompts, _prompts.c.id == _notes.c.prompt_id)
+    .where(_notes.c.user_id == bindparam("user_id"), _prompts.c.lesson_id == bindparam("lesson_id")))
+
+
+def clear() -> None:
+    _CACHE.clear()
+
+
+def lesson_page(slug: str, module_key: str, lesson_key: str):
+    """The page of a reading lesson for the enrolled learner asking, or None to take the full path.
+
+    Two queries (course with my enrolment; my completed lessons and notes on the lesson); writes only
+    when "Continue" moves (`services.record_visit`'s rule).
+    """
+    if not current_user.is_authenticated or request.args or session.get(kept_forms.FLAG):
+        return None
+    conn = db.session.connection()
+    row = conn.execute(_COURSE_AND_ENROLMENT, {"user_id": current_user.id, "slug": slug}).first()
+    if row is None or row.status != PUBLISHED:
+        return None  # not enrolled, or a draft: the full path decides (staff preview, 403, 404)
+    lesson = _find(course_structures([row])[row.id].lessons, module_key, lesson_key, row.track)
+    if lesson is None:
+        return None
+    done, my_notes = set(), {}
+    for kind, id_, text, updated_at in conn.execute(_MY_STATE, {"enrolment_id": row.enrolment_id,
+                                                                "user_id": current_user.id, "lesson_id": lesson.id}):
+        if kind == 0:
+            done.add(id_)
+        else:
+            my_notes[id_] = (text, updated_at)
+    # The role picks the header's menu; everything else in the header is a slot.
+    key = (row.id, row.revision, row.updated_at, lesson.id, row.track, lesson.id in done, current_user.role)
+    if key not in _CACHE:
+        _CACHE[key] = _draw(slug, module_key, lesson_key, lesson.id in done)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    skeleton = _CACHE[key]
+    if skeleton is None:
+        return None
+    progress = compute_progress(course_structures([row])[row.id].lessons, row.track, done)
+    # Only the prompts the page shows (not retired, on this track); keyed as the slots are.
+    notes = {prompt_key: my_notes[prompt_id] for prompt_id, prompt_key in skeleton.prompts if prompt_id in my_notes}
+    if session.get("_flashes"):  # a message to show once: the header and messages drawn by base.html
+        page = render_template("learning/lesson_filled.html", title=skeleton.title,
+                               before_content=skeleton.before_content, content=fill(skeleton.content, progress, notes))
+    else:
+        page = fill(skeleton.page, progress, notes)
+    _record_visit(row, lesson.id)
+    return page
+
+
+def _find(lessons, module_key: str, lesson_key: str, track: str) -> OutlineLesson | None:
+    return next((ol for ol in lessons if ol.key == lesson_key and ol.module_key == module_key
+                 and track in ol.tracks), None)
+
+
+def fill(drawn: Markup, progress: CourseProgress, notes: dict[str, tuple[str, datetime]]) -> Markup:
+    """A skeleton's content or page with this learner's marks, notes, name and CSRF token in its slots."""
+    token = escape(generate_csrf())
+
+    def value(match: re.Match) -> str:
+        name, arg = match.group(1), match.group(2)
+        if name == "lesson":
+            return LESSON_DONE if int(arg) in progress.completed_lesson_ids else ""
+        if name == "module":
+            return _module_mark() if int(arg) in progress.completed_module_ids else ""
+        if name == "text":
+            return escape(notes[arg][0]) if arg in notes else ""
+        if name == "saved":
+            return (Markup('<p class="nhsuk-body-s">Last saved %s.</p>') % london_time(notes[arg][1])
+                    if arg in notes else "")
+        if name == "name":
+            return escape(current_user.full_name)
+        return token  # "csrf"
+
+    return Markup(_SLOT.sub(value, drawn))  # noqa: S704 - drawn by the template; fills escaped
+
+
+def _draw(slug: str, module_key: str, lesson_key: str, complete: bool) -> Skeleton | None:
+    """Draw the lesson's page for every learner on the asker's track (None: not a reading lesson)."""
+    from lms.learning import views  # views imports this module
+
+    view = views.open_lesson(slug, module_key, lesson_key)
+    if view.enrolment is None or view.lesson.kind == "assignment" or services.questions_for(view.lesson, view.track):
+        return None
+    context = views.lesson_context(view)
+    context.update(
+        slot=_slot, get_flashed_messages=_no_messages,  # a message waiting is this learner's, shown by the caller
+        progress=CourseProgress(0, 0, 0, 0, completed_lesson_ids=frozenset({view.lesson.id} if complete else ())),
+        reflections=[(prompt, None, ReflectionForm(prefix=prompt.key, formdata=None, text=f"\x00text:{prompt.key}\x00"))
+                     for prompt, _note, _form in context["reflections"]],
+    )
+    app = current_app._get_current_object()
+    template = app.jinja_env.get_template("learning/lesson.html")
+    app.update_template_context(context)
+    page = template.new_context(context)
+    for _ in template.root_render_func(page):  # the whole page once: that runs its imports, which blocks use
+        pass
+    token = generate_csrf()
+    blocks = {name: Markup("".join(template.blocks[name](page)).replace(token, _slot("csrf", "")))  # noqa: S704
+              for name in ("title", "before_content", "content")}  # (the template's own output, escaped there)
+    whole = render_template("learning/lesson_filled.html", **blocks, current_user=_SOMEONE,
+                            get_flashed_messages=_no_messages)
+    return Skeleton(blocks["title"], blocks["before_content"], blocks["content"],
+                    Markup(whole.replace(token, _slot("csrf", ""))),  # noqa: S704 - drawn by the templates
+                    tuple((prompt.id, prompt.key) for prompt, _note, _form in context["reflections"]))
+
+
+def _no_messages(**_options) -> list:
+    return []
+
+
+# Whoever is signed in, as the header draws them in a skeleton: their name is a slot.
+_SOMEONE = SimpleNamespace(is_authenticated=True, full_name=str(Markup("\x00name:\x00")))
+
+
+def _module_mark() -> Markup:
+    """The "Complete" tag after a completed module's name in the course contents, with its leading space."""
+    global _MODULE_MARK
+    if _MODULE_MARK is None:
+        _MODULE_MARK = Markup(current_app.jinja_env.from_string(  # noqa: S704 - the template's tag macro
+            "{% import 'macros/nhs.html' as nhs %} {{ nhs.tag('Complete', 'green') }}").render())
+    return _MODULE_MARK
+
+
+_MODULE_MARK: Markup | None = None
+
+
+def _slot(name: str, arg) -> Markup:
+    """A place in the skeleton that `fill` fills (`arg` is an id or a prompt key, never typed by learners)."""
+    return Markup("\x00%s:%s\x00") % (name, arg)
+
+
+def _record_visit(row, lesson_id: int) -> None:
+    """Remember where the learner is, for "Continue": only when they moved on, or every few minutes
+    (the rule of `services.record_visit`), as one UPDATE in its own commit."""
+    now = utcnow()
+    if row.last_lesson_id == lesson_id and row.last_activity_at is not None \
+            and now - row.last_activity_at < VISIT_GRANULARITY:
+        return
+    db.session.execute(update(Enrolment).where(Enrolment.id == row.enrolment_id)
+                       .values(last_lesson_id=lesson_id, last_activity_at=now))
+    db.session.commit()
+
+
+class Fragment:
+    """Template source drawn once per process with a placeholder for each value, then filled by string
+    substitution: for the NHS components' macros (each an include), drawn for every row of a page.
+
+    Call it with every value the source uses, always the same names and kinds (text or Markup); each value
+    must be non-empty (the macros branch on them) and is escaped unless it is Markup. Returns the same
+    markup the source would.
+    """
+
+    def __init__(self, source: str):
+        self.source = source
+        self._drawn: str | None = None
+
+    def __call__(self, **values) -> Markup:
+        if self._drawn is None:
+            template = current_app.jinja_env.from_string(self.source)
+            # Each placeholder of the value's own kind: the macros treat Markup and text differently.
+            self._drawn = template.render(**{name: _slot("value", name) if isinstance(value, Markup)
+                                             else str(_slot("value", name)) for name, value in values.items()})
+        return Markup(_SLOT.sub(lambda match: escape(values[match.group(2)]), self._drawn))  # noqa: S704

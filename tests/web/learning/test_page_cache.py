@@ -1,0 +1,73 @@
+"""Reading lessons drawn once per revision and track (lms/learning/pagecache.py) and filled per learner."""
+
+import re
+
+import pytest
+
+from lms.learning import pagecache
+from tests.conftest import log_in
+from tests.web.publishing.course_files import write_course
+
+READ = "/courses/tiny-course/m-one/l-read/"
+REFLECTION = "\n/// reflection | r-read\nWhat will you try first?\n///\n"
+
+
+@pytest.fixture
+def publish_with_reflection(runner, tmp_path):
+    """The tiny course with a reflection prompt in its first reading; publish(body=...) republishes it changed."""
+
+    def publish(body="First lesson."):
+        folder = tmp_path / "content"
+        write_course(folder)
+        lesson = folder / "tiny-course" / "01-one" / "01-read.md"
+        lesson.write_text(lesson.read_text().replace("First lesson.", body) + REFLECTION)
+        result = runner.invoke(args=["content", "build", str(folder)])
+        assert result.exit_code == 0, result.output
+
+    return publish
+
+
+def full_path(client, monkeypatch, url: str) -> str:
+    """The page as the full (uncached) path draws it."""
+    with monkeypatch.context() as patch:
+        patch.setattr(pagecache, "lesson_page", lambda *args: None)
+        return client.get(url).get_data(as_text=True)
+
+
+def same_token(html: str) -> str:
+    # Two requests may sign the session's one CSRF token at different seconds.
+    return re.sub(r'(name="[\w-]*csrf_token"[^>]*? value=")[^"]+"', r'\1"', html)
+
+
+def test_learners_on_other_tracks_and_progress_get_their_own_page_and_a_republish_redraws_it(
+        app, publish_with_reflection, make_user, monkeypatch):
+    publish_with_reflection()
+    pages = {}
+    for name, track, note, message in (("junior", "junior", "Ask the ward <team>\nthen & the matron",
+                                        "‘Reading one’ is complete."),
+                                       ("postgraduate", "postgraduate", None, "You are enrolled on Tiny course")):
+        client = app.test_client()
+        assert log_in(client, make_user(full_name=f"Learner {name}").email).status_code == 302
+        response = client.post_form("/courses/tiny-course/enrol", {"track": track})
+        assert response.status_code == 302
+        if note:
+            client.post_form(READ + "reflections/r-read", {"r-read-text": note})
+            client.post_form(READ + "complete", {"r-read-text": note})
+        assert message in client.get(READ).get_data(as_text=True)  # the page with the message, then plain ones
+        pages[name] = (client, client.get(READ).get_data(as_text=True))
+        assert same_token(pages[name][1]) == same_token(full_path(client, monkeypatch, READ))
+        assert same_token(pages[name][1]) == same_token(client.get(READ).get_data(as_text=True))  # kept, refilled
+
+    junior, postgraduate = pages["junior"][1], pages["postgraduate"][1]
+    assert "Ask the ward &lt;team&gt;\nthen &amp; the matron</textarea>" in junior and "Last saved" in junior
+    assert "Ask the ward" not in postgraduate and "Last saved" not in postgraduate
+    assert "Learner junior" in junior and "Learner junior" not in postgraduate
+    assert "Mark as complete" in postgraduate and "Mark as complete" not in junior
+    assert "(complete)</span> ✓" in junior and "(complete)</span>" not in postgraduate
+    assert len(pagecache._CACHE) == 2
+
+    publish_with_reflection(body="A lesson rewritten.")
+    for client, _before in pages.values():
+        html = client.get(READ).get_data(as_text=True)
+        assert "A lesson rewritten." in html and "First lesson." not in html
+        assert same_token(html) == same_token(full_path(client, monkeypatch, READ))
