@@ -25,6 +25,7 @@ from lms.learning.models import (  # noqa: F401
     QuizDraft,
     ReflectionNote,
 )
+from lms.learning.counts import EnrolmentDay, LearnerCount, ProgrammeCount, ProgressState  # noqa: F401
 from lms.learning.tallies import ProgressSummary, QuestionTally  # noqa: F401
 from lms.lti.models import (  # noqa: F401
     LtiIdentity,
