@@ -4,7 +4,7 @@ erasure) the figures read from the counts equal the figures scanned from the raw
 rebuild, and concurrent enrolments lose nothing."""
 
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -62,7 +62,8 @@ def test_a_mix_of_writes_keeps_the_figures_equal_to_the_raw_rows(course, make_us
     c = enrol(cy, course, "ahp", datetime(2025, 6, 30, 23, 30))
     read(c, course, "what", when=datetime(2025, 7, 1))
     answer(c, course, "check-1", RIGHT_1, datetime(2025, 7, 2))
-    enrol_one(other.course, "new.person@example.nhs.uk", "New Person", "ahp", "brent-council", admin, datetime(2025, 8, 1))
+    enrol_one(other.course, "new.person@example.nhs.uk", "New Person", "ahp", "brent-council", admin,
+              datetime(2025, 8, 1))
     agree()
 
     # People move: their enrolments move with them, in every quarter.
@@ -147,3 +148,37 @@ def test_concurrent_enrolments_and_completions_lose_nothing(app, course, make_us
     assert counts.differences() == [] and scans.figure_differences() == []
     assert queries.programme_breakdown(None, Quarter(2025, 1))[0].learners == 8
     assert queries.programme_by_quarter()[0][1].enrolments == 8
+
+
+def test_the_migration_fills_the_counts_from_the_rows_already_there(tmp_path_factory):
+    from flask_migrate import downgrade, upgrade
+
+    from lms import create_app
+    from lms.accounts.services import create_user, sync_organisations
+    from tests.conftest import drop_postgres_database, new_database_url
+
+    url = new_database_url(tmp_path_factory, prefix="lms_counts")
+    try:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
+        with app.app_context():
+            upgrade()
+            sync_organisations()
+            made = make_course()
+            for n, (track, org) in enumerate([("junior", "cnwl"), ("ahp", None), ("postgraduate", "clch")]):
+                user = create_user(email=f"m{n}@example.nhs.uk", full_name=f"M {n}", password="correct horse battery",
+                                   role="learner", organisation_id=org, professional_group="nurse", verified=True)
+                enrolment = enrol(user, made, track, datetime(2025, 3, 31, 23, 30) + timedelta(days=31 * n))
+                read(enrolment, made, "what", when=datetime(2025, 5, 1))
+                if n == 0:
+                    complete_course(enrolment, made, datetime(2025, 6, 30, 23, 30))
+            db.session.commit()
+            running = counts.stored()
+            db.session.remove()  # no transaction of ours may hold the tables the downgrade drops
+            downgrade(revision="7d41c0a9e2b3")
+            upgrade()
+            assert counts.stored() == running and counts.differences() == []
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        if url.startswith("postgresql"):
+            drop_postgres_database(url)
