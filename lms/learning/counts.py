@@ -247,6 +247,9 @@ def enrolment_added(enrolment: Enrolment) -> None:
 
 def track_switching(enrolment: Enrolment, track: str) -> None:
     """Move an enrolment's counts to `track` (call before the track is changed)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        # The enrolment before its person, as a completion (an UPDATE of the enrolment, then the person) locks.
+        db.session.execute(select(Enrolment.id).where(Enrolment.id == enrolment.id).with_for_update())
     _recount([enrolment.user_id], after=lambda rows: [replace(r, track=track) if r.enrolment_id == enrolment.id
                                                       else r for r in rows])
 
