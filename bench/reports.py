@@ -20,8 +20,8 @@ answer) and each size it:
    (and min-max) of ``--runs`` requests. The progress CSV export is timed to its first chunk
    and to its end, and its peak Python memory measured with tracemalloc in a separate run.
 
-Rows are bulk-loaded behind the services' back, so the reports' tallies are rebuilt after the load
-(`tally_rebuild_seconds`), as `flask reports rebuild-tallies` would. Each page also shows this
+Rows are bulk-loaded behind the services' back, so the reports' tallies and enrolment counts are rebuilt after
+the load (`tally_rebuild_seconds`), as `flask reports rebuild-tallies` would. Each page also shows this
 process's CPU time (all of SQLite's work, none of PostgreSQL's): steadier than wall time on a
 shared machine. The last line, ``reports_<largest size>k_max_ms: N``, is the slowest median of the
 summary, question statistics and programme pages at the largest size over both databases.

@@ -16,6 +16,7 @@ from lms.catalog.models import (  # noqa: F401
 from lms.credentials.models import Certificate, PartnerSettings, SignatureImage  # noqa: F401
 from lms.credentials.signing import SigningKey  # noqa: F401
 from lms.jobs.models import Job  # noqa: F401
+from lms.learning.counts import EnrolmentDay, LearnerCount, ProgrammeCount, ProgressState  # noqa: F401
 from lms.learning.models import (  # noqa: F401
     CohortUpload,
     Enrolment,

@@ -50,12 +50,16 @@ def standings(enrolment_ids: Iterable[int], now: datetime | None = None) -> dict
     return {eid: c.status_at(now) for eid, c in newest_certificates(enrolment_ids).items()}
 
 
+def voided_clause(now: datetime):
+    """SQL, for a Certificate: it is the newest of its enrolment and voids the hours (revoked or expired)."""
+    return and_(Certificate.superseded_by_id.is_(None), or_(
+        Certificate.status == REVOKED,
+        and_(Certificate.status == VALID, Certificate.expires_at.is_not(None), Certificate.expires_at <= now)))
+
+
 def earned_clause(now: datetime):
     """SQL, for a completed Enrolment: its hours count (`counts_as_earned` of its newest certificate)."""
-    voided = or_(Certificate.status == REVOKED,
-                 and_(Certificate.status == VALID, Certificate.expires_at.is_not(None), Certificate.expires_at <= now))
-    return ~select(Certificate.id).where(
-        Certificate.enrolment_id == Enrolment.id, Certificate.superseded_by_id.is_(None), voided).exists()
+    return ~select(Certificate.id).where(Certificate.enrolment_id == Enrolment.id, voided_clause(now)).exists()
 
 
 completion.register_standing_provider(standings, counts_as_earned)

@@ -27,6 +27,7 @@ from lms.accounts.services import invited_password_hash, normalise_email
 from lms.catalog.models import Course
 from lms.catalog.tracks import track_label
 from lms.extensions import db
+from lms.learning import counts
 from lms.learning.models import CohortUpload, Enrolment
 
 log = logging.getLogger(__name__)
@@ -341,6 +342,7 @@ def _write(rows: list[PlannedRow], course: Course, actor: User, now: datetime,
     for user in new_users:
         invite(user, course, actor, now)
     db.session.flush()
+    counts.enrolments_added(enrolments)
     log.info("course %s: %d accounts made, %d enrolled by user %s", course.key, len(new_users), len(enrolments),
              actor.id)
     return CohortResult(len(new_users), len(enrolments), sum(1 for r in rows if r.outcome == ALREADY))

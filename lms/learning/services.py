@@ -17,7 +17,7 @@ from lms.catalog.models import Course, Lesson, Question, ReflectionPrompt
 from lms.catalog.tracks import track_label
 from lms.database import insert_or_ignore
 from lms.extensions import db
-from lms.learning import events, tallies
+from lms.learning import counts, events, tallies
 from lms.learning.completion import take_snapshot
 from lms.learning.models import (
     Enrolment,
@@ -51,6 +51,7 @@ def enrol(user: User, course: Course, track: str, now: datetime) -> Enrolment:
     except IntegrityError:  # enrolled twice at once (nothing else written yet): keep the first
         db.session.rollback()
         return find_enrolment(user, course)
+    counts.enrolment_added(enrolment)
     log.info("user %s enrolled on %s (%s)", user.id, course.key, track)
     return enrolment
 
@@ -72,6 +73,7 @@ def switch_track(enrolment: Enrolment, track: str, now: datetime) -> None:
         raise LearningError("You have completed this course on the "
                             f"{track_label(enrolment.track)} track, and your certificate and learning record "
                             "show that. The track cannot be changed after completion.")
+    counts.track_switching(enrolment, track)
     enrolment.track = track
     enrolment.last_activity_at = now
     db.session.flush()
@@ -296,6 +298,7 @@ def update_progress(enrolment: Enrolment, now: datetime) -> bool:
     db.session.refresh(enrolment, ["completed_at"])
     if claimed != 1:
         return False
+    counts.course_completed(enrolment)
     enrolment.completion_snapshot = take_snapshot(enrolment, now)
     db.session.flush()
     log.info("enrolment %s completed course %s", enrolment.id, enrolment.course_id)

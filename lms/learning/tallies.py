@@ -38,6 +38,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from lms.catalog.models import Question
 from lms.extensions import db
+from lms.learning import counts
 from lms.learning.models import Enrolment, LessonProgress, QuestionResponse, QuizAttempt
 
 #: Sums are floats added in different orders by the rebuild and the running totals.
@@ -155,7 +156,7 @@ def _upsert(name: str):
                 index_elements=["enrolment_id"],
                 set_={"lessons": table.c.lessons + literal(",") + statement.excluded.lessons,
                       "lessons_completed": table.c.lessons_completed + 1,
-                      "last_completed_at": statement.excluded.last_completed_at})
+                      "last_completed_at": statement.excluded.last_completed_at}).returning(table.c.lessons)
         _statements[key] = statement
     return _statements[key]
 
@@ -180,15 +181,17 @@ def record_attempt(attempt: QuizAttempt, responses: Iterable[QuestionResponse]) 
 
 def lesson_completed(enrolment_id: int, course_id: int, lesson_id: int, now: datetime) -> None:
     """Note a lesson newly completed by an enrolment (call once per completion, inside its transaction)."""
-    db.session.execute(_upsert("summary"), {"enrolment_id": enrolment_id, "course_id": course_id,
-                                            "lessons": str(lesson_id), "lessons_completed": 1,
-                                            "last_completed_at": now})
+    lessons = db.session.execute(_upsert("summary"), {"enrolment_id": enrolment_id, "course_id": course_id,
+                                                      "lessons": str(lesson_id), "lessons_completed": 1,
+                                                      "last_completed_at": now}).scalar_one()
+    counts.lesson_completed(enrolment_id, course_id, lesson_id, lessons)
 
 
 def forget_enrolments(enrolment_ids: list[int]) -> None:
     """Take an erased learner's responses out of the tallies and drop their summaries (before the rows go)."""
     if not enrolment_ids:
         return
+    counts.enrolments_removed(enrolment_ids)
     mine = QuizAttempt.enrolment_id.in_(enrolment_ids)
     add_responses(_answered(mine, attempts_where=(mine,)), sign=-1)
     # An answer nobody else gave goes with them (its text may be theirs: a name, a typed sentence).
@@ -275,12 +278,14 @@ def rebuild_course(course_id: int) -> None:
 
 
 def rebuild(progress: Callable[[int], None] | None = None) -> int:
-    """Rebuild every course's totals; calls `progress(course_id)` after each. Returns the number of courses."""
+    """Rebuild every course's totals, then the enrolment counts; calls `progress(course_id)` after each course.
+    Returns the number of courses."""
     ids = course_ids()
     for course_id in ids:
         rebuild_course(course_id)
         if progress:
             progress(course_id)
+    counts.rebuild()  # the enrolment counts too (their progress states read the summaries just rebuilt)
     return len(ids)
 
 

@@ -24,7 +24,7 @@ from lms.clock import utcnow
 from lms.credentials.models import Certificate
 from lms.extensions import db
 from lms.jobs.models import DONE, PENDING, Job
-from lms.learning import tallies
+from lms.learning import counts, tallies
 from lms.learning.models import (
     Enrolment,
     LessonProgress,
@@ -251,6 +251,7 @@ def erase_user(user: User, *, actor_id: int | None, via: str, reason: str, now: 
     user.session_token = new_session_token()  # ends every session at once
     user.erased_at = now
     user.retention_warned_at = None
+    counts.person_recounted(user)  # the certified enrolments kept, under no organisation now
     for optional in ("email_verified_at",):
         if hasattr(user, optional):
             setattr(user, optional, None)

@@ -13,7 +13,7 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 WIDTH = 640
 FONT_SIZE = 14
@@ -22,9 +22,7 @@ GRID = "#d8dde0"
 #: NHS blue, NHS dark green, NHS purple: each has at least 3:1 contrast against white.
 COLOURS = ("#005eb8", "#007f3b", "#330072")
 
-_RECT = Markup('<rect x="{}" y="{}" width="{}" height="{}" fill="{}"/>')
 _TEXT = Markup('<text x="{}" y="{}" text-anchor="{}">{}</text>')
-_LINE = Markup('<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="{}"/>')
 
 
 @dataclass(frozen=True)
@@ -38,7 +36,9 @@ def _fmt(number: float) -> str:
 
 
 def _rect(x: float, y: float, width: float, height: float, fill: str) -> Markup:
-    return _RECT.format(_fmt(x), _fmt(y), _fmt(width), _fmt(height), fill)
+    # Numbers and an escaped colour: `Markup.format` costs several times as much, and a chart has hundreds.
+    return Markup(f'<rect x="{_fmt(x)}" y="{_fmt(y)}" width="{_fmt(width)}" height="{_fmt(height)}" '  # noqa: S704
+                  f'fill="{escape(fill)}"/>')
 
 
 def _text(x: float, y: float, text: str, anchor: str = "start") -> Markup:
@@ -62,7 +62,8 @@ def _lines(x: float, y: float, lines: Sequence[str], anchor: str = "start") -> M
 
 
 def _line(x1: float, x2: float, y1: float, y2: float, stroke: str) -> Markup:
-    return _LINE.format(_fmt(x1), _fmt(x2), _fmt(y1), _fmt(y2), stroke)
+    return Markup(f'<line x1="{_fmt(x1)}" x2="{_fmt(x2)}" y1="{_fmt(y1)}" y2="{_fmt(y2)}" '  # noqa: S704 - as _rect
+                  f'stroke="{escape(stroke)}"/>')
 
 
 def _svg(chart_id: str, title: str, description: str, height: float, body: list[Markup]) -> Markup:

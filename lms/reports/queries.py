@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Date, Integer, and_, case, cast, extract, func, or_, select, tuple_
+from sqlalchemy import case, func, or_, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 
 from courses import LISTED_TYPES, QuestionSpec, item_results
@@ -25,14 +25,15 @@ from lms.catalog.models import Course, Lesson, Module, Question
 from lms.catalog.tracks import track_label
 from lms.clock import utcnow
 from lms.credentials import standing
-from lms.credentials.models import EXPIRED, REVOKED, SUPERSEDED, VALID
-from lms.dates import london_date, utc_start_of
+from lms.credentials.models import EXPIRED, REVOKED, SUPERSEDED, VALID, Certificate
+from lms.dates import london_date
 from lms.extensions import db
+from lms.learning.counts import ALL_TIME, EnrolmentDay, LearnerCount, ProgrammeCount, ProgressState, quarter_of
 from lms.learning.models import Enrolment, LessonProgress, QuizAttempt
 from lms.learning.progress import CourseProgress, OutlineLesson, compute_progress, course_outlines
 from lms.learning.queries import completed_lessons
 from lms.learning.tallies import SUMS as TALLY_SUMS
-from lms.learning.tallies import ProgressSummary, QuestionTally
+from lms.learning.tallies import QuestionTally
 
 PAGE_SIZE = 50
 #: Rows fetched per round trip when streaming an export.
@@ -395,32 +396,9 @@ class RateRow:
         return 100 * self.completed / self.enrolled if self.enrolled else 0.0
 
 
-def _per_day(column, course: Course) -> dict[date, int]:
-    """{London day: number of enrolments whose `column` falls on it}. The database counts per UTC day, with
-    23:xx apart: only that hour can fall on the next London day (British Summer Time is UTC+1), so each
-    bucket is put on its London day and the rows stay at most two per day whatever the number of learners."""
-    if db.engine.dialect.name == "postgresql":
-        day, late = cast(column, Date), extract("hour", column) == 23
-    else:
-        day, late = func.date(column), func.strftime("%H", column) == "23"
-    rows = db.session.execute(select(day, late, func.count()).where(Enrolment.course_id == course.id,
-                                                                    column.is_not(None)).group_by(day, late))
-    counts: dict[date, int] = defaultdict(int)
-    for utc_day, is_late, n in rows:
-        utc_day = utc_day if isinstance(utc_day, date) else date.fromisoformat(utc_day)
-        counts[london_date(datetime(utc_day.year, utc_day.month, utc_day.day, 23 if is_late else 12))] += n
-    return dict(counts)
-
-
-def _monday(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
-def weekly_activity(course: Course) -> list[WeekCount]:
-    """Enrolments and completions per week (Monday to Sunday), with empty weeks filled in."""
-    enrolled = _per_day(Enrolment.enrolled_at, course)
-    completed = _per_day(Enrolment.completed_at, course)
-    days = set(enrolled) | set(completed)
+def weeks_of(enrolled: dict[date, int], completed: dict[date, int]) -> list[WeekCount]:
+    """Per-day counts as weeks (Monday to Sunday), with empty weeks filled in."""
+    days = {day for day, n in enrolled.items() if n} | {day for day, n in completed.items() if n}
     if not days:
         return []
     weeks: dict[date, list[int]] = {}
@@ -429,26 +407,38 @@ def weekly_activity(course: Course) -> list[WeekCount]:
         weeks[week] = [0, 0]
         week += timedelta(days=7)
     for day, n in enrolled.items():
-        weeks[_monday(day)][0] += n
+        if n:
+            weeks[_monday(day)][0] += n
     for day, n in completed.items():
-        weeks[_monday(day)][1] += n
+        if n:
+            weeks[_monday(day)][1] += n
     return [WeekCount(w, e, c) for w, (e, c) in weeks.items()]
 
 
-def _completion_signatures(course: Course) -> list[tuple[str, frozenset[int], bool, int]]:
-    """(track, completed lesson ids, course completed, number of learners) for each distinct state.
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
 
-    The database groups learners with identical progress (their summaries, lms.learning.tallies), so the
-    rule in `compute_progress` runs once per distinct state rather than once per learner.
-    """
-    completed = Enrolment.completed_at.is_not(None)
+
+def weekly_activity(course: Course) -> list[WeekCount]:
+    """Enrolments and completions per week (Monday to Sunday), from the per-day counts (one query)."""
+    rows = db.session.execute(select(EnrolmentDay.day, EnrolmentDay.enrolled, EnrolmentDay.completed)
+                              .where(EnrolmentDay.course_id == course.id)).all()
+    return weeks_of({day: e for day, e, _c in rows}, {day: c for day, _e, c in rows})
+
+
+def summary(course: Course) -> dict[str, Any]:
+    """Everything the course summary shows: weeks, funnel, by_track and by_organisation."""
+    return {"weeks": weekly_activity(course), "funnel": module_funnel(course),
+            "by_track": completion_by_track(course), "by_organisation": completion_by_organisation(course)}
+
+
+def _completion_signatures(course: Course) -> list[tuple[str, frozenset[int], bool, int]]:
+    """(track, completed lesson ids, course completed, number of learners) for each distinct state, from the
+    progress-state counts (lms.learning.counts), so the rule in `compute_progress` runs once per state."""
     rows = db.session.execute(
-        select(Enrolment.track, ProgressSummary.lessons, completed, func.count())
-        .outerjoin(ProgressSummary, ProgressSummary.enrolment_id == Enrolment.id)
-        .where(Enrolment.course_id == course.id)
-        .group_by(Enrolment.track, ProgressSummary.lessons, completed)
-    )
-    return [(track, frozenset(int(i) for i in (lessons or "").split(",") if i), bool(finished), n)
+        select(ProgressState.track, ProgressState.lessons, ProgressState.completed, ProgressState.enrolments)
+        .where(ProgressState.course_id == course.id, ProgressState.enrolments != 0))
+    return [(track, frozenset(int(i) for i in lessons.split(",") if i), bool(finished), n)
             for track, lessons, finished, n in rows]
 
 
@@ -458,6 +448,11 @@ def module_funnel(course: Course) -> list[FunnelStep]:
     The last step counts recorded completions, which stand even if the learner later
     switched to a track with more to do.
     """
+    return funnel_of(course, _completion_signatures(course))
+
+
+def funnel_of(course: Course, signatures: list[tuple[str, frozenset[int], bool, int]]) -> list[FunnelStep]:
+    """The funnel from (track, completed lessons, course completed, learners) states."""
     outline = course_outlines([course.id])[course.id]
     modules = db.session.execute(select(Module.id, Module.title).where(
         Module.course_id == course.id, Module.retired.is_(False)).order_by(Module.position)).all()
@@ -465,7 +460,7 @@ def module_funnel(course: Course) -> list[FunnelStep]:
     eligible: dict[int, int] = defaultdict(int)
     reached: dict[int, int] = defaultdict(int)
     learners = completed_courses = 0
-    for track, lesson_ids, finished, n in _completion_signatures(course):
+    for track, lesson_ids, finished, n in signatures:
         # With every lesson done, the completed modules are exactly the track's modules.
         for module_id in compute_progress(outline, track, everything).completed_module_ids:
             eligible[module_id] += n
@@ -480,23 +475,34 @@ def module_funnel(course: Course) -> list[FunnelStep]:
 
 
 def completion_by_track(course: Course) -> list[RateRow]:
-    counts = {track: (n, done) for track, n, done in db.session.execute(
-        select(Enrolment.track, func.count(), func.count(Enrolment.completed_at))
-        .where(Enrolment.course_id == course.id).group_by(Enrolment.track))}
+    """Enrolled and completed per track, the course's tracks first (from the progress-state counts)."""
+    counts = {track: (int(n), int(done)) for track, n, done in db.session.execute(
+        select(ProgressState.track, func.sum(ProgressState.enrolments),
+               func.sum(case((ProgressState.completed, ProgressState.enrolments), else_=0)))
+        .where(ProgressState.course_id == course.id).group_by(ProgressState.track)) if n}
     tracks = list(course.tracks) + sorted(set(counts) - set(course.tracks))
     return [RateRow(track_label(t), *counts.get(t, (0, 0))) for t in tracks]
 
 
+def _organisation_names() -> dict[str, str]:
+    """{organisation id: name}, "" (no organisation) included: a short list."""
+    return {"": NO_ORGANISATION, **{org_id: name for org_id, name in db.session.execute(
+        select(Organisation.id, Organisation.name))}}
+
+
 def completion_by_organisation(course: Course) -> list[RateRow]:
-    rows = db.session.execute(
-        select(Organisation.name, func.count(), func.count(Enrolment.completed_at))
-        .select_from(Enrolment)
-        .join(User, User.id == Enrolment.user_id)
-        .outerjoin(Organisation, Organisation.id == User.organisation_id)
-        .where(Enrolment.course_id == course.id)
-        .group_by(Organisation.name)
-        .order_by(func.count().desc(), Organisation.name))
-    return [RateRow(name or NO_ORGANISATION, n, done) for name, n, done in rows]
+    """Enrolled and completed per organisation, most enrolled first (from the programme counts)."""
+    names = _organisation_names()
+    found: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for org_id, n, done in db.session.execute(
+        select(ProgrammeCount.organisation_id, func.sum(ProgrammeCount.enrolled), func.sum(ProgrammeCount.completed))
+        .where(ProgrammeCount.course_id == course.id).group_by(ProgrammeCount.organisation_id)
+    ):
+        totals = found[names.get(org_id, NO_ORGANISATION)]
+        totals[0] += int(n)
+        totals[1] += int(done)
+    return sorted((RateRow(name, n, done) for name, (n, done) in found.items() if n),
+                  key=lambda r: (-r.enrolled, r.label))
 
 
 # --- question statistics --------------------------------------------------------------------
@@ -720,40 +726,8 @@ DIMENSIONS = {
     "track": "Track",
 }
 
-
-def _dimension(name: str | None):
-    return {
-        "organisation": func.coalesce(Organisation.name, NO_ORGANISATION),
-        "group": User.professional_group,
-        "track": Enrolment.track,
-        None: None,
-    }[name]
-
-
-def _in_quarter(column, quarter: Quarter | None):
-    if quarter is None:
-        return column.is_not(None)
-    # Quarters are London quarters: 1 April starts at 23:00 UTC on 31 March (British Summer Time).
-    return and_(column >= utc_start_of(quarter.start.date()), column < utc_start_of(quarter.end.date()))
-
-
-def _programme_select(dimension: str | None, *columns):
-    # Only the joins the breakdown needs: the track and the totals come from enrolments alone.
-    query = select(*columns).select_from(Enrolment)
-    if dimension in ("organisation", "group"):
-        query = query.join(User, User.id == Enrolment.user_id)
-    if dimension == "organisation":
-        query = query.outerjoin(Organisation, Organisation.id == User.organisation_id)
-    return query
-
-
 def _cpd_hours() -> dict[int, dict[str, float]]:
     return {cid: hours or {} for cid, hours in db.session.execute(select(Course.id, Course.cpd_hours))}
-
-
-def _earned_count():
-    """How many of the grouped completions have earned their hours (credentials' one rule)."""
-    return func.sum(case((standing.earned_clause(utcnow()), 1), else_=0))
 
 
 def _label(dimension: str | None, value: Any) -> str:
@@ -764,75 +738,139 @@ def _label(dimension: str | None, value: Any) -> str:
     return str(value) if value is not None else "All"
 
 
+@dataclass(frozen=True)
+class _Voided:
+    """A completion whose hours a revoked or expired certificate voids."""
+
+    quarter: str
+    course_id: int
+    track: str
+    organisation_id: str
+    professional_group: str
+
+    def value(self, dimension: str | None) -> str | None:
+        return {"organisation": self.organisation_id, "group": self.professional_group, "track": self.track,
+                None: None}[dimension]
+
+
+def _voided(now: datetime) -> list[_Voided]:
+    """Completions with voided hours, found from the certificates (their number grows with revoked and
+    expired certificates, not with enrolments): credentials' rule, `standing.voided_clause`."""
+    # The certificates first, on their own: joined in one query, SQLite may scan every enrolment instead.
+    ids = list(db.session.scalars(select(Certificate.enrolment_id).where(standing.voided_clause(now)).distinct()))
+    if not ids:
+        return []
+    return [_Voided(quarter_of(london_date(at)), cid, track, org or "", group or "")
+            for cid, track, at, org, group in db.session.execute(
+                select(Enrolment.course_id, Enrolment.track, Enrolment.completed_at, User.organisation_id,
+                       User.professional_group)
+                .join(User, User.id == Enrolment.user_id)
+                .where(Enrolment.id.in_(ids), Enrolment.completed_at.is_not(None)))]
+
+
+def _display(dimension: str | None, value: str | None, names: dict[str, str]) -> Any:
+    """A stored breakdown value as the report groups it: organisations by name, "" as no value."""
+    if dimension == "organisation":
+        return names.get(value, NO_ORGANISATION)
+    return value or None
+
+
+@dataclass
+class _Period:
+    """The counts of one period (a quarter, or all time), read once for every breakdown of it."""
+
+    #: (course id, track, organisation id, professional group, enrolled, completed)
+    counts: list[tuple]
+    #: {(breakdown, value): distinct learners}
+    learners: dict[tuple[str, str], int]
+
+    @classmethod
+    def read(cls, quarter: Quarter | None) -> _Period:
+        where = [ProgrammeCount.quarter == quarter.slug] if quarter else []
+        keys = (ProgrammeCount.course_id, ProgrammeCount.track, ProgrammeCount.organisation_id,
+                ProgrammeCount.professional_group)
+        counts = [tuple(row) for row in db.session.execute(
+            select(*keys, func.sum(ProgrammeCount.enrolled), func.sum(ProgrammeCount.completed))
+            .where(*where).group_by(*keys))]
+        learners = {(breakdown, value): n for breakdown, value, n in db.session.execute(
+            select(LearnerCount.breakdown, LearnerCount.value, LearnerCount.learners)
+            .where(LearnerCount.period == (quarter.slug if quarter else ALL_TIME)))}
+        return cls(counts, learners)
+
+
+#: Where each breakdown's value is in a `_Period.counts` row.
+_VALUE_AT = {"track": 1, "organisation": 2, "group": 3}
+
+
 def programme_breakdown(dimension: str | None, quarter: Quarter | None,
-                        hours: dict[int, dict[str, float]] | None = None) -> list[ProgrammeRow]:
+                        hours: dict[int, dict[str, float]] | None = None,
+                        voided: list[_Voided] | None = None, period: _Period | None = None,
+                        names: dict[str, str] | None = None) -> list[ProgrammeRow]:
     """Learners, enrolments, completions and CPD hours by `dimension` (None: one total row).
 
-    Learners and enrolments count those who enrolled in the quarter; completions and CPD
-    hours those who completed in it. Two queries (three without `hours`).
+    Learners and enrolments count those who enrolled in the quarter; completions and CPD hours those who
+    completed in it. Read from the running counts (lms.learning.counts): a few queries over small tables.
     """
-    key = _dimension(dimension)
-    keys = [key] if key is not None else []
-    enrolled = {row[0] if keys else None: row[-2:] for row in db.session.execute(
-        _programme_select(dimension, *keys, func.count(func.distinct(Enrolment.user_id)), func.count())
-        .where(_in_quarter(Enrolment.enrolled_at, quarter)).group_by(*keys))}
-    completed: dict[Any, list[float]] = defaultdict(lambda: [0, 0.0])
     hours = _cpd_hours() if hours is None else hours
-    earned = _earned_count()
-    for *value, course_id, track, n, n_earned in db.session.execute(
-        _programme_select(dimension, *keys, Enrolment.course_id, Enrolment.track, func.count(), earned)
-        .where(_in_quarter(Enrolment.completed_at, quarter))
-        .group_by(*keys, Enrolment.course_id, Enrolment.track)
-    ):
-        totals = completed[value[0] if keys else None]
-        totals[0] += n
-        totals[1] += (n_earned or 0) * float(hours.get(course_id, {}).get(track, 0))
-    values = set(enrolled) | set(completed)
-    rows = [ProgrammeRow(_label(dimension, v), *enrolled.get(v, (0, 0)), int(completed[v][0]), completed[v][1])
-            for v in values]
-    if not keys and not rows:
+    voided = _voided(utcnow()) if voided is None else voided
+    period = _Period.read(quarter) if period is None else period
+    names = _organisation_names() if names is None else names
+    figures: dict[Any, list[float]] = defaultdict(lambda: [0, 0, 0, 0.0])  # learners, enrolled, completed, hours
+    lost: dict[tuple, int] = defaultdict(int)
+    for v in voided:
+        if quarter is None or v.quarter == quarter.slug:
+            lost[_display(dimension, v.value(dimension), names), v.course_id, v.track] += 1
+    by_value: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for row in period.counts:
+        totals = by_value[_display(dimension, row[_VALUE_AT[dimension]] if dimension else None, names),
+                          row[0], row[1]]
+        totals[0] += int(row[4])
+        totals[1] += int(row[5])
+    for (shown, course_id, track), (enrolled, completed) in by_value.items():
+        totals = figures[shown]
+        totals[1] += enrolled
+        totals[2] += completed
+        totals[3] += (completed - lost[shown, course_id, track]) * float(hours.get(course_id, {}).get(track, 0))
+    for (breakdown, value), n in period.learners.items():
+        if breakdown == (dimension or "all"):
+            figures[_display(dimension, value, names) if dimension else None][0] += n
+    rows = [ProgrammeRow(_label(dimension, v), int(f[0]), int(f[1]), int(f[2]), f[3])
+            for v, f in figures.items() if f[1] or f[2]]
+    if dimension is None and not rows:
         rows = [ProgrammeRow("All", 0, 0, 0, 0.0)]
     return sorted(rows, key=lambda r: (-r.enrolments, -r.completions, r.label))
 
 
-def programme_by_quarter(hours: dict[int, dict[str, float]] | None = None) -> list[tuple[Quarter, ProgrammeRow]]:
+def programme_by_quarter(hours: dict[int, dict[str, float]] | None = None,
+                         voided: list[_Voided] | None = None) -> list[tuple[Quarter, ProgrammeRow]]:
     """The same figures for every calendar quarter with any enrolment or completion, newest first."""
     hours = _cpd_hours() if hours is None else hours
-
-    def quarter_of(column):
-        month = cast(extract("month", column), Integer)
-        day, hour = cast(extract("day", column), Integer), cast(extract("hour", column), Integer)
-        # The London quarter: 23:xx UTC on 31 March, 30 June or 30 September is already the next
-        # quarter in London (always British Summer Time then); 31 December is GMT, so no shift.
-        next_in_london = and_(hour == 23, or_(and_(month == 3, day == 31), and_(month == 6, day == 30),
-                                              and_(month == 9, day == 30)))
-        return cast(extract("year", column), Integer), (month + 2) // 3 + case((next_in_london, 1), else_=0)
-
-    e_year, e_quarter = quarter_of(Enrolment.enrolled_at)
-    enrolled = {(y, q): (learners, n) for y, q, learners, n in db.session.execute(
-        select(e_year, e_quarter, func.count(func.distinct(Enrolment.user_id)), func.count())
-        .group_by(e_year, e_quarter))}
-    c_year, c_quarter = quarter_of(Enrolment.completed_at)
-    completed: dict[tuple[int, int], list[float]] = defaultdict(lambda: [0, 0.0])
-    for y, q, course_id, track, n, n_earned in db.session.execute(
-        select(c_year, c_quarter, Enrolment.course_id, Enrolment.track, func.count(), _earned_count())
-        .where(Enrolment.completed_at.is_not(None))
-        .group_by(c_year, c_quarter, Enrolment.course_id, Enrolment.track)
+    voided = _voided(utcnow()) if voided is None else voided
+    lost: dict[tuple, int] = defaultdict(int)
+    for v in voided:
+        lost[v.quarter, v.course_id, v.track] += 1
+    figures: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0, 0.0])
+    for slug, course_id, track, enrolled, completed in db.session.execute(
+        select(ProgrammeCount.quarter, ProgrammeCount.course_id, ProgrammeCount.track,
+               func.sum(ProgrammeCount.enrolled), func.sum(ProgrammeCount.completed))
+        .group_by(ProgrammeCount.quarter, ProgrammeCount.course_id, ProgrammeCount.track)
     ):
-        completed[(y, q)][0] += n
-        completed[(y, q)][1] += (n_earned or 0) * float(hours.get(course_id, {}).get(track, 0))
-    quarters = sorted((Quarter(int(y), int(q)) for y, q in set(enrolled) | set(completed)), reverse=True)
-    return [(quarter, ProgrammeRow(quarter.label, *enrolled.get((quarter.year, quarter.number), (0, 0)),
-                                   int(completed[(quarter.year, quarter.number)][0]),
-                                   completed[(quarter.year, quarter.number)][1]))
-            for quarter in quarters]
+        totals = figures[slug]
+        totals[1] += int(enrolled)
+        totals[2] += int(completed)
+        totals[3] += (int(completed) - lost[slug, course_id, track]) * float(hours.get(course_id, {}).get(track, 0))
+    for slug, n in db.session.execute(select(LearnerCount.period, LearnerCount.learners).where(
+            LearnerCount.breakdown == "all", LearnerCount.period != ALL_TIME)):
+        figures[slug][0] += n
+    found = sorted(((Quarter.parse(slug), f) for slug, f in figures.items() if f[1] or f[2]), reverse=True)
+    return [(quarter, ProgrammeRow(quarter.label, int(f[0]), int(f[1]), int(f[2]), f[3])) for quarter, f in found]
 
 
 def programme(quarter: Quarter | None) -> dict[str, Any]:
-    """Everything the programme view shows, in a fixed number of queries."""
-    hours = _cpd_hours()
+    """Everything the programme view shows, in a fixed number of queries over the counts."""
+    hours, voided, period, names = _cpd_hours(), _voided(utcnow()), _Period.read(quarter), _organisation_names()
     return {
-        "totals": programme_breakdown(None, quarter, hours)[0],
-        "by_quarter": programme_by_quarter(hours),
-        **{name: programme_breakdown(name, quarter, hours) for name in DIMENSIONS},
+        "totals": programme_breakdown(None, quarter, hours, voided, period, names)[0],
+        "by_quarter": programme_by_quarter(hours, voided),
+        **{name: programme_breakdown(name, quarter, hours, voided, period, names) for name in DIMENSIONS},
     }

@@ -86,14 +86,15 @@ def test_summary_of_a_course_without_learners(fetch, login, educator):
 
 
 def test_a_recorded_completion_stands_after_switching_to_a_longer_track(course, make_user):
-    from lms.learning import services
+    from lms.learning import counts, services
 
     enrolment = enrol(make_user(), course, "junior", START)
     complete_course(enrolment, course, START + timedelta(days=1))
     with pytest.raises(services.LearningError):  # refused since issue 10; older enrolments may have switched
         services.switch_track(enrolment, "postgraduate", START + timedelta(days=2))
-    enrolment.track = "postgraduate"
+    enrolment.track = "postgraduate"  # as an older enrolment was switched, behind today's services
     db.session.commit()
+    counts.rebuild()  # recounted, as the nightly job would
     funnel = [(s.label, s.eligible, s.reached) for s in queries.module_funnel(course.course)]
     # Postgraduates also need Critical appraisal, so module 2 is no longer complete, but the course was.
     assert funnel == [("Enrolled", 1, 1), ("Finding ideas", 1, 1), ("Testing ideas", 1, 0),
