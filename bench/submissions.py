@@ -37,9 +37,12 @@ It prints figures only; it never passes or fails on time. The last line is ``sub
 from __future__ import annotations
 
 import argparse
+import cProfile
 import http.client
+import io
 import logging
 import os
+import pstats
 import re
 import statistics
 import sys
@@ -129,11 +132,17 @@ def prepare(app: Flask, learner: Learner) -> None:
                                            ("action", "submit")]).encode()
 
 
-def cpu_per_submission(app: Flask, learners: list[Learner]) -> tuple[float, float]:
-    """(median CPU ms, median wall ms) of a POSTed submission through the test client."""
+def cpu_per_submission(app: Flask, learners: list[Learner], profile: int = 0) -> tuple[float, float]:
+    """(median CPU ms, median wall ms) of a POSTed submission through the test client.
+
+    With `profile`, the POSTs run under cProfile and its `profile` costliest functions are printed.
+    """
     for learner in learners:
         prepare(app, learner)
     cpu, wall = [], []
+    profiler = cProfile.Profile() if profile else None
+    if profiler:
+        profiler.enable()
     for learner in learners:
         client = app.test_client()
         client.environ_base["HTTP_USER_AGENT"] = USER_AGENT
@@ -145,6 +154,12 @@ def cpu_per_submission(app: Flask, learners: list[Learner]) -> tuple[float, floa
         wall.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 302 and "/attempts/" in response.location, (
             f"{response.status_code} {response.get_data(as_text=True)[:300]}")
+    if profiler:
+        profiler.disable()
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(profile)
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(profile)
+        say(out.getvalue())
     return statistics.median(cpu), statistics.median(wall)
 
 
@@ -278,13 +293,13 @@ def run(kind: str, args, tmp: Path) -> float | None:
             return None
     try:
         app = make_app(url)
-        total = args.cpu_submissions + (args.learners + 1 if kind == "postgres" else 0)
+        total = args.cpu_submissions + (args.learners + 1 if kind == "postgres" and not args.no_burst else 0)
         learners = seed(app, total)
         say(f"\n{kind}: {total} learners enrolled")
-        cpu, wall = cpu_per_submission(app, learners[:args.cpu_submissions])
+        cpu, wall = cpu_per_submission(app, learners[:args.cpu_submissions], args.profile)
         say(f"  CPU per submission in-process (median of {args.cpu_submissions}): {cpu:.2f} ms "
             f"(wall {wall:.1f} ms){' - PostgreSQL server time not included' if kind == 'postgres' else ''}")
-        if kind != "postgres":
+        if kind != "postgres" or args.no_burst:
             return None
         rest = learners[args.cpu_submissions:]
         return burst(app, url, rest[:-1], rest[-1], args, tmp)
@@ -301,6 +316,9 @@ def main() -> None:
     parser.add_argument("--same", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--no-burst", action="store_true", help="only the in-process CPU figure")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="profile the in-process submissions and print the N costliest functions")
     parser.add_argument("--postgres-url", default=os.environ.get("LMS_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL))
     args = parser.parse_args()
     logging.disable(logging.INFO)
