@@ -39,13 +39,14 @@ def init_app(app: Flask) -> None:
     db.init_app(app)
 
 
-def insert_or_ignore(model, values: dict) -> None:
+def insert_or_ignore(model, values: dict) -> int:
     """INSERT that does nothing when a unique key already holds a row (SQLite and PostgreSQL).
 
     For rows two requests may create at once, without a savepoint (pysqlite's are unreliable).
+    Returns how many rows it inserted: 1, or 0 when the row was there.
     """
     if db.session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    db.session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    return db.session.execute(insert(model).values(**values).on_conflict_do_nothing()).rowcount

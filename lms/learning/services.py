@@ -277,15 +277,21 @@ def _complete_lesson(enrolment: Enrolment, lesson: Lesson, now: datetime, *, per
     """Record the lesson's progress: completed when passed, best score kept (Core statements, no ORM flush)."""
     table = LessonProgress.__table__
     mine = (table.c.enrolment_id == enrolment.id, table.c.lesson_id == lesson.id)
-    insert_or_ignore(LessonProgress, {"enrolment_id": enrolment.id, "lesson_id": lesson.id, "updated_at": now})
-    values: dict[str, Any] = {"updated_at": now}
-    if percent is not None:
-        best = table.c.best_percent
-        values["best_percent"] = case((or_(best.is_(None), best < percent), percent), else_=best)
-    db.session.execute(update(table).where(*mine).values(values))
-    # Only one of two racing requests sets the completion, so it is counted in the summary once.
-    if passed and db.session.execute(
-            update(table).where(*mine, table.c.completed_at.is_(None)).values(completed_at=now)).rowcount == 1:
+    inserted = insert_or_ignore(LessonProgress, {  # the first time: one statement
+        "enrolment_id": enrolment.id, "lesson_id": lesson.id, "best_percent": percent,
+        "completed_at": now if passed else None, "updated_at": now}) == 1
+    claimed = passed and inserted
+    if not inserted:
+        values: dict[str, Any] = {"updated_at": now}
+        if percent is not None:
+            best = table.c.best_percent
+            values["best_percent"] = case((or_(best.is_(None), best < percent), percent), else_=best)
+        # Only one of two racing requests sets the completion, so it is counted in the summary once.
+        claimed = passed and db.session.execute(update(table).where(*mine, table.c.completed_at.is_(None))
+                                                .values(completed_at=now, **values)).rowcount == 1
+        if not claimed:
+            db.session.execute(update(table).where(*mine).values(values))
+    if claimed:
         tallies.lesson_completed(enrolment.id, enrolment.course_id, lesson.id, now)
     db.session.execute(update(Enrolment.__table__).where(Enrolment.__table__.c.id == enrolment.id)
                        .values(last_activity_at=now))
