@@ -170,8 +170,10 @@ def start_gunicorn(url: str, args, log_path: Path) -> tuple[object, Server]:
     port = free_port()
     env = {**os.environ, "LMS_CONFIG": "development", "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY,
            "FLASK_DEBUG": "0"}
-    command = [str(VENV_BIN / "gunicorn"), "--worker-class", "gthread", "--workers", str(args.workers),
-               "--threads", str(args.threads), "--backlog", "2048", "--timeout", "120",
+    command = [str(VENV_BIN / "gunicorn"), "--worker-class", args.worker_class, "--workers", str(args.workers),
+               # gunicorn turns a sync worker with threads into gthread: sync means one thread.
+               "--threads", str(1 if args.worker_class == "sync" else args.threads),
+               "--backlog", "2048", "--timeout", "120",
                "--bind", f"127.0.0.1:{port}", "--chdir", str(REPO), "--log-level", "warning",
                "--error-logfile", str(log_path), "wsgi:app"]
     import subprocess
@@ -314,6 +316,8 @@ def main() -> None:
     parser.add_argument("--learners", type=int, default=500)
     parser.add_argument("--cpu-submissions", type=int, default=200)
     parser.add_argument("--same", type=int, default=50)
+    parser.add_argument("--worker-class", choices=["gthread", "sync"], default="gthread",
+                        help="sync ignores --threads (one request at a time per process)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--no-burst", action="store_true", help="only the in-process CPU figure")
@@ -323,9 +327,9 @@ def main() -> None:
     args = parser.parse_args()
     logging.disable(logging.INFO)
     say(f"Reproduce: .venv/bin/python bench/submissions.py --db {' '.join(args.db)} --learners {args.learners} "
-        f"--cpu-submissions {args.cpu_submissions} --same {args.same} --workers {args.workers} "
-        f"--threads {args.threads}")
-    say(f"gunicorn gthread, {args.workers} workers x {args.threads} threads; load average now "
+        f"--cpu-submissions {args.cpu_submissions} --same {args.same} --worker-class {args.worker_class} "
+        f"--workers {args.workers} --threads {args.threads}{' --no-burst' if args.no_burst else ''}")
+    say(f"gunicorn {args.worker_class}, {args.workers} workers x {args.threads} threads; load average now "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall times suffer from it; CPU times less).")
     p99 = None
     with tempfile.TemporaryDirectory() as folder:

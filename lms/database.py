@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from flask import Flask
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 
 from lms.extensions import db
@@ -39,14 +39,16 @@ def init_app(app: Flask) -> None:
     db.init_app(app)
 
 
-def insert_or_ignore(model, values: dict) -> int:
+def insert_or_ignore(model, values: dict) -> bool:
     """INSERT that does nothing when a unique key already holds a row (SQLite and PostgreSQL).
 
     For rows two requests may create at once, without a savepoint (pysqlite's are unreliable).
-    Returns how many rows it inserted: 1, or 0 when the row was there.
+    Returns whether it inserted the row (False when one was there).
     """
     if db.session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    return db.session.execute(insert(model).values(**values).on_conflict_do_nothing()).rowcount
+    # RETURNING, because psycopg's rowcount for this statement is -1.
+    statement = insert(model).values(**values).on_conflict_do_nothing().returning(inspect(model).primary_key[0])
+    return db.session.execute(statement).first() is not None

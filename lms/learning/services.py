@@ -240,7 +240,7 @@ def submit_attempt(enrolment: Enrolment, lesson: Lesson, answers: dict[str, Any]
     }
     attempts = QuizAttempt.__table__
     try:
-        attempt_id = db.session.execute(insert(attempts).values(values).returning(attempts.c.id)).scalar_one()
+        attempt_id = db.session.execute(insert(attempts).values(values)).inserted_primary_key[0]
     except IntegrityError:  # the same attempt posted twice at once: the first one stands
         db.session.rollback()  # nothing else was written in this transaction yet
         found = _attempt_id_by_token(enrolment, attempt_token)
@@ -279,7 +279,7 @@ def _complete_lesson(enrolment: Enrolment, lesson: Lesson, now: datetime, *, per
     mine = (table.c.enrolment_id == enrolment.id, table.c.lesson_id == lesson.id)
     inserted = insert_or_ignore(LessonProgress, {  # the first time: one statement
         "enrolment_id": enrolment.id, "lesson_id": lesson.id, "best_percent": percent,
-        "completed_at": now if passed else None, "updated_at": now}) == 1
+        "completed_at": now if passed else None, "updated_at": now})
     claimed = passed and inserted
     if not inserted:
         values: dict[str, Any] = {"updated_at": now}
