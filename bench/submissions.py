@@ -244,23 +244,51 @@ def attempts_of(app: Flask, emails: list[str]) -> int:
     return n
 
 
-def burst(app: Flask, url: str, learners: list[Learner], same: Learner, args, tmp: Path) -> float:
+def postgres_cpu(url: str) -> dict[int, float] | None:
+    """{backend pid: CPU seconds so far} of the PostgreSQL backends connected to `url`'s database, read from
+    /proc (the server runs on this host); None when that cannot be read."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            pids = conn.scalars(sa.text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                        "AND pid <> pg_backend_pid()")).all()
+    finally:
+        engine.dispose()
+    used = {}
+    try:
+        for pid in pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    except (OSError, ValueError, IndexError):
+        return None
+    return used
+
+
+def burst(app: Flask, url: str, learners: list[Learner], warm: list[Learner], same: Learner, args,
+          tmp: Path) -> float:
     started = time.perf_counter()
-    for learner in [*learners, same]:
+    for learner in [*learners, *warm, same]:
         prepare(app, learner)
     with app.app_context():
         db.engine.dispose()  # no connection of this process is held while gunicorn works
-    say(f"  prepared {len(learners) + 1} learners (log in, open the check) in {time.perf_counter() - started:.0f} s")
+    say(f"  prepared {len(learners) + len(warm) + 1} learners (log in, open the check) in "
+        f"{time.perf_counter() - started:.0f} s")
     process, server = start_gunicorn(url, args, tmp / "gunicorn.log")
     try:
-        cpu_before = server.cpu_seconds()
+        # A server in service is warm: its connections are open and its statements compiled.
+        warmed = fire(server.port, warm)
+        pg_before = postgres_cpu(url)
+        cpu_before, client_before = server.cpu_seconds(), time.process_time()
         wall_started = time.perf_counter()
         results = fire(server.port, learners)
         elapsed = time.perf_counter() - wall_started
-        cpu_after = server.cpu_seconds()
+        cpu_after, client_after = server.cpu_seconds(), time.process_time()
+        pg_after = postgres_cpu(url)
         same_results = fire(server.port, [same] * args.same)
     finally:
         stop(process)
+    say(f"  warm-up: {len(warm)} submissions at once before the burst, "
+        f"{sum(1 for status, _ms, _loc in warmed if status == 302)} answered 302 (not counted below)")
     ok = [ms for status, ms, location in results if status == 302 and "/attempts/" in location]
     errors = len(results) - len(ok)
     recorded = attempts_of(app, [learner.email for learner in learners])
@@ -273,7 +301,16 @@ def burst(app: Flask, url: str, learners: list[Learner], same: Learner, args, tm
         say("  first errors: " + "; ".join(f"{s} {loc[:80]}" for s, _ms, loc in results
                                             if not (s == 302 and "/attempts/" in loc))[:600])
     if cpu_before is not None and cpu_after is not None:
-        say(f"  gunicorn CPU (all processes) per submission: {(cpu_after - cpu_before) * 1000 / len(learners):.1f} ms")
+        per = {"gunicorn": (cpu_after - cpu_before) * 1000 / len(learners),
+               "client": (client_after - client_before) * 1000 / len(learners)}
+        if pg_before is not None and pg_after is not None:
+            per["PostgreSQL"] = sum(v - pg_before.get(pid, 0.0) for pid, v in pg_after.items()) * 1000 / len(learners)
+        total = sum(per.values())
+        say(f"  CPU per submission in the burst: gunicorn (all processes) {per['gunicorn']:.1f} ms"
+            + (f", PostgreSQL backends {per['PostgreSQL']:.1f} ms" if "PostgreSQL" in per else "")
+            + f", this client {per['client']:.1f} ms; total {total:.1f} ms, so {len(learners)} submissions need "
+            f"{total * len(learners) / 1000 / (os.cpu_count() or 1):.1f} s on {os.cpu_count()} CPUs at best "
+            f"(a floor for the last answer)")
     same_recorded = attempts_of(app, [same.email])
     statuses: dict[str, int] = {}
     for status, _ms, _loc in same_results:
@@ -295,7 +332,8 @@ def run(kind: str, args, tmp: Path) -> float | None:
             return None
     try:
         app = make_app(url)
-        total = args.cpu_submissions + (args.learners + 1 if kind == "postgres" and not args.no_burst else 0)
+        total = args.cpu_submissions + (args.learners + args.warm + 1 if kind == "postgres" and not args.no_burst
+                                        else 0)
         learners = seed(app, total)
         say(f"\n{kind}: {total} learners enrolled")
         cpu, wall = cpu_per_submission(app, learners[:args.cpu_submissions], args.profile)
@@ -304,7 +342,7 @@ def run(kind: str, args, tmp: Path) -> float | None:
         if kind != "postgres" or args.no_burst:
             return None
         rest = learners[args.cpu_submissions:]
-        return burst(app, url, rest[:-1], rest[-1], args, tmp)
+        return burst(app, url, rest[:args.learners], rest[args.learners:-1], rest[-1], args, tmp)
     finally:
         if kind == "postgres":
             drop_postgres_database(args.postgres_url, url)
@@ -316,6 +354,7 @@ def main() -> None:
     parser.add_argument("--learners", type=int, default=500)
     parser.add_argument("--cpu-submissions", type=int, default=200)
     parser.add_argument("--same", type=int, default=50)
+    parser.add_argument("--warm", type=int, default=16, help="submissions sent at once before the burst")
     parser.add_argument("--worker-class", choices=["gthread", "sync"], default="gthread",
                         help="sync ignores --threads (one request at a time per process)")
     parser.add_argument("--workers", type=int, default=2)
@@ -327,8 +366,9 @@ def main() -> None:
     args = parser.parse_args()
     logging.disable(logging.INFO)
     say(f"Reproduce: .venv/bin/python bench/submissions.py --db {' '.join(args.db)} --learners {args.learners} "
-        f"--cpu-submissions {args.cpu_submissions} --same {args.same} --worker-class {args.worker_class} "
-        f"--workers {args.workers} --threads {args.threads}{' --no-burst' if args.no_burst else ''}")
+        f"--cpu-submissions {args.cpu_submissions} --same {args.same} --warm {args.warm} "
+        f"--worker-class {args.worker_class} --workers {args.workers} --threads {args.threads}"
+        f"{' --no-burst' if args.no_burst else ''}")
     say(f"gunicorn {args.worker_class}, {args.workers} workers x {args.threads} threads; load average now "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall times suffer from it; CPU times less).")
     p99 = None
