@@ -2,10 +2,12 @@
 
 Reproduce with:
 
-    .venv/bin/python bench/submissions.py [--learners 500] [--cpu-submissions 200] [--same 50]
-        [--workers 2] [--threads 4] [--db sqlite postgres]
+    LMS_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres \
+    .venv/bin/python bench/submissions.py [--learners 500] [--cpu-submissions 200] [--same 50] [--warm 16]
+        [--worker-class gthread|sync] [--workers 2] [--threads 4] [--db sqlite postgres] [--no-burst]
+        [--profile N]
 
-It makes a PostgreSQL database next to ``LMS_TEST_POSTGRES_URL`` (default
+It makes a PostgreSQL database (a fresh, randomly named one) next to ``LMS_TEST_POSTGRES_URL`` (default
 ``postgresql+psycopg://postgres@127.0.0.1:5432/test``; a SQLite file for the in-process figure
 with ``--db sqlite``), schema by the migrations, one generated course (bench/reports.py's: the
 knowledge check used here has 4 questions: single, multiple, true/false, single), and learners
@@ -15,21 +17,28 @@ enrolled on it with a cheap password hash (logging in is not what is measured).
    /login and opens the knowledge check's lesson page (which opens the attempt: token and CSRF
    token from the page), then POSTs the quiz through Flask's test client; the process's CPU time
    (``time.process_time``, so with SQLite it includes the database's work, with PostgreSQL not the
-   server's) and the wall time of each POST are taken. Target under 8 ms.
+   server's) and the wall time of each POST are taken. Target under 8 ms. ``--profile N`` runs
+   these POSTs under cProfile and prints the N costliest functions (cumulative and own time).
 2. **Burst**: ``--learners`` learners are prepared the same way; gunicorn serves the app
-   (``--worker-class gthread``, ``--workers`` processes of ``--threads`` threads) and each
-   learner's POST is sent at once from its own client thread (500 concurrent; every connection is
-   opened before a barrier releases them all). Prints p50/p99 latency, errors (anything but the
-   redirect to the result), lost (recorded attempts against successful submissions) and the
-   gunicorn processes' CPU time per submission.
+   (``--worker-class``, ``--workers`` processes of ``--threads`` threads) and, after ``--warm``
+   submissions by other learners (a server in service has its connections open and its statements
+   compiled), each learner's POST is sent at once from its own client thread (500 concurrent; every
+   connection is opened before a barrier releases them all). Prints p50/p99 latency, errors
+   (anything but the redirect to the result), lost (recorded attempts against successful
+   submissions) and the CPU per submission of the gunicorn processes, of the PostgreSQL backends
+   serving this database (from /proc: the server must run on this host) and of this client, whose
+   sum times the burst over the CPUs is the floor for the last answer on this machine.
 3. **Same attempt 50 times**: one more learner's form (same draft token) is posted by ``--same``
    threads at once; exactly one attempt must be recorded and every answer be a redirect or a page.
 
-Why gthread, 2 workers of 4 threads: the machine has 2 cores and a submission is mostly Python
-(CPU-bound under the GIL), so one process per core; a few threads per process let one request's
-PostgreSQL round trips overlap another's Python, and keep the connection pool (5 + 10) enough.
-More workers only add context switches and memory; sync workers would leave a core idle while
-one waits on PostgreSQL. The 500 connections wait in the listen backlog (2048) meanwhile.
+Why gthread, 2 workers of 4 threads (also deploy/gunicorn.conf.py's default): the machine has 2
+cores and a submission is mostly Python (CPU-bound under the GIL), so one process per core; a few
+threads per process let one request's PostgreSQL round trips overlap another's Python, and the
+connection pool (5 + 10) is enough for them. Measured here (200 learners, same runs): gthread 2 x 4
+used the least gunicorn CPU per submission (about 0.8 of the in-process figure), gthread 2 x 2 about
+0.85, sync workers 1.15-1.25 of it with 2, 3 or 4 processes, and a sync worker leaves its core idle
+while it waits on PostgreSQL. gevent is not a dependency and would not add CPU. The 500 connections
+wait in the listen backlog (2048) meanwhile.
 
 It prints figures only; it never passes or fails on time. The last line is ``submissions_p99_ms: N``.
 """
@@ -368,7 +377,7 @@ def main() -> None:
     say(f"Reproduce: .venv/bin/python bench/submissions.py --db {' '.join(args.db)} --learners {args.learners} "
         f"--cpu-submissions {args.cpu_submissions} --same {args.same} --warm {args.warm} "
         f"--worker-class {args.worker_class} --workers {args.workers} --threads {args.threads}"
-        f"{' --no-burst' if args.no_burst else ''}")
+        f"{' --no-burst' if args.no_burst else ''} --postgres-url {args.postgres_url}")
     say(f"gunicorn {args.worker_class}, {args.workers} workers x {args.threads} threads; load average now "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall times suffer from it; CPU times less).")
     p99 = None
