@@ -2,10 +2,12 @@
 
 Reproduce with:
 
-    .venv/bin/python bench/submissions.py [--learners 500] [--cpu-submissions 200] [--same 50]
-        [--workers 2] [--threads 4] [--db sqlite postgres]
+    LMS_TEST_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres \
+    .venv/bin/python bench/submissions.py [--learners 500] [--cpu-submissions 200] [--same 50] [--warm 16]
+        [--worker-class gthread|sync] [--workers 2] [--threads 4] [--db sqlite postgres] [--no-burst]
+        [--profile N]
 
-It makes a PostgreSQL database next to ``LMS_TEST_POSTGRES_URL`` (default
+It makes a PostgreSQL database (a fresh, randomly named one) next to ``LMS_TEST_POSTGRES_URL`` (default
 ``postgresql+psycopg://postgres@127.0.0.1:5432/test``; a SQLite file for the in-process figure
 with ``--db sqlite``), schema by the migrations, one generated course (bench/reports.py's: the
 knowledge check used here has 4 questions: single, multiple, true/false, single), and learners
@@ -15,21 +17,28 @@ enrolled on it with a cheap password hash (logging in is not what is measured).
    /login and opens the knowledge check's lesson page (which opens the attempt: token and CSRF
    token from the page), then POSTs the quiz through Flask's test client; the process's CPU time
    (``time.process_time``, so with SQLite it includes the database's work, with PostgreSQL not the
-   server's) and the wall time of each POST are taken. Target under 8 ms.
+   server's) and the wall time of each POST are taken. Target under 8 ms. ``--profile N`` runs
+   these POSTs under cProfile and prints the N costliest functions (cumulative and own time).
 2. **Burst**: ``--learners`` learners are prepared the same way; gunicorn serves the app
-   (``--worker-class gthread``, ``--workers`` processes of ``--threads`` threads) and each
-   learner's POST is sent at once from its own client thread (500 concurrent; every connection is
-   opened before a barrier releases them all). Prints p50/p99 latency, errors (anything but the
-   redirect to the result), lost (recorded attempts against successful submissions) and the
-   gunicorn processes' CPU time per submission.
+   (``--worker-class``, ``--workers`` processes of ``--threads`` threads) and, after ``--warm``
+   submissions by other learners (a server in service has its connections open and its statements
+   compiled), each learner's POST is sent at once from its own client thread (500 concurrent; every
+   connection is opened before a barrier releases them all). Prints p50/p99 latency, errors
+   (anything but the redirect to the result), lost (recorded attempts against successful
+   submissions) and the CPU per submission of the gunicorn processes, of the PostgreSQL backends
+   serving this database (from /proc: the server must run on this host) and of this client, whose
+   sum times the burst over the CPUs is the floor for the last answer on this machine.
 3. **Same attempt 50 times**: one more learner's form (same draft token) is posted by ``--same``
    threads at once; exactly one attempt must be recorded and every answer be a redirect or a page.
 
-Why gthread, 2 workers of 4 threads: the machine has 2 cores and a submission is mostly Python
-(CPU-bound under the GIL), so one process per core; a few threads per process let one request's
-PostgreSQL round trips overlap another's Python, and keep the connection pool (5 + 10) enough.
-More workers only add context switches and memory; sync workers would leave a core idle while
-one waits on PostgreSQL. The 500 connections wait in the listen backlog (2048) meanwhile.
+Why gthread, 2 workers of 4 threads (also deploy/gunicorn.conf.py's default): the machine has 2
+cores and a submission is mostly Python (CPU-bound under the GIL), so one process per core; a few
+threads per process let one request's PostgreSQL round trips overlap another's Python, and the
+connection pool (5 + 10) is enough for them. Measured here (200 learners, same runs): gthread 2 x 4
+used the least gunicorn CPU per submission (about 0.8 of the in-process figure), gthread 2 x 2 about
+0.85, sync workers 1.15-1.25 of it with 2, 3 or 4 processes, and a sync worker leaves its core idle
+while it waits on PostgreSQL. gevent is not a dependency and would not add CPU. The 500 connections
+wait in the listen backlog (2048) meanwhile.
 
 It prints figures only; it never passes or fails on time. The last line is ``submissions_p99_ms: N``.
 """
@@ -37,9 +46,12 @@ It prints figures only; it never passes or fails on time. The last line is ``sub
 from __future__ import annotations
 
 import argparse
+import cProfile
 import http.client
+import io
 import logging
 import os
+import pstats
 import re
 import statistics
 import sys
@@ -129,11 +141,17 @@ def prepare(app: Flask, learner: Learner) -> None:
                                            ("action", "submit")]).encode()
 
 
-def cpu_per_submission(app: Flask, learners: list[Learner]) -> tuple[float, float]:
-    """(median CPU ms, median wall ms) of a POSTed submission through the test client."""
+def cpu_per_submission(app: Flask, learners: list[Learner], profile: int = 0) -> tuple[float, float]:
+    """(median CPU ms, median wall ms) of a POSTed submission through the test client.
+
+    With `profile`, the POSTs run under cProfile and its `profile` costliest functions are printed.
+    """
     for learner in learners:
         prepare(app, learner)
     cpu, wall = [], []
+    profiler = cProfile.Profile() if profile else None
+    if profiler:
+        profiler.enable()
     for learner in learners:
         client = app.test_client()
         client.environ_base["HTTP_USER_AGENT"] = USER_AGENT
@@ -145,6 +163,12 @@ def cpu_per_submission(app: Flask, learners: list[Learner]) -> tuple[float, floa
         wall.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 302 and "/attempts/" in response.location, (
             f"{response.status_code} {response.get_data(as_text=True)[:300]}")
+    if profiler:
+        profiler.disable()
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(profile)
+        pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(profile)
+        say(out.getvalue())
     return statistics.median(cpu), statistics.median(wall)
 
 
@@ -155,8 +179,10 @@ def start_gunicorn(url: str, args, log_path: Path) -> tuple[object, Server]:
     port = free_port()
     env = {**os.environ, "LMS_CONFIG": "development", "DATABASE_URL": url, "SECRET_KEY": SECRET_KEY,
            "FLASK_DEBUG": "0"}
-    command = [str(VENV_BIN / "gunicorn"), "--worker-class", "gthread", "--workers", str(args.workers),
-               "--threads", str(args.threads), "--backlog", "2048", "--timeout", "120",
+    command = [str(VENV_BIN / "gunicorn"), "--worker-class", args.worker_class, "--workers", str(args.workers),
+               # gunicorn turns a sync worker with threads into gthread: sync means one thread.
+               "--threads", str(1 if args.worker_class == "sync" else args.threads),
+               "--backlog", "2048", "--timeout", "120",
                "--bind", f"127.0.0.1:{port}", "--chdir", str(REPO), "--log-level", "warning",
                "--error-logfile", str(log_path), "wsgi:app"]
     import subprocess
@@ -227,23 +253,51 @@ def attempts_of(app: Flask, emails: list[str]) -> int:
     return n
 
 
-def burst(app: Flask, url: str, learners: list[Learner], same: Learner, args, tmp: Path) -> float:
+def postgres_cpu(url: str) -> dict[int, float] | None:
+    """{backend pid: CPU seconds so far} of the PostgreSQL backends connected to `url`'s database, read from
+    /proc (the server runs on this host); None when that cannot be read."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            pids = conn.scalars(sa.text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                        "AND pid <> pg_backend_pid()")).all()
+    finally:
+        engine.dispose()
+    used = {}
+    try:
+        for pid in pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            used[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    except (OSError, ValueError, IndexError):
+        return None
+    return used
+
+
+def burst(app: Flask, url: str, learners: list[Learner], warm: list[Learner], same: Learner, args,
+          tmp: Path) -> float:
     started = time.perf_counter()
-    for learner in [*learners, same]:
+    for learner in [*learners, *warm, same]:
         prepare(app, learner)
     with app.app_context():
         db.engine.dispose()  # no connection of this process is held while gunicorn works
-    say(f"  prepared {len(learners) + 1} learners (log in, open the check) in {time.perf_counter() - started:.0f} s")
+    say(f"  prepared {len(learners) + len(warm) + 1} learners (log in, open the check) in "
+        f"{time.perf_counter() - started:.0f} s")
     process, server = start_gunicorn(url, args, tmp / "gunicorn.log")
     try:
-        cpu_before = server.cpu_seconds()
+        # A server in service is warm: its connections are open and its statements compiled.
+        warmed = fire(server.port, warm)
+        pg_before = postgres_cpu(url)
+        cpu_before, client_before = server.cpu_seconds(), time.process_time()
         wall_started = time.perf_counter()
         results = fire(server.port, learners)
         elapsed = time.perf_counter() - wall_started
-        cpu_after = server.cpu_seconds()
+        cpu_after, client_after = server.cpu_seconds(), time.process_time()
+        pg_after = postgres_cpu(url)
         same_results = fire(server.port, [same] * args.same)
     finally:
         stop(process)
+    say(f"  warm-up: {len(warm)} submissions at once before the burst, "
+        f"{sum(1 for status, _ms, _loc in warmed if status == 302)} answered 302 (not counted below)")
     ok = [ms for status, ms, location in results if status == 302 and "/attempts/" in location]
     errors = len(results) - len(ok)
     recorded = attempts_of(app, [learner.email for learner in learners])
@@ -256,7 +310,16 @@ def burst(app: Flask, url: str, learners: list[Learner], same: Learner, args, tm
         say("  first errors: " + "; ".join(f"{s} {loc[:80]}" for s, _ms, loc in results
                                             if not (s == 302 and "/attempts/" in loc))[:600])
     if cpu_before is not None and cpu_after is not None:
-        say(f"  gunicorn CPU (all processes) per submission: {(cpu_after - cpu_before) * 1000 / len(learners):.1f} ms")
+        per = {"gunicorn": (cpu_after - cpu_before) * 1000 / len(learners),
+               "client": (client_after - client_before) * 1000 / len(learners)}
+        if pg_before is not None and pg_after is not None:
+            per["PostgreSQL"] = sum(v - pg_before.get(pid, 0.0) for pid, v in pg_after.items()) * 1000 / len(learners)
+        total = sum(per.values())
+        say(f"  CPU per submission in the burst: gunicorn (all processes) {per['gunicorn']:.1f} ms"
+            + (f", PostgreSQL backends {per['PostgreSQL']:.1f} ms" if "PostgreSQL" in per else "")
+            + f", this client {per['client']:.1f} ms; total {total:.1f} ms, so {len(learners)} submissions need "
+            f"{total * len(learners) / 1000 / (os.cpu_count() or 1):.1f} s on {os.cpu_count()} CPUs at best "
+            f"(a floor for the last answer)")
     same_recorded = attempts_of(app, [same.email])
     statuses: dict[str, int] = {}
     for status, _ms, _loc in same_results:
@@ -278,16 +341,17 @@ def run(kind: str, args, tmp: Path) -> float | None:
             return None
     try:
         app = make_app(url)
-        total = args.cpu_submissions + (args.learners + 1 if kind == "postgres" else 0)
+        total = args.cpu_submissions + (args.learners + args.warm + 1 if kind == "postgres" and not args.no_burst
+                                        else 0)
         learners = seed(app, total)
         say(f"\n{kind}: {total} learners enrolled")
-        cpu, wall = cpu_per_submission(app, learners[:args.cpu_submissions])
+        cpu, wall = cpu_per_submission(app, learners[:args.cpu_submissions], args.profile)
         say(f"  CPU per submission in-process (median of {args.cpu_submissions}): {cpu:.2f} ms "
             f"(wall {wall:.1f} ms){' - PostgreSQL server time not included' if kind == 'postgres' else ''}")
-        if kind != "postgres":
+        if kind != "postgres" or args.no_burst:
             return None
         rest = learners[args.cpu_submissions:]
-        return burst(app, url, rest[:-1], rest[-1], args, tmp)
+        return burst(app, url, rest[:args.learners], rest[args.learners:-1], rest[-1], args, tmp)
     finally:
         if kind == "postgres":
             drop_postgres_database(args.postgres_url, url)
@@ -299,15 +363,22 @@ def main() -> None:
     parser.add_argument("--learners", type=int, default=500)
     parser.add_argument("--cpu-submissions", type=int, default=200)
     parser.add_argument("--same", type=int, default=50)
+    parser.add_argument("--warm", type=int, default=16, help="submissions sent at once before the burst")
+    parser.add_argument("--worker-class", choices=["gthread", "sync"], default="gthread",
+                        help="sync ignores --threads (one request at a time per process)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--no-burst", action="store_true", help="only the in-process CPU figure")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="profile the in-process submissions and print the N costliest functions")
     parser.add_argument("--postgres-url", default=os.environ.get("LMS_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL))
     args = parser.parse_args()
     logging.disable(logging.INFO)
     say(f"Reproduce: .venv/bin/python bench/submissions.py --db {' '.join(args.db)} --learners {args.learners} "
-        f"--cpu-submissions {args.cpu_submissions} --same {args.same} --workers {args.workers} "
-        f"--threads {args.threads}")
-    say(f"gunicorn gthread, {args.workers} workers x {args.threads} threads; load average now "
+        f"--cpu-submissions {args.cpu_submissions} --same {args.same} --warm {args.warm} "
+        f"--worker-class {args.worker_class} --workers {args.workers} --threads {args.threads}"
+        f"{' --no-burst' if args.no_burst else ''} --postgres-url {args.postgres_url}")
+    say(f"gunicorn {args.worker_class}, {args.workers} workers x {args.threads} threads; load average now "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (wall times suffer from it; CPU times less).")
     p99 = None
     with tempfile.TemporaryDirectory() as folder:

@@ -39,13 +39,17 @@ def init_app(app: Flask) -> None:
     db.init_app(app)
 
 
-def insert_or_ignore(model, values: dict) -> None:
+def insert_or_ignore(model, values: dict) -> bool:
     """INSERT that does nothing when a unique key already holds a row (SQLite and PostgreSQL).
 
     For rows two requests may create at once, without a savepoint (pysqlite's are unreliable).
+    Returns whether it inserted the row (False when one was there).
     """
     if db.session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    db.session.execute(insert(model).values(**values).on_conflict_do_nothing())
+    # RETURNING, because psycopg's rowcount for this statement is -1.
+    table = model.__table__  # Core: the ORM's insert costs more Python and adds nothing here
+    statement = insert(table).values(**values).on_conflict_do_nothing().returning(*table.primary_key)
+    return db.session.execute(statement).first() is not None

@@ -15,8 +15,8 @@ import time
 import uuid
 from typing import TextIO
 
+import sqlalchemy as sa
 from flask import Flask, g, has_request_context, request
-from flask_login import current_user
 from pythonjsonlogger.json import JsonFormatter
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -46,7 +46,7 @@ def init_app(app: Flask) -> None:
         duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else None
         # The route pattern, not the path: paths can hold certificate codes and tokens.
         route = request.url_rule.rule if request.url_rule else None
-        user_id = getattr(current_user, "id", None) if current_user.is_authenticated else None
+        user_id = _user_id()
         request_log.info(
             "%s %s %s in %s ms",
             request.method, route or "(no route)", response.status_code, duration_ms,
@@ -54,6 +54,13 @@ def init_app(app: Flask) -> None:
                    "duration_ms": duration_ms, "user_id": user_id},
         )
         return response
+
+
+def _user_id() -> int | None:
+    """The logged-in user's id, from the session's identity key: after the view's commit the user is
+    expired, and reading `id` or `is_authenticated` would load them again (a query per request)."""
+    state = sa.inspect(g.get("_login_user"), raiseerr=False)  # None for the anonymous user
+    return state.identity[0] if state is not None and state.identity else None
 
 
 def incoming_request_id() -> str | None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -27,7 +28,7 @@ from lms.learning.models import (
     QuizDraft,
     ReflectionNote,
 )
-from lms.learning.progress import compute_progress, course_outlines
+from lms.learning.progress import compute_progress, course_structures
 
 log = logging.getLogger(__name__)
 
@@ -177,85 +178,125 @@ def reveal_hint(draft: QuizDraft, question: Question, now: datetime) -> int:
     return shown
 
 
-def attempts_used(enrolment: Enrolment, lesson: Lesson) -> int:
-    return len(db.session.scalars(select(QuizAttempt.id).where(
-        QuizAttempt.enrolment_id == enrolment.id, QuizAttempt.lesson_id == lesson.id)).all())
+
+@dataclass
+class PostedQuiz:
+    """A learner's state at a knowledge check when its form comes back (`posted_quiz`)."""
+
+    #: The open attempt (None once submitted, or never opened).
+    draft: QuizDraft | None
+    #: The attempt already recorded with the posted token (Back in the browser and sent again), if any.
+    recorded: QuizAttempt | None
+    #: How many attempts at this lesson are recorded.
+    attempts_used: int
+    #: The questions of the attempt the form belongs to, in the order shown.
+    questions: list[Question]
+
+
+def posted_quiz(enrolment: Enrolment, lesson: Lesson, track: str, token: str) -> PostedQuiz:
+    """Read what a posted quiz form needs: two statements (three when the token was already used)."""
+    mine = QuizAttempt.enrolment_id == enrolment.id
+    used, recorded_id, draft = db.session.execute(
+        select(select(func.count()).where(mine, QuizAttempt.lesson_id == lesson.id).scalar_subquery(),
+               select(QuizAttempt.id).where(mine, QuizAttempt.token == token).scalar_subquery(), QuizDraft)
+        .select_from(Enrolment)
+        .outerjoin(QuizDraft, and_(QuizDraft.enrolment_id == Enrolment.id, QuizDraft.lesson_id == lesson.id))
+        .where(Enrolment.id == enrolment.id)
+    ).one()
+    recorded = db.session.get(QuizAttempt, recorded_id) if token and recorded_id is not None else None
+    return PostedQuiz(draft, recorded, used, shown_questions(lesson, track, recorded or draft))
 
 
 def submit_attempt(enrolment: Enrolment, lesson: Lesson, answers: dict[str, Any], attempt_token: str,
-                   now: datetime) -> QuizAttempt:
-    """Grade and record one attempt. Posting the same token again returns the same attempt."""
-    existing = _attempt_by_token(enrolment, attempt_token)
-    if existing is not None:
-        return existing
-    draft = find_draft(enrolment, lesson)
+                   now: datetime, posted: PostedQuiz | None = None) -> int:
+    """Grade and record one attempt; returns its id. Posting the same token again returns the same attempt's.
+
+    `posted` is what `posted_quiz` read for this form (read here when not given). The attempt, its
+    responses, the draft's removal, progress and tallies are written with Core statements (no ORM
+    objects are flushed); raises LearningError when the draft is gone or the attempts are used up.
+    """
+    posted = posted or posted_quiz(enrolment, lesson, enrolment.track, attempt_token)
+    if posted.recorded is not None:
+        return posted.recorded.id
+    draft = posted.draft
     if draft is None or not secrets.compare_digest(draft.token, attempt_token):
         # A twin request may have recorded this very attempt (and used up the draft) meanwhile.
-        existing = _attempt_by_token(enrolment, attempt_token)
+        existing = _attempt_id_by_token(enrolment, attempt_token)
         if existing is not None:
             return existing
         raise LearningError("This knowledge check was restarted somewhere else. Your answers are below: "
                             "check them and submit again.")
-    if lesson.attempts is not None and attempts_used(enrolment, lesson) >= lesson.attempts:
+    if lesson.attempts is not None and posted.attempts_used >= lesson.attempts:
         raise LearningError(f"You have used all {lesson.attempts} attempts at this knowledge check.")
-    questions = shown_questions(lesson, enrolment.track, draft)
+    questions = posted.questions
     specs = [QuestionSpec.from_dict(q.spec) for q in questions]
     hints = {q.key: draft.hints_shown.get(q.key, 0) for q in questions}
     result = grade(specs, answers, pass_mark=lesson.pass_mark, hints_used=hints, hint_penalty=lesson.hint_penalty)
-    attempt = QuizAttempt(
-        enrolment_id=enrolment.id, lesson_id=lesson.id, token=attempt_token, track=enrolment.track,
-        choice_order=draft.choice_order, question_keys=[q.key for q in questions],
-        score=result.score, max_score=result.max_score,
-        percent=result.percent, pass_mark=lesson.pass_mark, passed=bool(result.passed),
-        started_at=draft.started_at, submitted_at=now,
-    )
-    db.session.add(attempt)
+    values = {
+        "enrolment_id": enrolment.id, "lesson_id": lesson.id, "token": attempt_token, "track": enrolment.track,
+        "choice_order": draft.choice_order, "question_keys": [q.key for q in questions],
+        "score": result.score, "max_score": result.max_score, "percent": result.percent,
+        "pass_mark": lesson.pass_mark, "passed": bool(result.passed), "started_at": draft.started_at,
+        "submitted_at": now,
+    }
+    attempts = QuizAttempt.__table__
     try:
-        db.session.flush()
+        attempt_id = db.session.execute(insert(attempts).values(values)).inserted_primary_key[0]
     except IntegrityError:  # the same attempt posted twice at once: the first one stands
         db.session.rollback()  # nothing else was written in this transaction yet
-        found = _attempt_by_token(enrolment, attempt_token)
+        found = _attempt_id_by_token(enrolment, attempt_token)
         if found is None:
             raise
         return found
-    responses = [QuestionResponse(
-        attempt_id=attempt.id, question_id=question.id, position=position,
-        answer=answers.get(question.key), points_awarded=graded.points_awarded,
-        points_possible=graded.points_possible, correct=graded.correct, content_hash=question.content_hash,
-        hints_used=hints[question.key], hint_penalty=graded.hint_penalty,
-    ) for position, (question, graded) in enumerate(zip(questions, result.results, strict=True), start=1)]
-    db.session.add_all(responses)
-    db.session.delete(draft)
-    _complete_lesson(enrolment, lesson, now, percent=result.percent, passed=attempt.passed)
+    responses = [{
+        "attempt_id": attempt_id, "question_id": question.id, "position": position,
+        "answer": answers.get(question.key), "points_awarded": graded.points_awarded,
+        "points_possible": graded.points_possible, "correct": graded.correct, "content_hash": question.content_hash,
+        "hints_used": hints[question.key], "hint_penalty": graded.hint_penalty,
+    } for position, (question, graded) in enumerate(zip(questions, result.results, strict=True), start=1)]
+    db.session.execute(insert(QuestionResponse.__table__), responses)  # one executemany
+    db.session.execute(delete(QuizDraft.__table__).where(QuizDraft.__table__.c.id == draft.id))
+    db.session.expunge(draft)
+    _complete_lesson(enrolment, lesson, now, percent=result.percent, passed=bool(result.passed))
     update_progress(enrolment, now)
+    # Unsaved copies of what was written, for the listeners and the tallies (never added to the session).
+    attempt = QuizAttempt(id=attempt_id, **values)
     events.attempt_recorded.send(enrolment, attempt=attempt, enrolment=enrolment, now=now)
     # Last: every submission of this quiz updates the same tally rows, whose locks are held until commit.
-    tallies.record_attempt(attempt, responses)
-    log.info("attempt %s: enrolment %s lesson %s scored %s%%", attempt.id, enrolment.id, lesson.key, result.percent)
-    return attempt
+    tallies.record_attempt(attempt, [QuestionResponse(**row) for row in responses])
+    log.info("attempt %s: enrolment %s lesson %s scored %s%%", attempt_id, enrolment.id, lesson.key, result.percent)
+    return attempt_id
 
 
-def _attempt_by_token(enrolment: Enrolment, token: str) -> QuizAttempt | None:
-    return db.session.scalar(select(QuizAttempt).where(QuizAttempt.enrolment_id == enrolment.id,
-                                                       QuizAttempt.token == token))
+def _attempt_id_by_token(enrolment: Enrolment, token: str) -> int | None:
+    return db.session.scalar(select(QuizAttempt.id).where(QuizAttempt.enrolment_id == enrolment.id,
+                                                          QuizAttempt.token == token))
 
 
 def _complete_lesson(enrolment: Enrolment, lesson: Lesson, now: datetime, *, percent: float | None,
                      passed: bool) -> None:
-    """Record the lesson's progress: completed when passed, best score kept."""
-    find = select(LessonProgress).where(LessonProgress.enrolment_id == enrolment.id,
-                                        LessonProgress.lesson_id == lesson.id)
-    progress = db.session.scalar(find)
-    if progress is None:
-        insert_or_ignore(LessonProgress, {"enrolment_id": enrolment.id, "lesson_id": lesson.id, "updated_at": now})
-        progress = db.session.scalar(find)
-    if percent is not None and (progress.best_percent is None or percent > progress.best_percent):
-        progress.best_percent = percent
-    if passed and progress.completed_at is None:
-        _claim_completion(progress, enrolment, lesson, now)
-    progress.updated_at = now
-    enrolment.last_activity_at = now
-    db.session.flush()
+    """Record the lesson's progress: completed when passed, best score kept (Core statements, no ORM flush)."""
+    table = LessonProgress.__table__
+    mine = (table.c.enrolment_id == enrolment.id, table.c.lesson_id == lesson.id)
+    inserted = insert_or_ignore(LessonProgress, {  # the first time: one statement
+        "enrolment_id": enrolment.id, "lesson_id": lesson.id, "best_percent": percent,
+        "completed_at": now if passed else None, "updated_at": now})
+    claimed = passed and inserted
+    if not inserted:
+        values: dict[str, Any] = {"updated_at": now}
+        if percent is not None:
+            best = table.c.best_percent
+            values["best_percent"] = case((or_(best.is_(None), best < percent), percent), else_=best)
+        # Only one of two racing requests sets the completion, so it is counted in the summary once.
+        claimed = passed and db.session.execute(update(table).where(*mine, table.c.completed_at.is_(None))
+                                                .values(completed_at=now, **values)).rowcount == 1
+        if not claimed:
+            db.session.execute(update(table).where(*mine).values(values))
+    if claimed:
+        tallies.lesson_completed(enrolment.id, enrolment.course_id, lesson.id, now)
+    db.session.execute(update(Enrolment.__table__).where(Enrolment.__table__.c.id == enrolment.id)
+                       .values(last_activity_at=now))
+    set_committed_value(enrolment, "last_activity_at", now)  # what the UPDATE wrote
 
 
 def record_marked_result(enrolment: Enrolment, lesson: Lesson, now: datetime, *, percent: float,
@@ -266,29 +307,18 @@ def record_marked_result(enrolment: Enrolment, lesson: Lesson, now: datetime, *,
     update_progress(enrolment, now)
 
 
-def _claim_completion(progress: LessonProgress, enrolment: Enrolment, lesson: Lesson, now: datetime) -> None:
-    """Set the lesson's completion once: of two racing requests only one sets it and counts it in the summary."""
-    claimed = db.session.execute(
-        update(LessonProgress).where(LessonProgress.id == progress.id, LessonProgress.completed_at.is_(None))
-        .values(completed_at=now).execution_options(synchronize_session=False)
-    ).rowcount
-    if claimed != 1:
-        db.session.refresh(progress, ["completed_at"])  # the twin's time stands
-        return
-    set_committed_value(progress, "completed_at", now)  # what the UPDATE wrote: no need to read it back
-    tallies.lesson_completed(enrolment.id, enrolment.course_id, lesson.id, now)
-
-
 def update_progress(enrolment: Enrolment, now: datetime) -> bool:
     """Check whether the course is now complete; the first time it is, send `course_completed`.
 
     Returns True when this call completed the course.
     """
-    outline = course_outlines([enrolment.course_id])[enrolment.course_id]
+    if enrolment.completed_at is not None:
+        return False
+    outline = course_structures([enrolment.course])[enrolment.course_id].lessons  # cached per revision
     completed = db.session.scalars(select(LessonProgress.lesson_id).where(
         LessonProgress.enrolment_id == enrolment.id, LessonProgress.completed_at.is_not(None)))
     progress = compute_progress(outline, enrolment.track, completed)
-    if not progress.complete or enrolment.completed_at is not None:
+    if not progress.complete:
         return False
     # Only one of two racing requests sets it, so completion is announced exactly once.
     claimed = db.session.execute(
@@ -304,11 +334,6 @@ def update_progress(enrolment: Enrolment, now: datetime) -> bool:
     log.info("enrolment %s completed course %s", enrolment.id, enrolment.course_id)
     events.course_completed.send(enrolment, enrolment=enrolment, now=now)
     return True
-
-
-def find_attempt(enrolment: Enrolment, token: str) -> QuizAttempt | None:
-    """The attempt already recorded from the quiz page with this token (Back and submit again), if any."""
-    return _attempt_by_token(enrolment, token) if token else None
 
 
 def save_reflections(user: User, notes: dict[ReflectionPrompt, str], now: datetime) -> None:

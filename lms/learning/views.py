@@ -342,10 +342,11 @@ def quiz(slug: str, module_key: str, lesson_key: str):
     form = QuizForm()
     if not form.validate_on_submit():
         abort(400)
-    recorded = services.find_attempt(view.enrolment, form.token.data or "")
-    draft = services.find_draft(view.enrolment, view.lesson)
+    token = form.token.data or ""
+    posted = services.posted_quiz(view.enrolment, view.lesson, view.track, token)
+    recorded, draft = posted.recorded, posted.draft
     # The questions of the attempt the form belongs to: those drawn for it.
-    questions = services.shown_questions(view.lesson, view.track, recorded or draft)
+    questions = posted.questions
     answers = read_answers(questions)
     # The lesson's reflection boxes share the quiz's form, so whatever button is pressed keeps them.
     notes, note_errors = _posted_reflections(view)
@@ -386,7 +387,7 @@ def quiz(slug: str, module_key: str, lesson_key: str):
         db.session.commit()
         return render_lesson(view, answers=answers, errors=missing, status=200)
     try:
-        attempt = services.submit_attempt(view.enrolment, view.lesson, answers, form.token.data or "", now)
+        attempt_id = services.submit_attempt(view.enrolment, view.lesson, answers, token, now, posted)
     except services.LearningError as error:
         db.session.rollback()
         services.save_reflections(current_user, notes, now)
@@ -396,7 +397,7 @@ def quiz(slug: str, module_key: str, lesson_key: str):
     services.save_reflections(current_user, notes, now)
     db.session.commit()
     return redirect(url_for("learning.attempt", slug=slug, module_key=module_key, lesson_key=lesson_key,
-                            attempt_id=attempt.id))
+                            attempt_id=attempt_id))
 
 
 def _already_submitted(view: LessonView, recorded: QuizAttempt, answers: dict, notes: dict):
@@ -532,6 +533,8 @@ def _posted_reflections(view: LessonView) -> tuple[dict[ReflectionPrompt, str], 
     The lesson page may post several boxes at once (with "Mark as complete" or one "Save reflection").
     """
     notes, errors = {}, {}
+    if not any(name.endswith("-text") for name in request.form):
+        return notes, errors  # no box posted (a plain quiz submission): no need to read the prompts
     for prompt, _note in queries.prompts_and_notes(view.lesson, view.track, current_user):
         if f"{prompt.key}-text" not in request.form:
             continue

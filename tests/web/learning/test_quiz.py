@@ -134,3 +134,17 @@ def test_choice_order_is_stored_with_the_attempt(client, tiny_course, make_user,
     assert sorted(attempt.choice_order["q-first"]) == ["a", "b"]
     assert [r.correct for r in attempt.responses] == [True, True]
     assert all(len(r.content_hash) > 10 for r in attempt.responses)
+
+
+def test_a_submission_runs_a_fixed_number_of_statements(client, tiny_course, make_user, login, count_queries):
+    """Core writes, one read of the form's state: as many statements at the sixth attempt as at the second
+    (21 on SQLite, 32 before issue 15; the bound leaves room for the tallies' counters)."""
+    login(make_user())
+    enrol(client)
+    counts = []
+    for _ in range(6):
+        token = quiz_token(client)
+        counted = count_queries(lambda token=token: submit(client, WRONG, token))
+        counts.append(counted.count)
+    assert len(attempts()) == 6
+    assert counts[1] == counts[-1] and counts[-1] <= 24, counts
