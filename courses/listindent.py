@@ -140,12 +140,30 @@ class ListIndentExtension(Extension):
         md.preprocessors.register(_ListIndent(md), "list_indent", 29)
 
 
+# a list item's line at the start of a line outside quotes, its marker's column in group 1
+_RE_ITEM_LINE = re.compile(r"^( *)(?:[-*+]|\d{1,9}[.)])(?: +|$)", re.M)
+_RE_QUOTE_LINE = re.compile(r"^ {0,3}>", re.M)
+
+
+def _could_misalign(text: str) -> bool:
+    """False when no line of ``text`` can be one space past a list item's marker, so
+    ``reindent_lists`` would find nothing (a misaligned line sits exactly one column right of
+    an item's marker; quotes are read on their own, so they always need the full pass)."""
+    if _RE_QUOTE_LINE.search(text):
+        return bool(_RE_ANY_MARKER.search(text))
+    columns = {len(match.group(1)) for match in _RE_ITEM_LINE.finditer(text)}
+    return any(re.search(rf"^ {{{column + 1}}}[^ \n]", text, re.M) for column in columns)
+
+
 def misaligned_list_lines(lines: list[str]) -> list[tuple[int, int]]:
     """(index of the line, index of its item's line) for each line of ``lines`` indented one
     space past a list item's marker (see ``reindent_lists``)."""
-    expanded = [line.expandtabs(_LEVEL) for line in lines]
-    if not _RE_ANY_MARKER.search("\n".join(expanded)):
+    text = "\n".join(lines)
+    if "\t" in text:
+        lines = [line.expandtabs(_LEVEL) for line in lines]
+        text = "\n".join(lines)
+    if not _could_misalign(text):
         return []
     found: list[tuple[int, int]] = []
-    reindent_lists(expanded, found)
+    reindent_lists(lines, found)
     return found
