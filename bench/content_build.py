@@ -2,7 +2,7 @@
 
 Reproduce with:
 
-    .venv/bin/python bench/content_build.py [--lessons 1000] [--repeat 3] [--profile]
+    .venv/bin/python bench/content_build.py [--lessons 1000] [--repeat 3] [--profile] [--breakdown]
 
 The floor is Python-Markdown with the compiler's own extension set converting each lesson
 body once (one instance, reset between lessons); plain ``markdown.markdown`` with no
@@ -20,6 +20,11 @@ empty content cache at first:
 
 For each, "build" is the command itself, timed inside that process; "process" is the whole
 process, which adds starting Python, importing the app and ``create_app()``.
+
+``--breakdown`` splits the CPU time of one more compile into Markdown (``reset`` and
+``convert``, as the floor counts them, on the compile's own documents), sanitising and the
+HTML touch-ups after it, and everything else (reading, front matter, scanning, questions,
+checks, hashes).
 
 Figures are the best of ``--repeat`` runs. The last line is
 ``compile_vs_markdown_floor: X.XX`` (CPU time, which is steadier than wall-clock time when
@@ -180,6 +185,39 @@ def _measure(runs: dict[str, Callable[[], object]], repeat: int) -> dict[str, tu
     return best
 
 
+def breakdown(course: Path) -> dict[str, float]:
+    """CPU seconds of one compile of ``course``: in Markdown, in the rest of rendering (the
+    sanitiser, tables, link rel) and in everything else."""
+    from courses import render
+
+    spent = {"markdown": 0.0, "render": 0.0}
+    originals = {(markdown.Markdown, "reset"): "markdown", (markdown.Markdown, "convert"): "markdown",
+                 (render.Renderer, "_convert"): "render"}
+    saved = {key: getattr(*key) for key in originals}
+
+    def timed(function: Callable[..., object], bucket: str) -> Callable[..., object]:
+        def call(*args: object) -> object:
+            start = time.process_time()
+            try:
+                return function(*args)
+            finally:
+                spent[bucket] += time.process_time() - start
+        return call
+
+    for (owner, name), bucket in originals.items():
+        setattr(owner, name, timed(saved[(owner, name)], bucket))
+    try:
+        start = time.process_time()
+        compile_folder(course)
+        total = time.process_time() - start
+    finally:
+        for (owner, name), function in saved.items():
+            setattr(owner, name, function)
+    spent["render"] -= spent["markdown"]  # _convert holds the Markdown calls
+    spent["everything else"] = total - spent["markdown"] - spent["render"]
+    return spent
+
+
 # -- publishing stages: `flask content build`, each run in a process of its own ----------------
 
 def _child_setup(database_url: str) -> None:
@@ -266,6 +304,8 @@ def main(argv: list[str] | None = None) -> float:
     parser.add_argument("--lessons", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="print a cProfile of a compile")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="split a compile's CPU time into Markdown, sanitising and the rest")
     args = parser.parse_args(argv)
     print(f"# reproduce: .venv/bin/python bench/content_build.py --lessons {args.lessons} "
           f"--repeat {args.repeat}")
@@ -315,6 +355,13 @@ def main(argv: list[str] | None = None) -> float:
         for label, suffix in (("build", ""), ("process", "process_")):
             print(f"one-lesson-changed rebuild ({label}): {one[suffix + 'wall']:.3f}s wall, "
                   f"{one[suffix + 'cpu']:.3f}s cpu (target: under 1 second)")
+        if args.breakdown:
+            labels = {"markdown": "Markdown (reset and convert)",
+                      "render": "sanitiser, tables, link rel",
+                      "everything else": "reading, scanning, questions, checks"}
+            for name, cpu in breakdown(course).items():
+                print(f"compile breakdown: {labels[name]:36s} {cpu:8.3f}s cpu  "
+                      f"{cpu / floor_cpu:5.2f}x floor")
         if args.profile:
             profiler = cProfile.Profile()
             profiler.enable()

@@ -140,12 +140,35 @@ class ListIndentExtension(Extension):
         md.preprocessors.register(_ListIndent(md), "list_indent", 29)
 
 
+# (searched for after a newline, which regular expressions find far faster than '^' does)
+# a line one space in (one past a marker at the margin), or a quote's line (quotes are read
+# on their own, so they always need the full pass)
+_RE_FULL_PASS = re.compile(r"\n(?: [^ \n]| {0,3}>)")
+# an indented list item's line, its marker's column in group 1
+_RE_NESTED_ITEM = re.compile(r"\n( +)(?:[-*+]|\d{1,9}[.)])(?: |\n|$)")
+
+
+def _could_misalign(text: str) -> bool:
+    """False when no line of ``text`` can be one space past a list item's marker, so
+    ``reindent_lists`` would find nothing (a misaligned line sits exactly one column to the
+    right of an item's marker)."""
+    text = "\n" + text
+    if _RE_FULL_PASS.search(text):
+        return bool(_RE_ANY_MARKER.search(text))
+    columns = {len(match.group(1)) for match in _RE_NESTED_ITEM.finditer(text)}
+    return any(f"\n{' ' * (column + 1)}" in text and re.search(
+        rf"\n {{{column + 1}}}[^ \n]", text) for column in columns)
+
+
 def misaligned_list_lines(lines: list[str]) -> list[tuple[int, int]]:
     """(index of the line, index of its item's line) for each line of ``lines`` indented one
     space past a list item's marker (see ``reindent_lists``)."""
-    expanded = [line.expandtabs(_LEVEL) for line in lines]
-    if not _RE_ANY_MARKER.search("\n".join(expanded)):
+    text = "\n".join(lines)
+    if "\t" in text:
+        lines = [line.expandtabs(_LEVEL) for line in lines]
+        text = "\n".join(lines)
+    if not _could_misalign(text):
         return []
     found: list[tuple[int, int]] = []
-    reindent_lists(expanded, found)
+    reindent_lists(lines, found)
     return found

@@ -396,6 +396,13 @@ def _split_content(content: list[tuple[int, str]], qid: str, path: Path, collect
     return "\n".join(stem), choices, answers, hints, explanation
 
 
+def _dedent(text: str) -> str:
+    """``textwrap.dedent``, without its regular expressions when no line is indented."""
+    if text[:1] in (" ", "\t") or "\n " in text or "\n\t" in text:
+        return textwrap.dedent(text)
+    return text
+
+
 def _read_labels(labels: list[tuple[str, int, list[str]]], qid: str, path: Path,
                  collector: Collector) -> tuple[list[str], str]:
     """The hints and the explanation from ('hint' or 'explanation', line, lines) labels."""
@@ -403,7 +410,7 @@ def _read_labels(labels: list[tuple[str, int, list[str]]], qid: str, path: Path,
     explanation = ""
     seen_explanation = False
     for name, line, lines in labels:
-        body = textwrap.dedent("\n".join(lines)).strip()
+        body = _dedent("\n".join(lines)).strip()
         if not body:
             collector.add(path, line, "Q014",
                           f"this {name.title()}: of question '{qid}' is empty; write the text "

@@ -139,6 +139,9 @@ class _Checks:
                 self.url_lines.setdefault(html.unescape(url), lineno)
 
     def _markdown_links(self, lineno: int, text: str) -> None:
+        # each pattern needs its brackets side by side: most lines with a '[' have none
+        if "](" not in text and "][" not in text and "]:" not in text:
+            return
         for match in RE_IMAGE.finditer(text):
             self._remember(match.group(2), lineno)
             if not match.group(1).strip():
@@ -212,6 +215,9 @@ def _check_list_indents(lines: list[str], first_line: int, path: Path, collector
 def _check_sources(lines: list[str], first_line: int, path: Path, collector: Collector) -> None:
     """Warn (W006) on each entry of a "Sources" list that links to nothing, so readers
     can follow every source. An entry is a list item and its indented continuation lines."""
+    lowered = "\n".join(lines).casefold()  # casefold, as re.I matches "ſ" to "s"
+    if "sources" not in lowered and "references" not in lowered:
+        return  # no "Sources" heading, so no entries to check
     in_sources = False
     fence: str | None = None
     entry: tuple[int, list[str]] | None = None

@@ -34,5 +34,7 @@ def fold_typography(text: str) -> str:
 
     Case and the number of spaces are left alone: callers decide those.
     """
+    if text.isascii():  # nothing to fold: NFKC leaves ASCII alone and the table has no ASCII
+        return text
     # before NFKC too, which would turn ″ into two primes and ´ into a space and an accent
     return unicodedata.normalize("NFKC", text.translate(_TABLE)).translate(_TABLE)

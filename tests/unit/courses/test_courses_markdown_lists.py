@@ -7,8 +7,10 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from courses.listindent import reindent_lists
+from courses.listindent import misaligned_list_lines, reindent_lists
 from courses.render import render_markdown
 
 BLOCKS = {"ul", "ol", "li", "pre", "blockquote", "p"}
@@ -81,3 +83,18 @@ def test_text_without_lists_is_passed_through_unchanged():
 def test_a_wrapped_line_of_an_item_is_left_as_written():
     lines = ["- the person: skills,", "   knowledge;", "- tasks"]
     assert reindent_lists(lines) == lines
+
+
+LIST_LINES = st.sampled_from([
+    "- a", " - b", "  - c", "   - d", "    - e", "     - f", "1. x", " 10. y", "  1. n", "   10) z",
+    "text", " text", "  text", "   text", "      text", "", "> q", "> - a", ">  - b", "  > q", "    > f",
+    "```", "  ```", "\t- t", " \tx", "- - -", "* s", "+ p", "-", "2)",
+])
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=st.lists(LIST_LINES, max_size=8))
+def test_the_w040_shortcut_finds_what_the_full_pass_finds(lines):
+    found: list[tuple[int, int]] = []
+    reindent_lists([line.expandtabs(4) for line in lines], found)
+    assert misaligned_list_lines(lines) == found
