@@ -62,12 +62,15 @@ def _signatory(course: Course) -> tuple[str, str, str, str | None]:
     """
     if not course.partner_id:
         return PROGRAMME_NAME, f"For {PROGRAMME_NAME}", "Course certification", None
-    partner = db.session.get(Organisation, course.partner_id)
-    settings = db.session.get(PartnerSettings, course.partner_id)
-    if settings is None or not settings.signatory_name.strip() or not settings.signatory_title.strip():
+    partner = db.session.execute(  # one read: the partner's name and its signatory, if set
+        select(Organisation.name, PartnerSettings.signatory_name, PartnerSettings.signatory_title,
+               PartnerSettings.signature_sha256)
+        .outerjoin(PartnerSettings, PartnerSettings.organisation_id == Organisation.id)
+        .where(Organisation.id == course.partner_id)).one()
+    if not (partner.signatory_name or "").strip() or not (partner.signatory_title or "").strip():
         raise CredentialError(f"Waiting for {partner.name} to set the signatory printed on its certificates "
                               "(Certificates, then Change the signatory).")
-    return partner.name, settings.signatory_name, settings.signatory_title, settings.signature_sha256
+    return partner.name, partner.signatory_name, partner.signatory_title, partner.signature_sha256
 
 
 def _expires_at(enrolment: Enrolment, now: datetime) -> datetime | None:
@@ -169,7 +172,8 @@ def issue_certificate(enrolment: Enrolment, now: datetime, issued_by: User | Non
 
 
 def issued_mail_context(certificate: Certificate) -> dict:
-    """Context of the `certificate_issued` email (JSON-able)."""
+    """Context of the `certificate_issued` email (JSON-able); a row with the certificate's code, snapshot and
+    expires_at does as well."""
     return {"learner_name": certificate.snapshot["learner_name"], "course_title": certificate.snapshot["course_title"],
             "code": certificate.code, "verify_url": verify_url(certificate.code),
             "valid_until": long_date(certificate.expires_at) or None}

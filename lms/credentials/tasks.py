@@ -17,6 +17,7 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from lms import addresses, jobs, mail
 from lms.accounts.models import User
@@ -36,7 +37,9 @@ _PROGRESS_EVERY = 10
 
 @jobs.task("certificates.issue")
 def issue(enrolment_id: int, issued_by_id: int | None = None, base_url: str | None = None) -> None:
-    enrolment = db.session.get(Enrolment, enrolment_id)
+    # The learner and the course come in the same read: drawing the certificate needs both.
+    enrolment = db.session.get(Enrolment, enrolment_id,
+                               options=[joinedload(Enrolment.user), joinedload(Enrolment.course)])
     if enrolment is None:  # the learner deleted their account meanwhile
         return
     issued_by = db.session.get(User, issued_by_id) if issued_by_id else None
@@ -46,10 +49,13 @@ def issue(enrolment_id: int, issued_by_id: int | None = None, base_url: str | No
 
 @jobs.task("certificates.mail_issued")
 def mail_issued(certificate_id: int) -> None:
-    certificate = db.session.get(Certificate, certificate_id)
+    # One read: the address, what the message says and the PDF stored at issue (never drawn again).
+    certificate = db.session.execute(
+        select(User.email, Certificate.code, Certificate.snapshot, Certificate.expires_at, Certificate.pdf)
+        .join(User, User.id == Certificate.user_id).where(Certificate.id == certificate_id)).first()
     if certificate is None:
         return
-    mail.deliver(certificate.user.email, "certificate_issued", services.issued_mail_context(certificate),
+    mail.deliver(certificate.email, "certificate_issued", services.issued_mail_context(certificate),
                  attachments=[(f"certificate-{certificate.code}.pdf", "application/pdf", certificate.pdf)])
 
 

@@ -119,41 +119,48 @@ def claim(job_id: int, due_only: bool = False, now: datetime | None = None) -> s
     None when the job is not pending, is held by another run whose claim has not lapsed, or (due_only)
     is waiting for its back-off. Commits.
     """
+    taken = _claim(job_id, due_only, now)
+    return taken[0] if taken else None
+
+
+def _claim(job_id: int, due_only: bool, now: datetime | None) -> tuple[str, str, dict] | None:
+    """`claim`, returning (token, task, payload) of the taken job: one statement, no reload after commit."""
     now = now or utcnow()
     token = uuid.uuid4().hex
     conditions = [Job.id == job_id, Job.status == PENDING,
                   or_(Job.claimed_until.is_(None), Job.claimed_until < now)]
     if due_only:
         conditions.append(Job.run_after <= now)
-    result = db.session.execute(update(Job).where(*conditions)
-                                .values(claimed_until=now + _lease(), claimed_by=token)
-                                .execution_options(synchronize_session=False))
+    row = db.session.execute(update(Job).where(*conditions)
+                             .values(claimed_until=now + _lease(), claimed_by=token)
+                             .returning(Job.task, Job.payload)
+                             .execution_options(synchronize_session=False)).first()
     db.session.commit()
-    return token if result.rowcount == 1 else None
+    return (token, row.task, row.payload) if row else None
 
 
-def run_job(job_id: int, due_only: bool = False, now: datetime | None = None) -> str:
+def run_job(job_id: int, due_only: bool = False, now: datetime | None = None,
+            on_retry: Callable[[datetime], None] | None = None) -> str:
     """Run one job in its own transaction; returns its status after. Never raises for the handler's error.
 
     The job is claimed first, so two workers given the same id run it once; a job another run holds
-    (or, with due_only, one still in back-off) is left alone and its current status returned.
+    (or, with due_only, one still in back-off) is left alone and its current status returned. When this
+    run fails and the job waits for a retry, `on_retry(run_after)` is called after that is committed.
     """
-    token = claim(job_id, due_only=due_only, now=now)
-    job = db.session.get(Job, job_id)
-    if job is None:
-        return "missing"
-    if token is None:
-        return job.status
-    handler = _registry.get(job.task)
+    taken = _claim(job_id, due_only, now)
+    if taken is None:
+        return db.session.scalar(select(Job.status).where(Job.id == job_id)) or "missing"
+    token, task_name, payload = taken
+    handler = _registry.get(task_name)
     context = _current_job.set(job_id)
     try:
         if handler is None:
-            raise LookupError(f"no handler registered for job {job.task!r}")
-        handler(**job.payload)
+            raise LookupError(f"no handler registered for job {task_name!r}")
+        handler(**payload)
         db.session.flush()
     except Exception as error:  # noqa: BLE001 - any failure is recorded and retried, never raised
         db.session.rollback()
-        return _record_failure(job_id, token, error)
+        return _record_failure(job_id, token, error, on_retry)
     finally:
         _current_job.reset(context)
     # Done in the handler's own transaction, and only by the run that still holds the claim.
@@ -169,7 +176,8 @@ def run_job(job_id: int, due_only: bool = False, now: datetime | None = None) ->
     return DONE
 
 
-def _record_failure(job_id: int, token: str, error: Exception) -> str:
+def _record_failure(job_id: int, token: str, error: Exception,
+                    on_retry: Callable[[datetime], None] | None = None) -> str:
     job = db.session.get(Job, job_id)
     if job.claimed_by != token:  # another run took it over after our claim lapsed; it records its own
         return job.status
@@ -181,9 +189,12 @@ def _record_failure(job_id: int, token: str, error: Exception) -> str:
     else:
         # Handed to the queue again at run_after by the worker; the sweep catches it if that is lost.
         job.run_after = job.dispatched_at = utcnow() + backoff(job.attempts)
+    status, run_after = job.status, job.run_after
     db.session.commit()
     log.warning("job %s (%s) failed, attempt %s: %s", job.id, job.task, job.attempts, job.last_error)
-    return job.status
+    if status == PENDING and on_retry is not None:
+        on_retry(run_after)
+    return status
 
 
 def due_job_ids(now: datetime | None = None, limit: int | None = None) -> list[int]:

@@ -54,14 +54,10 @@ class JobQueue:
 
     def _run(self, job_id: int) -> str:
         with self.app.app_context():
-            before = db.session.scalar(select(Job.attempts).where(Job.id == job_id))
-            status = run_job(job_id, due_only=True)
-            job = db.session.get(Job, job_id)
-            if status == PENDING and job is not None and job.claimed_by is None and job.attempts != before:
-                # This run failed and the job waits for its back-off: come back then (the sweep covers a
-                # lost message). A duplicate message that ran nothing schedules nothing.
-                self.run.schedule(args=(job_id,), eta=job.run_after)
-            return status
+            # A run that failed comes back when its back-off ends (the sweep covers a lost message); a
+            # duplicate message that ran nothing schedules nothing.
+            return run_job(job_id, due_only=True,
+                           on_retry=lambda run_after: self.run.schedule(args=(job_id,), eta=run_after))
 
     def sweep_now(self) -> int:
         """Hand every lost or overdue job to the queue now; returns how many."""

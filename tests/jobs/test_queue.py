@@ -78,6 +78,16 @@ def test_the_periodic_sweep_hands_lost_jobs_to_the_queue(queued, monkeypatch):
     assert effects("swept") == 1
 
 
+def test_a_worker_runs_a_job_with_two_statements_of_its_own(queued, count_queries):
+    jobs.enqueue("tests.record", "counted", name="counted")
+    db.session.commit()
+    job_id = job_for("counted").id
+    db.session.remove()
+    ran = count_queries(lambda: queued._run(job_id))
+    assert ran.count == 3  # claim (returning the payload), the handler's one insert, done: no reloads
+    assert job_for("counted").status == DONE and effects("counted") == 1
+
+
 def test_a_failed_attempt_is_scheduled_again_after_its_back_off(queued):
     tasks.FAILURES["again"] = 1
     jobs.enqueue("tests.record", "again", name="again")

@@ -159,11 +159,18 @@ def test_the_register_export_runs_as_a_job(client, tiny_course, partner, make_us
 
 
 def test_issuing_is_audited_and_emails_the_pdf(client, tiny_course, make_user, login):
+    from flask_mail import email_dispatched
+
     from lms.audit.models import AuditEntry
 
     login(make_user(full_name="Mae Lable", email="mae@example.nhs.uk"))
-    complete_course(client)
+    sent = []
+    with email_dispatched.connected_to(lambda *_, message, **__: sent.append(message)):
+        complete_course(client)
     [certificate] = certificates()
+    [message] = [m for m in sent if m.attachments]
+    assert message.recipients == ["mae@example.nhs.uk"] and certificate.code in message.subject + message.body
+    assert message.attachments[0].data == certificate.pdf  # the PDF stored at issue, byte for byte
     [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "certificate.issued")).all()
     assert entry.target_id == certificate.code and entry.via == "job" and entry.actor_id is None
     mail_job = db.session.scalar(select(Job).where(Job.task == "certificates.mail_issued"))
