@@ -544,6 +544,8 @@ def profile_pages(app: Flask, seeded: Seeded, cookies: list[str], label: str, re
             clients[i % len(clients)].get(path)
         profiler.disable()
         stats = pstats.Stats(profiler)
+        # Python function calls barely change with the machine's load, unlike times: compare these across runs.
+        say(f"  {stats.total_calls / requests:,.0f} Python function calls a request (cProfile)")
         by_category: dict[str, float] = defaultdict(float)
         total = 0.0
         for (filename, _line, name), (_cc, _nc, self_time, _ct, _callers) in stats.stats.items():

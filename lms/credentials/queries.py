@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import undefer
 
 from certificates import normalise_code
@@ -58,10 +58,14 @@ def may_download(user: User, certificate: Certificate) -> bool:
 def certificates_of(user: User) -> dict[int, list[Certificate]]:
     """{enrolment id: certificates newest first} for the learner's own pages, in one query."""
     found: dict[int, list[Certificate]] = {}
-    for certificate in db.session.scalars(select(Certificate).where(Certificate.user_id == user.id)
-                                          .order_by(Certificate.generation.desc())):
+    for certificate in db.session.scalars(_CERTIFICATES_OF, {"user_id": user.id}):
         found.setdefault(certificate.enrolment_id, []).append(certificate)
     return found
+
+
+# Every learner's dashboard runs this: built once, only the learner's id bound per request.
+_CERTIFICATES_OF = (select(Certificate).where(Certificate.user_id == bindparam("user_id"))
+                    .order_by(Certificate.generation.desc()))
 
 
 def course_certificates(course: Course, since: datetime | None = None, until: datetime | None = None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import load_only
 
 from lms.clock import utcnow
@@ -34,14 +34,16 @@ def newest_certificates(enrolment_ids: Iterable[int]) -> dict[int, Certificate]:
     ids = list(enrolment_ids)
     newest: dict[int, Certificate] = {}
     if ids:
-        for certificate in db.session.scalars(
-            select(Certificate).where(Certificate.enrolment_id.in_(ids))
-            .options(load_only(Certificate.enrolment_id, Certificate.generation, Certificate.status,
-                               Certificate.expires_at, Certificate.revoked_reason, Certificate.code))
-            .order_by(Certificate.generation)
-        ):
+        for certificate in db.session.scalars(_NEWEST, {"ids": ids}):
             newest[certificate.enrolment_id] = certificate
     return newest
+
+
+# Every learner's dashboard runs this: built once, only the enrolment ids bound per request.
+_NEWEST = (select(Certificate).where(Certificate.enrolment_id.in_(bindparam("ids", expanding=True)))
+           .options(load_only(Certificate.enrolment_id, Certificate.generation, Certificate.status,
+                              Certificate.expires_at, Certificate.revoked_reason, Certificate.code))
+           .order_by(Certificate.generation))
 
 
 def standings(enrolment_ids: Iterable[int], now: datetime | None = None) -> dict[int, str]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 
-from flask import current_app, render_template, request, session
+from flask import current_app, render_template, render_template_string, request, session
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
@@ -80,8 +80,23 @@ _MY_STATE = union_all(
     .where(_notes.c.user_id == bindparam("user_id"), _prompts.c.lesson_id == bindparam("lesson_id")))
 
 
+# The "confirm your email" callout, keyed by (verified, address prefix): the same for every learner alike.
+_NOTICES: dict[tuple[bool, str], Markup] = {}
+
+
 def clear() -> None:
     _CACHE.clear()
+    _NOTICES.clear()
+
+
+def unverified_notice() -> Markup:
+    """What `accounts/_unverified_notice.html` draws on the dashboard for the signed-in learner, drawn
+    once per process for the verified and once for the unverified (it holds nothing personal)."""
+    key = (current_user.email_verified_at is not None, request.script_root)
+    if key not in _NOTICES:
+        template = '{% include "accounts/_unverified_notice.html" %}'  # autoescaped, as every page
+        _NOTICES[key] = Markup(render_template_string(template))  # noqa: S704
+    return _NOTICES[key]
 
 
 def lesson_page(slug: str, module_key: str, lesson_key: str):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import cache
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager
@@ -51,15 +52,21 @@ def outline_of(course: Course) -> list[OutlineLesson]:
 
 
 def my_enrolments(user: User) -> list[Enrolment]:
-    return list(db.session.scalars(
+    """The learner's enrolments with their courses (only what the dashboard shows), latest activity first."""
+    return list(db.session.scalars(_my_enrolments_statement(), {"user_id": user.id}))
+
+
+@cache
+def _my_enrolments_statement():
+    # Every dashboard runs this: built once (after the mappers are set up), only the learner's id bound.
+    return (
         select(Enrolment).join(Course, Course.id == Enrolment.course_id)
-        .where(Enrolment.user_id == user.id)
+        .where(Enrolment.user_id == bindparam("user_id"))
         .order_by(Enrolment.last_activity_at.desc().nulls_last(), Enrolment.id.desc())
         # Only what the dashboard shows: the course's big JSON columns stay unread.
         .options(contains_eager(Enrolment.course).load_only(
             Course.id, Course.slug, Course.title, Course.tracks, Course.cpd_hours, Course.certificate_issue,
-            Course.partner_id, Course.revision, Course.updated_at))
-    ))
+            Course.partner_id, Course.revision, Course.updated_at)))
 
 
 def attempts_for(enrolment: Enrolment, lesson: Lesson) -> list[QuizAttempt]:

@@ -556,7 +556,7 @@ def dashboard():
     earned = sum(r["earned"] for r in rows)
     in_progress = sum(r["hours"] for r in rows if not r["enrolment"].completed_at)
     return render_template("learning/dashboard.html", rows=rows, earned=earned, in_progress=in_progress,
-                           fragments=DASHBOARD_FRAGMENTS)
+                           fragments=DASHBOARD_FRAGMENTS, unverified_notice=pagecache.unverified_notice())
 
 
 # The dashboard's NHS components (each macro an include), drawn once per process and filled per row.

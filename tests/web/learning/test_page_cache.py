@@ -3,6 +3,8 @@
 import re
 
 import pytest
+from flask import render_template_string
+from markupsafe import Markup
 
 from lms.learning import pagecache
 from tests.conftest import log_in
@@ -71,3 +73,18 @@ def test_learners_on_other_tracks_and_progress_get_their_own_page_and_a_republis
         html = client.get(READ).get_data(as_text=True)
         assert "A lesson rewritten." in html and "First lesson." not in html
         assert same_token(html) == same_token(full_path(client, monkeypatch, READ))
+
+
+def test_the_dashboard_email_callout_drawn_once_is_the_one_the_include_draws(app, make_user, monkeypatch):
+    def drawn_each_time():  # what the template's include drew before
+        return Markup(render_template_string('{% include "accounts/_unverified_notice.html" %}'))  # noqa: S704
+
+    for verified in (False, True):
+        client = app.test_client()
+        assert log_in(client, make_user(verified=verified).email).status_code == 302
+        cached = [client.get("/dashboard").get_data(as_text=True) for _ in range(2)]
+        with monkeypatch.context() as patch:
+            patch.setattr(pagecache, "unverified_notice", drawn_each_time)
+            full = client.get("/dashboard").get_data(as_text=True)
+        assert ("Confirm your email address" in full) is not verified
+        assert same_token(cached[0]) == same_token(cached[1]) == same_token(full)
