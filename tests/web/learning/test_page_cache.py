@@ -5,8 +5,12 @@ import re
 import pytest
 from flask import render_template_string
 from markupsafe import Markup
+from sqlalchemy import delete, update
 
+from lms.catalog.models import Course
+from lms.extensions import db
 from lms.learning import pagecache
+from lms.learning.models import Enrolment
 from tests.conftest import log_in
 from tests.web.publishing.course_files import write_course
 
@@ -88,3 +92,79 @@ def test_the_dashboard_email_callout_drawn_once_is_the_one_the_include_draws(app
             full = client.get("/dashboard").get_data(as_text=True)
         assert ("Confirm your email address" in full) is not verified
         assert same_token(cached[0]) == same_token(cached[1]) == same_token(full)
+
+
+# --- review: inputs that try to make the cache serve one person's page to another, or a page the full path
+# would not serve
+
+TOKEN = re.compile(r'name="[\w-]*csrf_token"[^>]*? value="([^"]+)"')
+NASTY_NAME = 'Ann <script>alert(1)</script> & \x00name:x\x00 \x00csrf:\x00'
+NASTY_NOTE = 'Note <script>x()</script> & \x00text:r-read\x00 \x00name:\x00 \x00lesson:1\x00 end'
+
+
+def signed_in(app, make_user, track, **fields):
+    client = app.test_client()
+    user = make_user(**fields)
+    assert log_in(client, user.email).status_code == 302
+    assert client.post_form("/courses/tiny-course/enrol", {"track": track}).status_code == 302
+    client.get(READ)  # the enrolment message, shown once
+    return client, user
+
+
+def test_a_learner_on_the_same_track_never_gets_the_drawers_name_note_or_token(
+        app, publish_with_reflection, make_user, monkeypatch):
+    publish_with_reflection()
+    ann, ann_user = signed_in(app, make_user, "junior", full_name="Ann")
+    ann_user.full_name = NASTY_NAME  # past the name rule (NUL is refused there): as if in the row already
+    db.session.commit()
+    ann.post_form(READ + "reflections/r-read", {"r-read-text": NASTY_NOTE})
+    ann.get(READ)  # the "saved" message
+    drawn = ann.get(READ).get_data(as_text=True)  # Ann's request draws the skeleton
+    assert len(pagecache._CACHE) == 1
+    assert same_token(drawn) == same_token(full_path(ann, monkeypatch, READ))
+    ann_tokens = set(TOKEN.findall(drawn))
+
+    bob, _ = signed_in(app, make_user, "junior", full_name="Bob Smith")
+    page = bob.get(READ).get_data(as_text=True)
+    assert len(pagecache._CACHE) == 1  # served from Ann's drawing
+    assert same_token(page) == same_token(full_path(bob, monkeypatch, READ))
+    assert "Ann" not in page and "Note" not in page and "\x00" not in page and "Last saved" not in page
+    assert not ann_tokens & set(TOKEN.findall(page))
+    # Ann's own page again, filled from the cache, still hers and escaped as the full path escapes it.
+    again = ann.get(READ).get_data(as_text=True)
+    assert same_token(again) == same_token(full_path(ann, monkeypatch, READ))
+    assert "<script>" not in again and "Bob" not in again and "Note &lt;script&gt;" in again
+
+
+def test_a_staff_member_enrolled_as_a_learner_does_not_share_a_page_with_learners(
+        app, publish_with_reflection, make_user, monkeypatch):
+    publish_with_reflection()
+    staff, _ = signed_in(app, make_user, "junior", role="admin", full_name="Ada Admin")
+    staff_page = staff.get(READ).get_data(as_text=True)
+    learner, _ = signed_in(app, make_user, "junior", full_name="Lee Learner")
+    page = learner.get(READ).get_data(as_text=True)
+    assert same_token(page) == same_token(full_path(learner, monkeypatch, READ))
+    assert same_token(staff_page) == same_token(full_path(staff, monkeypatch, READ))
+    assert page != staff_page
+
+
+def test_withdrawn_enrolment_unpublished_course_and_strangers_get_what_the_full_path_gives(
+        app, publish_with_reflection, make_user, monkeypatch):
+    publish_with_reflection()
+    ann, ann_user = signed_in(app, make_user, "junior")
+    assert ann.get(READ).status_code == 200  # drawn and cached
+    stranger = app.test_client()
+    assert log_in(stranger, make_user().email).status_code == 302
+    assert stranger.get(READ).status_code == 403
+
+    db.session.execute(update(Course).values(status="draft"))
+    db.session.commit()
+    with monkeypatch.context() as patch:
+        patch.setattr(pagecache, "lesson_page", lambda *args: None)
+        want = ann.get(READ).status_code
+    assert ann.get(READ).status_code == want
+
+    db.session.execute(update(Course).values(status="published"))
+    db.session.execute(delete(Enrolment).where(Enrolment.user_id == ann_user.id))
+    db.session.commit()
+    assert ann.get(READ).status_code == 403
