@@ -195,9 +195,9 @@ class PostedQuiz:
 
 def posted_quiz(enrolment: Enrolment, lesson: Lesson, track: str, token: str) -> PostedQuiz:
     """Read what a posted quiz form needs: two statements (three when the token was already used)."""
-    mine = QuizAttempt.enrolment_id == enrolment.id
+    mine = and_(QuizAttempt.enrolment_id == enrolment.id, QuizAttempt.lesson_id == lesson.id)
     used, recorded_id, draft = db.session.execute(
-        select(select(func.count()).where(mine, QuizAttempt.lesson_id == lesson.id).scalar_subquery(),
+        select(select(func.count()).where(mine).scalar_subquery(),
                select(QuizAttempt.id).where(mine, QuizAttempt.token == token).scalar_subquery(), QuizDraft)
         .select_from(Enrolment)
         .outerjoin(QuizDraft, and_(QuizDraft.enrolment_id == Enrolment.id, QuizDraft.lesson_id == lesson.id))
@@ -221,7 +221,7 @@ def submit_attempt(enrolment: Enrolment, lesson: Lesson, answers: dict[str, Any]
     draft = posted.draft
     if draft is None or not secrets.compare_digest(draft.token, attempt_token):
         # A twin request may have recorded this very attempt (and used up the draft) meanwhile.
-        existing = _attempt_id_by_token(enrolment, attempt_token)
+        existing = _attempt_id_by_token(enrolment, lesson, attempt_token)
         if existing is not None:
             return existing
         raise LearningError("This knowledge check was restarted somewhere else. Your answers are below: "
@@ -244,7 +244,7 @@ def submit_attempt(enrolment: Enrolment, lesson: Lesson, answers: dict[str, Any]
         attempt_id = db.session.execute(insert(attempts).values(values)).inserted_primary_key[0]
     except IntegrityError:  # the same attempt posted twice at once: the first one stands
         db.session.rollback()  # nothing else was written in this transaction yet
-        found = _attempt_id_by_token(enrolment, attempt_token)
+        found = _attempt_id_by_token(enrolment, lesson, attempt_token)
         if found is None:
             raise
         return found
@@ -268,9 +268,10 @@ def submit_attempt(enrolment: Enrolment, lesson: Lesson, answers: dict[str, Any]
     return attempt_id
 
 
-def _attempt_id_by_token(enrolment: Enrolment, token: str) -> int | None:
-    return db.session.scalar(select(QuizAttempt.id).where(QuizAttempt.enrolment_id == enrolment.id,
-                                                          QuizAttempt.token == token))
+def _attempt_id_by_token(enrolment: Enrolment, lesson: Lesson, token: str) -> int | None:
+    # This lesson's only: a token from another knowledge check must not stand for an attempt at this one.
+    return db.session.scalar(select(QuizAttempt.id).where(
+        QuizAttempt.enrolment_id == enrolment.id, QuizAttempt.lesson_id == lesson.id, QuizAttempt.token == token))
 
 
 def _complete_lesson(enrolment: Enrolment, lesson: Lesson, now: datetime, *, percent: float | None,

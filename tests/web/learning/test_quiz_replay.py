@@ -53,3 +53,24 @@ def test_borrowed_forged_replayed_and_late_tokens(app, tiny_course, make_user):
     assert submit(bob, RIGHT, token=bob_token).status_code == 302
     assert submit(bob, RIGHT, token=bob_token).status_code in (200, 302)
     assert len(recorded()) == 2
+
+
+def test_a_token_from_another_knowledge_check_is_not_taken_as_this_ones(app, make_user):
+    """A recorded attempt's token posted to another knowledge check of the same course (a forged or mixed-up
+    form) must not be answered with that other lesson's attempt: this check's attempt is not recorded."""
+    import pytest
+
+    from lms.learning import services
+    from tests.web.reports.factories import RIGHT_1, RIGHT_2, make_course
+
+    made = make_course()
+    enrolment = services.enrol(make_user(), made.course, "junior", made.course.published_at)
+    first, second = made.lessons["check-1"], made.lessons["check-2"]
+    draft = services.open_quiz(enrolment, first, made.course.published_at)
+    one = services.submit_attempt(enrolment, first, RIGHT_1, draft.token, made.course.published_at)
+    services.open_quiz(enrolment, second, made.course.published_at)
+    with pytest.raises(services.LearningError):
+        services.submit_attempt(enrolment, second, RIGHT_2, draft.token, made.course.published_at)
+    assert services.posted_quiz(enrolment, second, "junior", draft.token).recorded is None
+    assert [a.lesson_id for a in db.session.scalars(select(QuizAttempt))] == [first.id]
+    assert one
