@@ -59,6 +59,7 @@ class Skeleton:
 # course changes its revision and updated_at, so its old pages are never served again. Oldest out first.
 _CACHE: OrderedDict[tuple, Skeleton | None] = OrderedDict()
 _CACHE_SIZE = 512
+_MISSING = object()
 
 
 # Built once, on the tables (no ORM entities): each request only binds its values.
@@ -123,11 +124,12 @@ def lesson_page(slug: str, module_key: str, lesson_key: str):
             my_notes[id_] = (text, updated_at)
     # The role picks the header's menu; everything else in the header is a slot.
     key = (row.id, row.revision, row.updated_at, lesson.id, row.track, lesson.id in done, current_user.role)
-    if key not in _CACHE:
-        _CACHE[key] = _draw(slug, module_key, lesson_key, lesson.id in done)
+    # One read of the shared dict: another thread may evict the key between a check and a second read.
+    skeleton = _CACHE.get(key, _MISSING)
+    if skeleton is _MISSING:
+        skeleton = _CACHE[key] = _draw(slug, module_key, lesson_key, lesson.id in done)
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
-    skeleton = _CACHE[key]
     if skeleton is None:
         return None
     progress = compute_progress(course_structures([row])[row.id].lessons, row.track, done)

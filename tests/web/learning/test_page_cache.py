@@ -168,3 +168,27 @@ def test_withdrawn_enrolment_unpublished_course_and_strangers_get_what_the_full_
     db.session.execute(delete(Enrolment).where(Enrolment.user_id == ann_user.id))
     db.session.commit()
     assert ann.get(READ).status_code == 403
+
+
+def test_a_skeleton_evicted_by_another_thread_meanwhile_is_not_a_server_error(
+        app, publish_with_reflection, make_user, monkeypatch):
+    """gunicorn runs 4 threads a process: between this request's look-up and its read of the cache another
+    request may push the key out (the cache is full). Simulated: the key goes right after it is found."""
+    from collections import OrderedDict
+
+    class EvictedMeanwhile(OrderedDict):
+        def __contains__(self, key):
+            found = super().__contains__(key)
+            self.pop(key, None)  # another thread's insert pushed it out
+            return found
+
+        def get(self, key, default=None):
+            found = super().get(key, default)
+            self.pop(key, None)
+            return found
+
+    publish_with_reflection()
+    ann, _ = signed_in(app, make_user, "junior")
+    assert ann.get(READ).status_code == 200
+    monkeypatch.setattr(pagecache, "_CACHE", EvictedMeanwhile(pagecache._CACHE))
+    assert ann.get(READ).status_code == 200
