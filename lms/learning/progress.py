@@ -101,7 +101,9 @@ def course_structures(courses: Iterable) -> dict[int, CourseStructure]:
     """{course id: its live modules and lessons in order}, for pages; at most two queries."""
     courses = list(courses)
     keys = {course.id: (course.id, course.revision, course.updated_at) for course in courses}
-    missing = [course_id for course_id, key in keys.items() if key not in _STRUCTURE_CACHE]
+    # Read once into our own dict: another thread may evict a key between a check and a second read.
+    found = {course_id: _STRUCTURE_CACHE.get(key) for course_id, key in keys.items()}
+    missing = [course_id for course_id, structure in found.items() if structure is None]
     if missing:
         outlines = course_outlines(missing)
         modules: dict[int, list[OutlineModule]] = {course_id: [] for course_id in missing}
@@ -111,10 +113,11 @@ def course_structures(courses: Iterable) -> dict[int, CourseStructure]:
         ):
             modules[row.course_id].append(OutlineModule(row.id, row.key, row.title, row.position))
         for course_id in missing:
-            _STRUCTURE_CACHE[keys[course_id]] = CourseStructure(tuple(modules[course_id]), tuple(outlines[course_id]))
+            found[course_id] = _STRUCTURE_CACHE[keys[course_id]] = CourseStructure(
+                tuple(modules[course_id]), tuple(outlines[course_id]))
             while len(_STRUCTURE_CACHE) > _STRUCTURE_CACHE_SIZE:
                 _STRUCTURE_CACHE.popitem(last=False)
-    return {course_id: _STRUCTURE_CACHE[key] for course_id, key in keys.items()}
+    return found
 
 
 def compute_progress(

@@ -1,6 +1,7 @@
 """Reading lessons drawn once per revision and track (lms/learning/pagecache.py) and filled per learner."""
 
 import re
+from collections import OrderedDict
 
 import pytest
 from flask import render_template_string
@@ -170,25 +171,31 @@ def test_withdrawn_enrolment_unpublished_course_and_strangers_get_what_the_full_
     assert ann.get(READ).status_code == 403
 
 
-def test_a_skeleton_evicted_by_another_thread_meanwhile_is_not_a_server_error(
+class EvictedMeanwhile(OrderedDict):
+    """A shared cache whose key another thread pushes out (the cache being full) right after it is found."""
+
+    def __contains__(self, key):
+        found = super().__contains__(key)
+        self.pop(key, None)
+        return found
+
+    def get(self, key, default=None):
+        found = super().get(key, default)
+        self.pop(key, None)
+        return found
+
+
+def test_a_page_or_structure_evicted_by_another_thread_meanwhile_is_not_a_server_error(
         app, publish_with_reflection, make_user, monkeypatch):
-    """gunicorn runs 4 threads a process: between this request's look-up and its read of the cache another
-    request may push the key out (the cache is full). Simulated: the key goes right after it is found."""
-    from collections import OrderedDict
-
-    class EvictedMeanwhile(OrderedDict):
-        def __contains__(self, key):
-            found = super().__contains__(key)
-            self.pop(key, None)  # another thread's insert pushed it out
-            return found
-
-        def get(self, key, default=None):
-            found = super().get(key, default)
-            self.pop(key, None)
-            return found
+    """gunicorn runs 4 threads a process: between this request's look-up and its read of a cache another
+    request may push the key out. Simulated: the key goes right after it is found."""
+    from lms.learning import progress
 
     publish_with_reflection()
     ann, _ = signed_in(app, make_user, "junior")
     assert ann.get(READ).status_code == 200
     monkeypatch.setattr(pagecache, "_CACHE", EvictedMeanwhile(pagecache._CACHE))
     assert ann.get(READ).status_code == 200
+    monkeypatch.setattr(progress, "_STRUCTURE_CACHE", EvictedMeanwhile(progress._STRUCTURE_CACHE))
+    assert ann.get(READ).status_code == 200
+    assert ann.get("/dashboard").status_code == 200
