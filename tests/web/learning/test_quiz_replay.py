@@ -74,3 +74,28 @@ def test_a_token_from_another_knowledge_check_is_not_taken_as_this_ones(app, mak
     assert services.posted_quiz(enrolment, second, "junior", draft.token).recorded is None
     assert [a.lesson_id for a in db.session.scalars(select(QuizAttempt))] == [first.id]
     assert one
+
+
+def test_staff_enrolled_as_learners_are_graded_on_their_own_tracks_questions(app, make_user):
+    """An educator (or admin) enrolled on a course may preview another track with ?track=; posting their own
+    attempt to the quiz with ?track= must not grade it on the other track's questions (before issue 15's
+    change submit_attempt read the enrolment's track; now it takes what posted_quiz read with the view's)."""
+    from tests.web.reports.factories import add_staff, make_course
+
+    made = make_course()
+    made.questions["q1"].tracks = ["junior"]  # only junior staff answer q1
+    db.session.commit()
+    educator = make_user(role="educator")
+    add_staff(made.course, educator)
+    db.session.commit()
+    client = app.test_client()
+    assert log_in(client, educator.email).status_code == 302
+    client.post_form("/courses/innovation/enrol", {"track": "junior"})
+    url = "/courses/innovation/finding/check-1/"
+    token = quiz_token(client, url)
+    # q1 answered wrong, q2 and q3 right: on junior that is 2 of 3 questions.
+    client.post_form(url + "quiz?track=postgraduate", {"token": token, "action": "submit", "answer-q1": "a",
+                                                       "answer-q2": ["a", "c"], "answer-q3": "true"})
+    attempt = db.session.scalar(select(QuizAttempt))
+    assert attempt is not None and attempt.question_keys == ["q1", "q2", "q3"]
+    assert attempt.percent < 100
