@@ -131,6 +131,9 @@ def test_a_learner_on_the_same_track_never_gets_the_drawers_name_note_or_token(
     assert same_token(page) == same_token(full_path(bob, monkeypatch, READ))
     assert "Ann" not in page and "Note" not in page and "\x00" not in page and "Last saved" not in page
     assert not ann_tokens & set(TOKEN.findall(page))
+    # The token filled into Bob's page is good for Bob's session (and Ann's is not).
+    assert bob.post(READ + "complete", data={"csrf_token": sorted(ann_tokens)[0]}).status_code == 400
+    assert bob.post(READ + "complete", data={"csrf_token": TOKEN.findall(page)[-1]}).status_code == 302
     # Ann's own page again, filled from the cache, still hers and escaped as the full path escapes it.
     again = ann.get(READ).get_data(as_text=True)
     assert same_token(again) == same_token(full_path(ann, monkeypatch, READ))
