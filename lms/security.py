@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, g
+from flask import Flask, Request, Response, g
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
+from werkzeug.utils import cached_property
 
 # No inline scripts or styles; fonts may come from the NHS's own font service.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -56,7 +58,28 @@ class FramableSessionInterface(SecureCookieSessionInterface):
         return super().get_cookie_samesite(app)
 
 
+def without_nul(values: MultiDict) -> MultiDict:
+    """`values` with NUL characters taken out of every value (the same object when there are none)."""
+    if not any("\x00" in value for value in values.values()):
+        return values
+    return ImmutableMultiDict([(key, value.replace("\x00", "")) for key, value in values.items(multi=True)])
+
+
+class CleanRequest(Request):
+    """Form fields and query values without NUL: nobody types one, and PostgreSQL refuses it in text,
+    which would turn a learner's note or a search into a server error and lose what was typed."""
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        self.__dict__["form"] = without_nul(self.__dict__["form"])
+
+    @cached_property
+    def args(self) -> MultiDict:
+        return without_nul(super().args)
+
+
 def init_app(app: Flask) -> None:
+    app.request_class = CleanRequest
     app.session_interface = FramableSessionInterface()
 
     @app.after_request

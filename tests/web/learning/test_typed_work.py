@@ -66,6 +66,19 @@ def test_reflection_typed_before_mark_as_complete_is_saved_with_the_completion(c
     assert lesson_complete()
 
 
+def test_a_reflection_and_a_search_with_nul_characters_are_kept_without_them(client, runner, tmp_path,
+                                                                             make_user, login):
+    # PostgreSQL refuses NUL in text: one pasted from a corrupted document must not lose the note.
+    publish_with_reflections_on_a_reading(runner, tmp_path)
+    login(make_user())
+    enrol(client)
+    response = client.post_form(READ + "complete", {"r-read-text": "Try a\x00 huddle board.", "r-read-two-text": ""})
+    assert response.status_code == 302
+    assert notes() == {"r-read": "Try a huddle board."}
+    assert lesson_complete()
+    assert client.get("/?q=tiny\x00").status_code == 200
+
+
 def test_an_overlong_reflection_stops_the_completion_and_keeps_every_text(client, runner, tmp_path, make_user, login):
     publish_with_reflections_on_a_reading(runner, tmp_path)
     login(make_user())
