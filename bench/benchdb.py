@@ -43,3 +43,45 @@ def make_app(url: str) -> Flask:
     """The development app on `url`, with a fixed secret so session cookies made here work in gunicorn."""
     config = type("BenchConfig", (DevelopmentConfig,), {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": SECRET_KEY})
     return create_app(config)
+
+
+def seed_completed_learners(app: Flask, count: int, name_of) -> tuple[int, list[int], list[int]]:
+    """On `app`'s empty database: the migrations, the organisations and the shipped courses, then `count`
+    verified learners (`name_of(i)` their names) who completed foundations-of-safety on the AHP track, its
+    partner's signatory set so certificates can be issued. Returns (course id, enrolment ids, user ids)."""
+    from pathlib import Path
+
+    from flask_migrate import upgrade
+    from sqlalchemy import select
+
+    from lms.accounts.models import User
+    from lms.accounts.services import sync_organisations
+    from lms.catalog.models import Course
+    from lms.clock import utcnow
+    from lms.credentials.models import PartnerSettings
+    from lms.extensions import db
+    from lms.learning.models import Enrolment
+
+    with app.app_context():
+        upgrade()
+        sync_organisations()
+        db.session.commit()
+        result = app.test_cli_runner().invoke(args=["content", "build", str(Path(__file__).parents[1] / "content")])
+        assert result.exit_code == 0, result.output
+        course = db.session.scalar(select(Course).where(Course.key == "foundations-of-safety"))
+        now = utcnow()
+        db.session.execute(db.insert(User), [
+            {"email": f"learner{i}@example.nhs.uk", "full_name": name_of(i), "password_hash": "x",
+             "role": "learner", "organisation_id": "cnwl", "professional_group": "nurse",
+             "session_token": f"t{i}", "email_verified_at": now} for i in range(count)])
+        if course.partner_id:  # certificates wait for the partner's signatory
+            db.session.add(PartnerSettings(organisation_id=course.partner_id, signatory_name="Professor Ima Signer",
+                                           signatory_title="Director of Continuing Professional Development"))
+        users = db.session.scalars(select(User.id).where(User.email.like("learner%"))).all()
+        db.session.execute(db.insert(Enrolment), [
+            {"user_id": u, "course_id": course.id, "track": "ahp", "completed_at": now} for u in users])
+        db.session.commit()
+        enrolments = db.session.scalars(select(Enrolment.id).order_by(Enrolment.id)).all()
+        course_id = course.id
+        db.engine.dispose()
+    return course_id, list(enrolments), list(users)

@@ -37,22 +37,15 @@ def main(argv=None) -> None:
     parser.add_argument("--profile", choices=["issue", "mail"], help="print cProfile of one job of this kind")
     args = parser.parse_args(argv)
 
-    from benchdb import SECRET_KEY, create_postgres_database, drop_postgres_database
-    from flask_migrate import upgrade
+    from benchdb import SECRET_KEY, create_postgres_database, drop_postgres_database, seed_completed_learners
     from sqlalchemy import event, select
 
     from config import DevelopmentConfig
     from lms import create_app, jobs
-    from lms.accounts.models import User
-    from lms.accounts.services import sync_organisations
-    from lms.catalog.models import Course
-    from lms.clock import utcnow
     from lms.credentials import services
-    from lms.credentials.models import PartnerSettings
     from lms.extensions import db
     from lms.jobs.models import Job
     from lms.jobs.queue import get_queue
-    from lms.learning.models import Enrolment
 
     url = create_postgres_database(args.postgres_url, "bench_certjobs")
     if url is None:
@@ -64,26 +57,9 @@ def main(argv=None) -> None:
                     "JOBS_SQLITE_PATH": str(folder / "jobs.sqlite3"), "MAIL_FILE_DIR": str(folder / "mail")}
         app = create_app(type("BenchConfig", (DevelopmentConfig,), settings))
         app.extensions.pop("lms_jobs_dispatch", None)  # jobs wait in the outbox; this process runs them
+        _, enrolments, _ = seed_completed_learners(app, args.count, lambda i: f"Learner {i:04d} Ó Briain")
         with app.app_context():
-            upgrade()
-            sync_organisations()
-            db.session.commit()
-            result = app.test_cli_runner().invoke(args=["content", "build", str(Path(__file__).parents[1] / "content")])
-            assert result.exit_code == 0, result.output
-            course = db.session.scalar(select(Course).where(Course.key == "foundations-of-safety"))
-            now = utcnow()
-            db.session.execute(db.insert(User), [
-                {"email": f"learner{i}@example.nhs.uk", "full_name": f"Learner {i:04d} Ó Briain", "password_hash": "x",
-                 "role": "learner", "organisation_id": "cnwl", "professional_group": "nurse",
-                 "session_token": f"t{i}", "email_verified_at": now} for i in range(args.count)])
-            if course.partner_id:
-                db.session.add(PartnerSettings(organisation_id=course.partner_id, signatory_name="Professor Ima Signer",
-                                               signatory_title="Director of Continuing Professional Development"))
-            users = db.session.scalars(select(User.id).where(User.email.like("learner%"))).all()
-            db.session.execute(db.insert(Enrolment), [
-                {"user_id": u, "course_id": course.id, "track": "ahp", "completed_at": now} for u in users])
-            db.session.commit()
-            for enrolment_id in db.session.scalars(select(Enrolment.id)).all():
+            for enrolment_id in enrolments:
                 jobs.enqueue("certificates.issue", key=services.issue_job_key(enrolment_id), enrolment_id=enrolment_id)
             db.session.commit()
             db.session.remove()

@@ -129,23 +129,18 @@ def issue_through_queue(count: int, admin_url: str, redis_url: str | None, worke
     import subprocess
     import tempfile
 
-    from benchdb import SECRET_KEY, create_postgres_database, drop_postgres_database
-    from flask_migrate import upgrade
+    from benchdb import SECRET_KEY, create_postgres_database, drop_postgres_database, seed_completed_learners
     from sqlalchemy import func, select
 
     from config import DevelopmentConfig
     from lms import create_app, jobs
     from lms.accounts.models import User
-    from lms.accounts.services import sync_organisations
-    from lms.catalog.models import Course
-    from lms.clock import utcnow
     from lms.credentials import services
-    from lms.credentials.models import Certificate, PartnerSettings
+    from lms.credentials.models import Certificate
     from lms.credentials.tasks import export_folder
     from lms.extensions import db
     from lms.jobs.models import DONE, Job
     from lms.jobs.queue import get_queue
-    from lms.learning.models import Enrolment
 
     url = create_postgres_database(admin_url, "bench_certs")
     if url is None:
@@ -163,28 +158,8 @@ def issue_through_queue(count: int, admin_url: str, redis_url: str | None, worke
                     "JOBS_SQLITE_PATH": env["JOBS_SQLITE_PATH"], "MAIL_FILE_DIR": env["MAIL_FILE_DIR"],
                     "REDIS_URL": redis_url, "JOBS_HUEY_NAME": env["JOBS_HUEY_NAME"]}
         app = create_app(type("BenchConfig", (DevelopmentConfig,), settings))
+        course_id, enrolments, users = seed_completed_learners(app, count, lambda i: sample(i).learner_name)
         with app.app_context():
-            upgrade()
-            sync_organisations()
-            db.session.commit()
-            result = app.test_cli_runner().invoke(args=["content", "build", str(Path(__file__).parents[1] / "content")])
-            assert result.exit_code == 0, result.output
-            course = db.session.scalar(select(Course).where(Course.key == "foundations-of-safety"))
-            course_id = course.id
-            now = utcnow()
-            db.session.execute(db.insert(User), [
-                {"email": f"learner{i}@example.nhs.uk", "full_name": sample(i).learner_name, "password_hash": "x",
-                 "role": "learner", "organisation_id": "cnwl", "professional_group": "nurse",
-                 "session_token": f"t{i}", "email_verified_at": now} for i in range(count)])
-            if course.partner_id:  # certificates wait for the partner's signatory
-                db.session.add(PartnerSettings(
-                    organisation_id=course.partner_id, signatory_name="Professor Ima Signer",
-                    signatory_title="Director of Continuing Professional Development"))
-            users = db.session.scalars(select(User.id)).all()
-            db.session.execute(db.insert(Enrolment), [
-                {"user_id": user_id, "course_id": course.id, "track": "ahp", "completed_at": now} for user_id in users])
-            db.session.commit()
-            enrolments = db.session.scalars(select(Enrolment.id)).all()
             admin = db.session.scalar(select(User.id).where(User.role == "admin")) or users[0]
             db.engine.dispose()
 
