@@ -34,7 +34,6 @@ from lms.learning import services
 from lms.learning.forms import ReflectionForm
 from lms.learning.models import Enrolment, LessonProgress, ReflectionNote
 from lms.learning.progress import CourseProgress, OutlineLesson, compute_progress, course_structures
-from lms.learning.services import VISIT_GRANULARITY
 
 # Placeholders cannot be typed by authors: NUL never survives into published HTML or a form field.
 _SLOT = re.compile("\x00([a-z]+):([^\x00]*)\x00")
@@ -228,10 +227,9 @@ def _slot(name: str, arg) -> Markup:
 
 def _record_visit(row, lesson_id: int) -> None:
     """Remember where the learner is, for "Continue": only when they moved on, or every few minutes
-    (the rule of `services.record_visit`), as one UPDATE in its own commit."""
+    (`services.visit_worth_recording` decides), as one UPDATE in its own commit."""
     now = utcnow()
-    if row.last_lesson_id == lesson_id and row.last_activity_at is not None \
-            and now - row.last_activity_at < VISIT_GRANULARITY:
+    if not services.visit_worth_recording(row.last_lesson_id, row.last_activity_at, lesson_id, now):
         return
     db.session.execute(update(Enrolment).where(Enrolment.id == row.enrolment_id)
                        .values(last_lesson_id=lesson_id, last_activity_at=now))

@@ -84,10 +84,17 @@ def switch_track(enrolment: Enrolment, track: str, now: datetime) -> None:
 VISIT_GRANULARITY = timedelta(minutes=5)
 
 
+def visit_worth_recording(last_lesson_id: int | None, last_activity_at: datetime | None, lesson_id: int,
+                          now: datetime) -> bool:
+    """Whether opening `lesson_id` now moves "Continue" or the last activity enough to write it down:
+    another lesson, or the same one after `VISIT_GRANULARITY`."""
+    recent = last_activity_at is not None and now - last_activity_at < VISIT_GRANULARITY
+    return last_lesson_id != lesson_id or not recent
+
+
 def record_visit(enrolment: Enrolment, lesson: Lesson, now: datetime) -> None:
     """Remember where the learner is, for "Continue" (re-reading the same lesson writes nothing)."""
-    recent = enrolment.last_activity_at is not None and now - enrolment.last_activity_at < VISIT_GRANULARITY
-    if enrolment.last_lesson_id == lesson.id and recent:
+    if not visit_worth_recording(enrolment.last_lesson_id, enrolment.last_activity_at, lesson.id, now):
         return
     enrolment.last_lesson_id = lesson.id
     enrolment.last_activity_at = now
