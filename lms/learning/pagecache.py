@@ -37,7 +37,7 @@ from lms.learning.progress import CourseProgress, OutlineLesson, compute_progres
 
 # Placeholders cannot be typed by authors: NUL never survives into published HTML or a form field.
 _SLOT = re.compile("\x00([a-z]+):([^\x00]*)\x00")
-#: What the template writes after a completed lesson in the course contents (lesson.html says the same).
+#: What follows a completed lesson in the course contents, on both paths (lesson.html writes `lesson_done`).
 LESSON_DONE = Markup('<span class="nhsuk-u-visually-hidden"> (complete)</span> ✓')
 
 

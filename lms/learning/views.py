@@ -256,7 +256,7 @@ def lesson_context(view: LessonView, answers: dict | None = None, errors: dict |
     track_lessons = [ol for ol in view.outline if view.track in ol.tracks]
     index = next((i for i, ol in enumerate(track_lessons) if ol.id == view.lesson.id), 0)
     return dict(
-        v=view, slot=None, quiz=quiz, draft=draft, attempts=attempts,
+        v=view, slot=None, lesson_done=pagecache.LESSON_DONE, quiz=quiz, draft=draft, attempts=attempts,
         best=max((a.percent for a in attempts), default=None), progress=progress,
         track_lessons=track_lessons, modules=queries.live_modules(view.course),
         lessons_by_module=_by_module(track_lessons),
