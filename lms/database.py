@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import event
@@ -45,11 +46,19 @@ def insert_or_ignore(model, values: dict) -> bool:
     For rows two requests may create at once, without a savepoint (pysqlite's are unreliable).
     Returns whether it inserted the row (False when one was there).
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    # RETURNING, because psycopg's rowcount for this statement is -1.
-    table = model.__table__  # Core: the ORM's insert costs more Python and adds nothing here
-    statement = insert(table).values(**values).on_conflict_do_nothing().returning(*table.primary_key)
-    return db.session.execute(statement).first() is not None
+    dialect = db.session.get_bind().dialect.name
+    statement = _insert_or_ignore.get((dialect, model))
+    if statement is None:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        # RETURNING, because psycopg's rowcount for this statement is -1.
+        table = model.__table__  # Core: the ORM's insert costs more Python and adds nothing here
+        statement = _insert_or_ignore[dialect, model] = (
+            insert(table).on_conflict_do_nothing().returning(*table.primary_key))
+    return db.session.execute(statement, values).first() is not None
+
+
+# Built once per database and table (the values are bound per call, so a call site's columns are its own).
+_insert_or_ignore: dict[tuple[str, type], Any] = {}

@@ -209,17 +209,19 @@ def _upsert(name: str):
 
 def add(before: Counts, after: Counts) -> None:
     """Add `after` minus `before` to the stored counts, one upsert per changed row, in key order (so two
-    transactions lock shared rows in the same order and cannot deadlock)."""
+    transactions lock shared rows in the same order and cannot deadlock); a table's rows go as one
+    executemany (sent together, run in that order)."""
     changes = []
     for key in set(before) | set(after):
         old, new = before.get(key, [0, 0]), after.get(key, [0, 0])
         delta = [n - o for n, o in zip(new, old, strict=True)]
         if any(delta):
             changes.append((key, delta))
-    for (name, key), delta in sorted(changes, key=lambda change: (change[0][0], repr(change[0][1]))):
+    changes.sort(key=lambda change: (change[0][0], repr(change[0][1])))
+    for name, rows in groupby(changes, key=lambda change: change[0][0]):
         _model, keys, columns = TABLES[name]
-        db.session.execute(_upsert(name), {**dict(zip(keys, key, strict=True)),
-                                           **dict(zip(columns, delta, strict=False))})
+        db.session.execute(_upsert(name), [{**dict(zip(keys, key, strict=True)),
+                                            **dict(zip(columns, delta, strict=False))} for (_name, key), delta in rows])
 
 
 def _recount(user_ids: Iterable[int], before: Callable[[list[Counted]], list[Counted]] = list,

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
 
 from courses import Draw, QuestionSpec, choice_order, draw_questions, grade
 from lms.accounts.models import User
-from lms.catalog.models import Course, Lesson, Question, ReflectionPrompt
+from lms.catalog.models import PUBLISHED, Course, Lesson, Module, Question, ReflectionPrompt
 from lms.catalog.tracks import track_label
 from lms.database import insert_or_ignore
 from lms.extensions import db
@@ -198,6 +200,8 @@ class PostedQuiz:
     attempts_used: int
     #: The questions of the attempt the form belongs to, in the order shown.
     questions: list[Question]
+    #: The answers to `events.attempt_facts` read with the form ({name: bool}; empty when not read).
+    facts: dict[str, bool] = field(default_factory=dict)
 
 
 def posted_quiz(enrolment: Enrolment, lesson: Lesson, track: str, token: str) -> PostedQuiz:
@@ -212,6 +216,46 @@ def posted_quiz(enrolment: Enrolment, lesson: Lesson, track: str, token: str) ->
     ).one()
     recorded = db.session.get(QuizAttempt, recorded_id) if token and recorded_id is not None else None
     return PostedQuiz(draft, recorded, used, shown_questions(lesson, track, recorded or draft))
+
+
+def posted_quiz_at(user_id: int, slug: str, module_key: str, lesson_key: str,
+                   token: str) -> tuple[Course, Module, Lesson, Enrolment, PostedQuiz] | None:
+    """An enrolled learner's posted quiz form by its URL: (course, module, lesson, enrolment, `posted_quiz`'s
+    state), in one statement and the questions' (one more when the token was used already).
+
+    None unless the course is published, the lesson live under that module and the learner enrolled: then
+    the caller takes the full way (`views.open_lesson`), whose checks decide (404, 403, a staff preview).
+    """
+    names = tuple(events.attempt_facts)
+    row = db.session.execute(_posted_quiz_at(names), {
+        "user_id": user_id, "slug": slug, "module_key": module_key, "lesson_key": lesson_key, "token": token,
+    }).first()
+    if row is None:
+        return None
+    course, module, lesson, enrolment, draft, used, recorded_id, *facts = row
+    recorded = db.session.get(QuizAttempt, recorded_id) if token and recorded_id is not None else None
+    questions = shown_questions(lesson, enrolment.track, recorded or draft)
+    return course, module, lesson, enrolment, PostedQuiz(draft, recorded, used, questions,
+                                                         dict(zip(names, map(bool, facts), strict=True)))
+
+
+@cache
+def _posted_quiz_at(names: tuple[str, ...]):
+    # Every submission runs this: built once (after the mappers are set up), only the values bound.
+    mine = and_(QuizAttempt.enrolment_id == Enrolment.id, QuizAttempt.lesson_id == Lesson.id)
+    return (
+        select(Course, Module, Lesson, Enrolment, QuizDraft,
+               select(func.count()).where(mine).scalar_subquery(),
+               select(QuizAttempt.id).where(mine, QuizAttempt.token == bindparam("token")).scalar_subquery(),
+               *(events.attempt_facts[name](Enrolment) for name in names))
+        .join(Lesson, and_(Lesson.course_id == Course.id, Lesson.key == bindparam("lesson_key"),
+                           Lesson.retired.is_(False)))
+        .join(Module, and_(Module.id == Lesson.module_id, Module.key == bindparam("module_key")))
+        .join(Enrolment, and_(Enrolment.course_id == Course.id, Enrolment.user_id == bindparam("user_id")))
+        .outerjoin(QuizDraft, and_(QuizDraft.enrolment_id == Enrolment.id, QuizDraft.lesson_id == Lesson.id))
+        .where(Course.slug == bindparam("slug"), Course.status == PUBLISHED)
+        # The pages' HTML is not needed to grade; a page drawn after an error loads it.
+        .options(defer(Course.overview_html), defer(Module.intro_html), defer(Lesson.html), defer(Lesson.assignment)))
 
 
 def submit_attempt(enrolment: Enrolment, lesson: Lesson, answers: dict[str, Any], attempt_token: str,
@@ -248,7 +292,7 @@ def submit_attempt(enrolment: Enrolment, lesson: Lesson, answers: dict[str, Any]
     }
     attempts = QuizAttempt.__table__
     try:
-        attempt_id = db.session.execute(insert(attempts).values(values)).inserted_primary_key[0]
+        attempt_id = db.session.execute(insert(attempts), values).inserted_primary_key[0]
     except IntegrityError:  # the same attempt posted twice at once: the first one stands
         db.session.rollback()  # nothing else was written in this transaction yet
         found = _attempt_id_by_token(enrolment, lesson, attempt_token)
@@ -268,9 +312,9 @@ def submit_attempt(enrolment: Enrolment, lesson: Lesson, answers: dict[str, Any]
     update_progress(enrolment, now)
     # Unsaved copies of what was written, for the listeners and the tallies (never added to the session).
     attempt = QuizAttempt(id=attempt_id, **values)
-    events.attempt_recorded.send(enrolment, attempt=attempt, enrolment=enrolment, now=now)
+    events.attempt_recorded.send(enrolment, attempt=attempt, enrolment=enrolment, now=now, facts=posted.facts)
     # Last: every submission of this quiz updates the same tally rows, whose locks are held until commit.
-    tallies.record_attempt(attempt, [QuestionResponse(**row) for row in responses])
+    tallies.record_attempt(attempt, [QuestionResponse(**row) for row in responses], not posted.attempts_used)
     log.info("attempt %s: enrolment %s lesson %s scored %s%%", attempt_id, enrolment.id, lesson.key, result.percent)
     return attempt_id
 

@@ -166,16 +166,16 @@ def add_responses(rows: Iterable[Answered], sign: int = 1) -> None:
     values = [{"question_id": question_id, "content_hash": content_hash, "first_attempt": first,
                "answer_hash": _answer_hash(answer), "answer": answer, **dict(zip(SUMS, sums, strict=True))}
               for (question_id, content_hash, first, answer), sums in sorted(_grouped(rows, sign).items())]
-    for row in values:  # one at a time, in key order: a multi-row upsert may lock in another order
-        db.session.execute(_upsert("tally"), row)
+    if values:
+        # One executemany: a statement per row, sent together and run in key order (a multi-row upsert
+        # may lock in another order).
+        db.session.execute(_upsert("tally"), values)
 
 
-def record_attempt(attempt: QuizAttempt, responses: Iterable[QuestionResponse]) -> None:
-    """Count a just-recorded attempt's responses (call after they are added, before commit)."""
-    earlier = db.session.scalar(select(func.count()).select_from(QuizAttempt).where(
-        QuizAttempt.enrolment_id == attempt.enrolment_id, QuizAttempt.lesson_id == attempt.lesson_id,
-        QuizAttempt.id < attempt.id))
-    add_responses(Answered(r.question_id, r.content_hash, not earlier, r.answer, r.correct, r.points_awarded,
+def record_attempt(attempt: QuizAttempt, responses: Iterable[QuestionResponse], first_attempt: bool) -> None:
+    """Count a just-recorded attempt's responses (call after they are added, before commit); `first_attempt`:
+    no earlier attempt of the learner at the lesson is recorded (`posted_quiz` counted them)."""
+    add_responses(Answered(r.question_id, r.content_hash, first_attempt, r.answer, r.correct, r.points_awarded,
                            r.points_possible, attempt.score, attempt.max_score) for r in responses)
 
 

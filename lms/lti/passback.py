@@ -47,12 +47,21 @@ def standing(enrolment: Enrolment) -> tuple[float | None, bool]:
     return best, enrolment.completed_at is not None
 
 
+def _scored_links(user_id, course_id):
+    """The links with a grade book through which learner `user_id` reached course `course_id` (SQL: values or
+    columns)."""
+    return (select(LtiLink).join(LtiLinkMember, LtiLinkMember.link_id == LtiLink.id)
+            .where(LtiLinkMember.user_id == user_id, LtiLink.course_id == course_id, LtiLink.lineitem_url.is_not(None)))
+
+
 def links_to_score(enrolment: Enrolment) -> list[LtiLink]:
     """The links with a grade book through which this learner reached this course."""
-    return list(db.session.scalars(
-        select(LtiLink).join(LtiLinkMember, LtiLinkMember.link_id == LtiLink.id)
-        .where(LtiLinkMember.user_id == enrolment.user_id, LtiLink.course_id == enrolment.course_id,
-               LtiLink.lineitem_url.is_not(None)).order_by(LtiLink.id)))
+    return list(db.session.scalars(_scored_links(enrolment.user_id, enrolment.course_id).order_by(LtiLink.id)))
+
+
+GRADE_BOOK = "lti_grade_book"
+# Asked with the posted quiz form: a learner who came from no VLE grade book costs no query of its own.
+events.attempt_facts[GRADE_BOOK] = lambda enrolment: _scored_links(enrolment.user_id, enrolment.course_id).exists()
 
 
 def enqueue_scores(enrolment: Enrolment, reason: str, now: datetime) -> int:
@@ -65,8 +74,10 @@ def enqueue_scores(enrolment: Enrolment, reason: str, now: datetime) -> int:
 
 
 @events.attempt_recorded.connect
-def on_attempt_recorded(_sender, attempt, enrolment: Enrolment, now: datetime, **_kwargs) -> None:
-    enqueue_scores(enrolment, f"attempt-{attempt.id}", now)
+def on_attempt_recorded(_sender, attempt, enrolment: Enrolment, now: datetime, facts: dict | None = None,
+                        **_kwargs) -> None:
+    if (facts or {}).get(GRADE_BOOK, True):  # not asked (the full path), or a grade book to tell
+        enqueue_scores(enrolment, f"attempt-{attempt.id}", now)
 
 
 @events.course_completed.connect
