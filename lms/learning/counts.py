@@ -289,14 +289,16 @@ def person_recounted(user: User) -> None:
     _recount([user.id], before=lambda rows: [])
 
 
-def lesson_completed(enrolment_id: int, course_id: int, lesson_id: int, lessons: str) -> None:
-    """Move an enrolment to its next progress state; `lessons` is its summary's list after this lesson."""
+def lesson_move(enrolment_id: int, course_id: int, lesson_id: int, lessons: str) -> tuple[Counts, Counts]:
+    """The move of an enrolment to its next progress state, as `add`'s (before, after), for the caller to add
+    (last in its transaction: every learner moving through the course shares those rows); `lessons` is its
+    summary's list after this lesson."""
     enrolment = db.session.get(Enrolment, enrolment_id)  # in the session already: no query
     done = enrolment.completed_at is not None
     now = lesson_list(lessons)
     earlier = lesson_list(",".join(i for i in now.split(",") if i != str(lesson_id)))
-    add({("state", (course_id, enrolment.track, earlier, done)): [1, 0]},
-        {("state", (course_id, enrolment.track, now, done)): [1, 0]})
+    return ({("state", (course_id, enrolment.track, earlier, done)): [1, 0]},
+            {("state", (course_id, enrolment.track, now, done)): [1, 0]})
 
 
 # --- rebuilding from the raw rows ------------------------------------------------------------------

@@ -120,8 +120,8 @@ def mark_lesson_complete(enrolment: Enrolment, lesson: Lesson, now: datetime,
         raise LearningError("This assignment is complete when your released mark reaches its pass mark.")
     if questions_for(lesson, enrolment.track):
         raise LearningError("This lesson is completed by passing its knowledge check.")
-    _complete_lesson(enrolment, lesson, now, percent=None, passed=True)
-    update_progress(enrolment, now)
+    moved = _complete_lesson(enrolment, lesson, now, percent=None, passed=True)
+    update_progress(enrolment, now, moved)
 
 
 def open_quiz(enrolment: Enrolment, lesson: Lesson, now: datetime) -> QuizDraft:
@@ -308,8 +308,8 @@ def submit_attempt(enrolment: Enrolment, lesson: Lesson, answers: dict[str, Any]
     db.session.execute(insert(QuestionResponse.__table__), responses)  # one executemany
     db.session.execute(delete(QuizDraft.__table__).where(QuizDraft.__table__.c.id == draft.id))
     db.session.expunge(draft)
-    _complete_lesson(enrolment, lesson, now, percent=result.percent, passed=bool(result.passed))
-    update_progress(enrolment, now)
+    moved = _complete_lesson(enrolment, lesson, now, percent=result.percent, passed=bool(result.passed))
+    update_progress(enrolment, now, moved)
     # Unsaved copies of what was written, for the listeners and the tallies (never added to the session).
     attempt = QuizAttempt(id=attempt_id, **values)
     events.attempt_recorded.send(enrolment, attempt=attempt, enrolment=enrolment, now=now, facts=posted.facts)
@@ -326,8 +326,11 @@ def _attempt_id_by_token(enrolment: Enrolment, lesson: Lesson, token: str) -> in
 
 
 def _complete_lesson(enrolment: Enrolment, lesson: Lesson, now: datetime, *, percent: float | None,
-                     passed: bool) -> None:
-    """Record the lesson's progress: completed when passed, best score kept (Core statements, no ORM flush)."""
+                     passed: bool) -> tuple[Any, Any] | None:
+    """Record the lesson's progress: completed when passed, best score kept (Core statements, no ORM flush).
+
+    Returns the progress-state move when this call completed the lesson, for `update_progress` to add.
+    """
     table = LessonProgress.__table__
     mine = (table.c.enrolment_id == enrolment.id, table.c.lesson_id == lesson.id)
     inserted = insert_or_ignore(LessonProgress, {  # the first time: one statement
@@ -344,33 +347,37 @@ def _complete_lesson(enrolment: Enrolment, lesson: Lesson, now: datetime, *, per
                                                 .values(completed_at=now, **values)).rowcount == 1
         if not claimed:
             db.session.execute(update(table).where(*mine).values(values))
-    if claimed:
-        tallies.lesson_completed(enrolment.id, enrolment.course_id, lesson.id, now)
+    moved = tallies.lesson_completed(enrolment.id, enrolment.course_id, lesson.id, now) if claimed else None
     db.session.execute(update(Enrolment.__table__).where(Enrolment.__table__.c.id == enrolment.id)
                        .values(last_activity_at=now))
     set_committed_value(enrolment, "last_activity_at", now)  # what the UPDATE wrote
+    return moved
 
 
 def record_marked_result(enrolment: Enrolment, lesson: Lesson, now: datetime, *, percent: float,
                          passed: bool) -> None:
     """A released mark on a marked assignment (lms.assignments): the lesson completes when it passed,
     like a passed quiz, and the course may complete with it."""
-    _complete_lesson(enrolment, lesson, now, percent=percent, passed=passed)
-    update_progress(enrolment, now)
+    moved = _complete_lesson(enrolment, lesson, now, percent=percent, passed=passed)
+    update_progress(enrolment, now, moved)
 
 
-def update_progress(enrolment: Enrolment, now: datetime) -> bool:
+def update_progress(enrolment: Enrolment, now: datetime, moved: tuple[Any, Any] | None = None) -> bool:
     """Check whether the course is now complete; the first time it is, send `course_completed`.
 
-    Returns True when this call completed the course.
+    `moved` (`_complete_lesson`'s) is added to the counts last, or before the completion's recount (the order
+    it always had there). Returns True when this call completed the course.
     """
-    if enrolment.completed_at is not None:
-        return False
-    outline = course_structures([enrolment.course])[enrolment.course_id].lessons  # cached per revision
-    completed = db.session.scalars(select(LessonProgress.lesson_id).where(
-        LessonProgress.enrolment_id == enrolment.id, LessonProgress.completed_at.is_not(None)))
-    progress = compute_progress(outline, enrolment.track, completed)
-    if not progress.complete:
+    newly_complete = False
+    if enrolment.completed_at is None:
+        outline = course_structures([enrolment.course])[enrolment.course_id].lessons  # cached per revision
+        completed = db.session.scalars(select(LessonProgress.lesson_id).where(
+            LessonProgress.enrolment_id == enrolment.id, LessonProgress.completed_at.is_not(None)))
+        newly_complete = compute_progress(outline, enrolment.track, completed).complete
+    if moved is not None:
+        # Rows shared by every learner moving through the course: locked from here to the commit.
+        counts.add(*moved)
+    if not newly_complete:
         return False
     # Only one of two racing requests sets it, so completion is announced exactly once.
     claimed = db.session.execute(

@@ -179,12 +179,13 @@ def record_attempt(attempt: QuizAttempt, responses: Iterable[QuestionResponse], 
                            r.points_possible, attempt.score, attempt.max_score) for r in responses)
 
 
-def lesson_completed(enrolment_id: int, course_id: int, lesson_id: int, now: datetime) -> None:
-    """Note a lesson newly completed by an enrolment (call once per completion, inside its transaction)."""
+def lesson_completed(enrolment_id: int, course_id: int, lesson_id: int, now: datetime) -> tuple[Any, Any]:
+    """Note a lesson newly completed by an enrolment in its summary (call once per completion, inside its
+    transaction); returns the progress-state move (`counts.lesson_move`) for the caller to add."""
     lessons = db.session.execute(_upsert("summary"), {"enrolment_id": enrolment_id, "course_id": course_id,
                                                       "lessons": str(lesson_id), "lessons_completed": 1,
                                                       "last_completed_at": now}).scalar_one()
-    counts.lesson_completed(enrolment_id, course_id, lesson_id, lessons)
+    return counts.lesson_move(enrolment_id, course_id, lesson_id, lessons)
 
 
 def forget_enrolments(enrolment_ids: list[int]) -> None:
