@@ -44,16 +44,14 @@ class Drawn:
     """Markup drawn once with `_slot`s in it, split there so that filling it is one join."""
 
     def __init__(self, markup: str):
-        self._parts = _SLOT.split(markup)
+        self._parts = _SLOT.split(markup)  # text, slot name, text, ..., text
+        self._names = frozenset(self._parts[1::2])
 
     def fill(self, values: dict) -> Markup:
         """The markup with each slot's value escaped (Markup stays as it is)."""
+        escaped = {name: escape(values[name]) for name in self._names}
         parts = self._parts
-        out = [parts[0]]
-        for i in range(1, len(parts), 2):
-            out.append(escape(values[parts[i]]))
-            out.append(parts[i + 1])
-        return Markup("".join(out))  # noqa: S704 - drawn by the templates; values escaped
+        return Markup("".join([escaped[part] if i % 2 else part for i, part in enumerate(parts)]))  # noqa: S704
 
 
 # --- what credentials adds (learning may not import it) ---------------------------------------
@@ -94,11 +92,14 @@ def _statement():
 _CARDS: OrderedDict[tuple, Drawn] = OrderedDict()
 _CARDS_SIZE = 1024
 _PAGES: dict[tuple, Drawn] = {}
+_LESSON_URLS: dict[tuple, str] = {}
+_LESSON_URLS_SIZE = 4096
 
 
 def clear() -> None:
     _CARDS.clear()
     _PAGES.clear()
+    _LESSON_URLS.clear()
 
 
 def page() -> str:
@@ -134,8 +135,7 @@ def _card(row, outline, now: datetime) -> tuple[Markup, float, float]:
               if row.certificate_code is not None else None)
     problem = _certificates["problem_text"](row.issue_error) if row.issue_error is not None else None
     following = next((ol for ol in outline if ol.id == progress.next_lesson_id), None)
-    continue_url = (url_for("learning.lesson", slug=row.slug, module_key=following.module_key,
-                            lesson_key=following.key) if following and not completed else None)
+    continue_url = _lesson_url(row.slug, following.module_key, following.key) if following and not completed else None
     # Everything the card's template branches on, or prints the same for every learner of this shape.
     key = (row.title, row.slug, completion.shown_track(row.completion_snapshot, row.track), hours, completed,
            progress.lessons_total, progress.modules_total, row.last_activity_at is not None, status,
@@ -159,6 +159,17 @@ def _card(row, outline, now: datetime) -> tuple[Markup, float, float]:
                           badge_url=url_for("badges.credential", code=code))
     earned = completion.counted_hours(hours if completed else None, status)
     return drawn.fill(values), hours, earned
+
+
+def _lesson_url(slug: str, module_key: str, lesson_key: str) -> str:
+    """url_for's lesson address, kept: it costs more than the rest of a card."""
+    key = (request.script_root, slug, module_key, lesson_key)
+    url = _LESSON_URLS.get(key)
+    if url is None:
+        if len(_LESSON_URLS) >= _LESSON_URLS_SIZE:
+            _LESSON_URLS.clear()
+        url = _LESSON_URLS[key] = url_for("learning.lesson", slug=slug, module_key=module_key, lesson_key=lesson_key)
+    return url
 
 
 def _draw_card(key: tuple) -> Drawn:
