@@ -88,7 +88,8 @@ def _statement():
 
 # --- the page ------------------------------------------------------------------------------------
 
-# Cards keyed by their shape (see `_card`); pages by (role, has courses, script root). Oldest out first.
+# Cards keyed by their shape (see `_card`), oldest out first; pages by (role, has courses, script root);
+# lesson addresses by (script root, course slug, revision, publication time, lesson id).
 _CARDS: OrderedDict[tuple, Drawn] = OrderedDict()
 _CARDS_SIZE = 1024
 _PAGES: dict[tuple, Drawn] = {}
@@ -107,9 +108,10 @@ def page() -> str:
     now = utcnow()
     rows = db.session.connection().execute(_statement(), {"user_id": current_user.id}).all()
     structures = course_structures(rows)
+    root = request.script_root
     cards, earned, in_progress = [], 0.0, 0.0
     for row in rows:
-        card, hours, counted = _card(row, structures[row.id].lessons, now)
+        card, hours, counted = _card(row, structures[row.id].lessons, now, root)
         cards.append(f"\n\n{card}\n")  # as the template's loop put them
         earned += counted
         if row.completed_at is None:
@@ -118,14 +120,14 @@ def page() -> str:
               "in_progress": f"{in_progress:g}", "cards": Markup("".join(cards))}  # noqa: S704 - filled cards
     if session.get("_flashes"):  # a message to show once: the header and messages drawn by base.html
         return render_template("learning/dashboard.html", has_courses=bool(rows), **values)
-    key = (current_user.role, bool(rows), request.script_root)
+    key = (current_user.role, bool(rows), root)
     drawn = _PAGES.get(key)
     if drawn is None:
         drawn = _PAGES[key] = _draw_page(bool(rows))
     return drawn.fill({**values, "name": current_user.full_name, "csrf": generate_csrf()})
 
 
-def _card(row, outline, now: datetime) -> tuple[Markup, float, float]:
+def _card(row, outline, now: datetime, root: str) -> tuple[Markup, float, float]:
     """(The enrolment's card, the CPD hours it is worth, the hours it has earned)."""
     done = {int(i) for i in row.done_lessons.split(",")} if row.done_lessons else set()
     progress = compute_progress(outline, row.track, done, row.last_lesson_id)
@@ -134,10 +136,10 @@ def _card(row, outline, now: datetime) -> tuple[Markup, float, float]:
     status = (_certificates["status_at"](row.certificate_status, row.certificate_expires_at, now)
               if row.certificate_code is not None else None)
     problem = _certificates["problem_text"](row.issue_error) if row.issue_error is not None else None
-    following = next((ol for ol in outline if ol.id == progress.next_lesson_id), None)
-    continue_url = _lesson_url(row.slug, following.module_key, following.key) if following and not completed else None
+    continue_url = (_lesson_url(root, row, outline, progress.next_lesson_id)
+                    if progress.next_lesson_id is not None and not completed else None)
     # Everything the card's template branches on, or prints the same for every learner of this shape.
-    key = (row.title, row.slug, completion.shown_track(row.completion_snapshot, row.track), hours, completed,
+    key = (root, row.title, row.slug, completion.shown_track(row.completion_snapshot, row.track), hours, completed,
            progress.lessons_total, progress.modules_total, row.last_activity_at is not None, status,
            row.certificate_expires_at is not None, bool(problem), row.certificate_issue, continue_url is not None)
     drawn = _CARDS.get(key)
@@ -161,19 +163,21 @@ def _card(row, outline, now: datetime) -> tuple[Markup, float, float]:
     return drawn.fill(values), hours, earned
 
 
-def _lesson_url(slug: str, module_key: str, lesson_key: str) -> str:
-    """url_for's lesson address, kept: it costs more than the rest of a card."""
-    key = (request.script_root, slug, module_key, lesson_key)
+def _lesson_url(root: str, row, outline, lesson_id: int) -> str:
+    """The address of a lesson of the row's course (url_for's, kept: it costs more than the rest of a card)."""
+    key = (root, row.slug, row.revision, row.updated_at, lesson_id)
     url = _LESSON_URLS.get(key)
     if url is None:
+        lesson = next(ol for ol in outline if ol.id == lesson_id)
         if len(_LESSON_URLS) >= _LESSON_URLS_SIZE:
             _LESSON_URLS.clear()
-        url = _LESSON_URLS[key] = url_for("learning.lesson", slug=slug, module_key=module_key, lesson_key=lesson_key)
+        url = _LESSON_URLS[key] = url_for("learning.lesson", slug=row.slug, module_key=lesson.module_key,
+                                          lesson_key=lesson.key)
     return url
 
 
 def _draw_card(key: tuple) -> Drawn:
-    (title, slug, track, hours, completed, lessons_total, modules_total, has_activity, status, has_expiry,
+    (_root, title, slug, track, hours, completed, lessons_total, modules_total, has_activity, status, has_expiry,
      has_problem, certificate_issue, has_continue) = key
     card = SimpleNamespace(
         title=title, slug=slug, track=track, hours=hours, completed=completed, lessons_total=lessons_total,
