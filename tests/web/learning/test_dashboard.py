@@ -148,3 +148,6 @@ def test_the_dashboard_is_the_page_drawn_before_for_learners_in_every_state(
     for _user, client in people.values():
         assert_same_as_before(client, monkeypatch)
     assert "waiting for approval by the course partner" in assert_same_as_before(people["legacy"][1], monkeypatch)
+    course.title = "Tiny course <renamed>"
+    db.session.commit()
+    assert "Tiny course &lt;renamed&gt;" in assert_same_as_before(people["in progress"][1], monkeypatch)
