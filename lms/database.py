@@ -1,13 +1,14 @@
-"""Engine set-up that differs by database: SQLite waits for writers instead of failing."""
+"""Engine set-up that differs by database: SQLite waits for writers instead of failing; each request's
+connection for plain reads (`reader`)."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, g
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from lms.extensions import db
 
@@ -37,6 +38,30 @@ def init_app(app: Flask) -> None:
     if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     db.init_app(app)
+    app.teardown_appcontext(_close_reader)
+
+
+def reader() -> Connection:
+    """This request's connection for statements that need no transaction (Core reads, a lone UPDATE),
+    apart from the ORM session's: checked out once, closed when the request ends.
+
+    On PostgreSQL it runs in AUTOCOMMIT: each statement is its own transaction, so a request that only
+    reads never pays the BEGIN and ROLLBACK round trips (at READ COMMITTED each statement sees the latest
+    commits either way). SQLite starts no transaction for a read anyway.
+    """
+    conn = g.get("_reader")
+    if conn is None:
+        conn = db.engine.connect()
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        g._reader = conn
+    return conn
+
+
+def _close_reader(_error) -> None:
+    conn = g.pop("_reader", None)
+    if conn is not None:
+        conn.close()
 
 
 def insert_or_ignore(model, values: dict) -> bool:

@@ -2,7 +2,9 @@
 
 The browser's cookie (Flask's signed session) carries a random id under "sid"; the table keeps only
 its SHA-256, so a leaked table cannot be replayed. Each request costs one primary-key lookup (joined
-with the user, the only ORM object loaded); `last_seen_at` is written at most once a minute.
+with the user) on the request's reading connection, without the ORM: `signed_in` gives that row, and the
+ORM User (`current_user`) is made from it, with no further query, only when something asks for it.
+`last_seen_at` is written at most once a minute.
 """
 
 from __future__ import annotations
@@ -11,11 +13,15 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app, session
-from sqlalchemy import bindparam, delete, select, update
+from flask import current_app, g, session
+from sqlalchemy import Row, bindparam, delete, inspect, select, update
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
+from lms import database
 from lms.accounts.models import User, UserSession
-from lms.extensions import db
+from lms.clock import utcnow
+from lms.extensions import db, login_manager
 
 SID = "sid"
 TOUCH_EVERY = timedelta(minutes=1)
@@ -38,38 +44,83 @@ def start(user: User, now: datetime) -> None:
 
 def expired(row: UserSession, now: datetime) -> bool:
     """Whether a session (a UserSession, or a row with its ended_at, last_seen_at and created_at) is over."""
+    return _over(row.ended_at, row.last_seen_at, row.created_at, now)
+
+
+def _over(ended_at: datetime | None, last_seen_at: datetime, created_at: datetime, now: datetime) -> bool:
     config = current_app.config
-    return (row.ended_at is not None
-            or now - row.last_seen_at > timedelta(minutes=config["SESSION_IDLE_MINUTES"])
-            or now - row.created_at > timedelta(hours=config["SESSION_MAX_HOURS"]))
+    return (ended_at is not None
+            or now - last_seen_at > timedelta(minutes=config["SESSION_IDLE_MINUTES"])
+            or now - created_at > timedelta(hours=config["SESSION_MAX_HOURS"]))
 
 
-# Every request runs this: built once, the session's columns beside the one User entity loaded.
-_sessions = UserSession.__table__
+# Every request runs this: built once, every column of the user (named as User's attributes) beside the session's.
+_sessions, _users = UserSession.__table__, User.__table__
+_USER_COLUMNS = {prop.key: prop.columns[0] for prop in inspect(User).column_attrs}
 _USER_OF_SESSION = (
-    select(User, _sessions.c.id.label("session_id"), _sessions.c.ended_at, _sessions.c.last_seen_at,
-           _sessions.c.created_at)
-    .select_from(_sessions).join(User, User.id == _sessions.c.user_id)
+    select(*(column.label(key) for key, column in _USER_COLUMNS.items()), _sessions.c.id.label("session_id"),
+           _sessions.c.ended_at.label("session_ended_at"), _sessions.c.last_seen_at.label("session_last_seen_at"),
+           _sessions.c.created_at.label("session_created_at"))
+    .select_from(_sessions).join(_users, _users.c.id == _sessions.c.user_id)
     .where(_sessions.c.id == bindparam("digest")))
+_NOBODY = object()
 
 
-def load(user_id: int, token: str, now: datetime) -> User | None:
-    """The user this browser's session belongs to, if the session is live; ends it if it has expired."""
+def signed_in() -> Row | None:
+    """The user this request's browser is signed in as, as a row of every users column (id, full_name,
+    role...), or None; looked up once per request, by whatever asks first (the before-request hook does).
+
+    Flask-Login's session protection runs first, as for `current_user`.
+    """
+    found = g.get("_signed_in", _NOBODY)
+    if found is _NOBODY:
+        found = g._signed_in = _look_up()
+    return found
+
+
+def signed_in_so_far() -> Row | None:
+    """The row `signed_in` found, if this request looked it up already (never looks it up)."""
+    return g.get("_signed_in")
+
+
+def _look_up() -> Row | None:
+    # Flask-Login's rule ("basic": the session is marked not fresh; "strong": it is emptied and refused).
+    if login_manager._session_protection_failed():  # noqa: SLF001 - the one check current_user also makes
+        return None
+    user_id, _, token = str(session.get("_user_id") or "").partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    return load(int(user_id), token, utcnow())
+
+
+def load(user_id: int, token: str, now: datetime) -> Row | None:
+    """The row (see `signed_in`) of the user this browser's session belongs to, if the session is live;
+    ends it if it has expired."""
     raw = session.get(SID)
     if not raw or not isinstance(raw, str):
         return None
-    row = db.session.execute(_USER_OF_SESSION, {"digest": _digest(raw)}).first()
+    row = database.reader().execute(_USER_OF_SESSION, {"digest": _digest(raw)}).first()
     if row is None:
         return None
-    user = row.User
-    if user.id != user_id or user.session_token != token or not user.is_active:
+    if row.id != user_id or row.session_token != token or row.deactivated_at is not None:
         return None
-    if expired(row, now):
-        if row.ended_at is None:
+    if _over(row.session_ended_at, row.session_last_seen_at, row.session_created_at, now):
+        if row.session_ended_at is None:
             _write(update(UserSession).where(UserSession.id == row.session_id).values(ended_at=now))
         return None
-    if now - row.last_seen_at >= TOUCH_EVERY:
+    if now - row.session_last_seen_at >= TOUCH_EVERY:
         _write(update(UserSession).where(UserSession.id == row.session_id).values(last_seen_at=now))
+    return row
+
+
+def as_user(row: Row) -> User:
+    """The ORM User of a `signed_in` row, in this request's session, with no query (the one already
+    there if the session holds it)."""
+    user = db.session.identity_map.get(identity_key(User, row.id))
+    if user is None:
+        user = User(**{key: getattr(row, key) for key in _USER_COLUMNS})
+        make_transient_to_detached(user)  # as if loaded: nothing to write
+        db.session.add(user)
     return user
 
 

@@ -6,7 +6,8 @@ text and "Last saved" time of their reflections, their name in the header and th
 whether the lesson itself is complete changes the page more (no "Mark as complete" form), so it is
 part of the key, as is the role (the header's menu). The page is drawn from the very templates and
 context the full path uses (`views.lesson_context`), with `slot` marking those places, and kept per
-process; a request then costs two Core queries and one string substitution. Anything else
+process; a request then costs two Core queries on the request's reading connection (`database.reader`,
+no ORM, no transaction) and a join of the drawn text with this learner's values. Anything else
 (staff previews, quizzes, assignments, a form kept over a sign-in) goes the full way. A request with
 a message to show draws the header and messages with `base.html` around the filled content.
 """
@@ -25,11 +26,11 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from sqlalchemy import and_, bindparam, cast, literal_column, null, select, union_all, update
 
-from lms.accounts import kept_forms
+from lms import database
+from lms.accounts import kept_forms, sessions
 from lms.catalog.models import PUBLISHED, Course, ReflectionPrompt
 from lms.clock import utcnow
 from lms.dates import london_time
-from lms.extensions import db
 from lms.learning import services
 from lms.learning.forms import ReflectionForm
 from lms.learning.models import Enrolment, LessonProgress, ReflectionNote
@@ -42,14 +43,41 @@ LESSON_DONE = Markup('<span class="nhsuk-u-visually-hidden"> (complete)</span> â
 
 
 @dataclass(frozen=True)
+class Drawn:
+    """Drawn markup cut at its slots, so filling it is a join: `parts` holds the text between slots and ""
+    at each slot; the other fields say which places (indexes into `parts`) take what."""
+
+    parts: tuple[str, ...]
+    lessons: tuple[tuple[int, int], ...]  # (place, lesson id): the completed mark
+    modules: tuple[tuple[int, int], ...]  # (place, module id): the "Complete" tag
+    texts: tuple[tuple[int, str], ...]  # (place, prompt key): the note's text
+    saved: tuple[tuple[int, str], ...]  # (place, prompt key): when the note was saved
+    names: tuple[int, ...]  # the learner's name
+    tokens: tuple[int, ...]  # the CSRF token
+
+
+def cut(drawn: str) -> Drawn:
+    """`drawn` (with `_slot` placeholders) as a `Drawn`."""
+    parts = drawn.split("\x00")  # text, slot, text, slot, ..., text: a slot is "name:arg"
+    places: dict[str, list] = {"lesson": [], "module": [], "text": [], "saved": [], "name": [], "csrf": []}
+    for place in range(1, len(parts), 2):
+        name, _, arg = parts[place].partition(":")
+        places[name].append(place if name in ("name", "csrf") else
+                            (place, int(arg) if name in ("lesson", "module") else arg))
+        parts[place] = ""
+    return Drawn(tuple(parts), tuple(places["lesson"]), tuple(places["module"]), tuple(places["text"]),
+                 tuple(places["saved"]), tuple(places["name"]), tuple(places["csrf"]))
+
+
+@dataclass(frozen=True)
 class Skeleton:
     """A lesson page drawn for every learner on a track and role: the blocks of lesson.html, with slots."""
 
     title: Markup
     before_content: Markup
-    content: Markup
+    content: Drawn
     #: The whole page (header and footer too), for requests with no message to show.
-    page: Markup
+    page: Drawn
     #: (reflection prompt id, key) for the prompts shown, in order.
     prompts: tuple[tuple[int, str], ...]
 
@@ -105,24 +133,26 @@ def lesson_page(slug: str, module_key: str, lesson_key: str):
     Two queries (course with my enrolment; my completed lessons and notes on the lesson); writes only
     when "Continue" moves (`services.record_visit`'s rule).
     """
-    if not current_user.is_authenticated or request.args or session.get(kept_forms.FLAG):
+    me = sessions.signed_in()
+    if me is None or request.args or session.get(kept_forms.FLAG):
         return None
-    conn = db.session.connection()
-    row = conn.execute(_COURSE_AND_ENROLMENT, {"user_id": current_user.id, "slug": slug}).first()
+    conn = database.reader()
+    row = conn.execute(_COURSE_AND_ENROLMENT, {"user_id": me.id, "slug": slug}).first()
     if row is None or row.status != PUBLISHED:
         return None  # not enrolled, or a draft: the full path decides (staff preview, 403, 404)
-    lesson = _find(course_structures([row])[row.id].lessons, module_key, lesson_key, row.track)
+    lessons = course_structures([row])[row.id].lessons
+    lesson = _find(lessons, module_key, lesson_key, row.track)
     if lesson is None:
         return None
     done, my_notes = set(), {}
     for kind, id_, text, updated_at in conn.execute(_MY_STATE, {"enrolment_id": row.enrolment_id,
-                                                                "user_id": current_user.id, "lesson_id": lesson.id}):
+                                                                "user_id": me.id, "lesson_id": lesson.id}):
         if kind == 0:
             done.add(id_)
         else:
             my_notes[id_] = (text, updated_at)
     # The role picks the header's menu; everything else in the header is a slot.
-    key = (row.id, row.revision, row.updated_at, lesson.id, row.track, lesson.id in done, current_user.role)
+    key = (row.id, row.revision, row.updated_at, lesson.id, row.track, lesson.id in done, me.role)
     # One read of the shared dict: another thread may evict the key between a check and a second read.
     skeleton = _CACHE.get(key, _MISSING)
     if skeleton is _MISSING:
@@ -131,15 +161,16 @@ def lesson_page(slug: str, module_key: str, lesson_key: str):
             _CACHE.popitem(last=False)
     if skeleton is None:
         return None
-    progress = compute_progress(course_structures([row])[row.id].lessons, row.track, done)
+    progress = compute_progress(lessons, row.track, done)
     # Only the prompts the page shows (not retired, on this track); keyed as the slots are.
     notes = {prompt_key: my_notes[prompt_id] for prompt_id, prompt_key in skeleton.prompts if prompt_id in my_notes}
     if session.get("_flashes"):  # a message to show once: the header and messages drawn by base.html
         page = render_template("learning/lesson_filled.html", title=skeleton.title,
-                               before_content=skeleton.before_content, content=fill(skeleton.content, progress, notes))
+                               before_content=skeleton.before_content,
+                               content=fill(skeleton.content, progress, notes, me.full_name))
     else:
-        page = fill(skeleton.page, progress, notes)
-    _record_visit(row, lesson.id)
+        page = fill(skeleton.page, progress, notes, me.full_name)
+    _record_visit(conn, row, lesson.id)
     return page
 
 
@@ -148,26 +179,30 @@ def _find(lessons, module_key: str, lesson_key: str, track: str) -> OutlineLesso
                  and track in ol.tracks), None)
 
 
-def fill(drawn: Markup, progress: CourseProgress, notes: dict[str, tuple[str, datetime]]) -> Markup:
+def fill(drawn: Drawn, progress: CourseProgress, notes: dict[str, tuple[str, datetime]], name: str) -> Markup:
     """A skeleton's content or page with this learner's marks, notes, name and CSRF token in its slots."""
+    parts = list(drawn.parts)
+    done = progress.completed_lesson_ids
+    for place, lesson_id in drawn.lessons:
+        if lesson_id in done:
+            parts[place] = LESSON_DONE
+    done = progress.completed_module_ids
+    for place, module_id in drawn.modules:
+        if module_id in done:
+            parts[place] = _module_mark()
+    for place, key in drawn.texts:
+        if key in notes:
+            parts[place] = escape(notes[key][0])
+    for place, key in drawn.saved:
+        if key in notes:
+            parts[place] = Markup('<p class="nhsuk-body-s">Last saved %s.</p>') % london_time(notes[key][1])
+    name = escape(name)
+    for place in drawn.names:
+        parts[place] = name
     token = escape(generate_csrf())
-
-    def value(match: re.Match) -> str:
-        name, arg = match.group(1), match.group(2)
-        if name == "lesson":
-            return LESSON_DONE if int(arg) in progress.completed_lesson_ids else ""
-        if name == "module":
-            return _module_mark() if int(arg) in progress.completed_module_ids else ""
-        if name == "text":
-            return escape(notes[arg][0]) if arg in notes else ""
-        if name == "saved":
-            return (Markup('<p class="nhsuk-body-s">Last saved %s.</p>') % london_time(notes[arg][1])
-                    if arg in notes else "")
-        if name == "name":
-            return escape(current_user.full_name)
-        return token  # "csrf"
-
-    return Markup(_SLOT.sub(value, drawn))  # noqa: S704 - drawn by the template; fills escaped
+    for place in drawn.tokens:
+        parts[place] = token
+    return Markup("".join(parts))  # noqa: S704 - drawn by the template; fills escaped
 
 
 def _draw(slug: str, module_key: str, lesson_key: str, complete: bool) -> Skeleton | None:
@@ -195,8 +230,8 @@ def _draw(slug: str, module_key: str, lesson_key: str, complete: bool) -> Skelet
               for name in ("title", "before_content", "content")}  # (the template's own output, escaped there)
     whole = render_template("learning/lesson_filled.html", **blocks, current_user=_SOMEONE,
                             get_flashed_messages=_no_messages)
-    return Skeleton(blocks["title"], blocks["before_content"], blocks["content"],
-                    Markup(whole.replace(token, _slot("csrf", ""))),  # noqa: S704 - drawn by the templates
+    return Skeleton(blocks["title"], blocks["before_content"], cut(blocks["content"]),
+                    cut(whole.replace(token, _slot("csrf", ""))),
                     tuple((prompt.id, prompt.key) for prompt, _note, _form in context["reflections"]))
 
 
@@ -225,15 +260,15 @@ def _slot(name: str, arg) -> Markup:
     return Markup("\x00%s:%s\x00") % (name, arg)
 
 
-def _record_visit(row, lesson_id: int) -> None:
+def _record_visit(conn, row, lesson_id: int) -> None:
     """Remember where the learner is, for "Continue": only when they moved on, or every few minutes
-    (`services.visit_worth_recording` decides), as one UPDATE in its own commit."""
+    (`services.visit_worth_recording` decides), as one UPDATE committed on its own."""
     now = utcnow()
     if not services.visit_worth_recording(row.last_lesson_id, row.last_activity_at, lesson_id, now):
         return
-    db.session.execute(update(Enrolment).where(Enrolment.id == row.enrolment_id)
-                       .values(last_lesson_id=lesson_id, last_activity_at=now))
-    db.session.commit()
+    conn.execute(update(_enrolments).where(_enrolments.c.id == row.enrolment_id)
+                 .values(last_lesson_id=lesson_id, last_activity_at=now))
+    conn.commit()
 
 
 class Fragment:
