@@ -6,7 +6,7 @@ text and "Last saved" time of their reflections, their name in the header and th
 whether the lesson itself is complete changes the page more (no "Mark as complete" form), so it is
 part of the key, as is the role (the header's menu). The page is drawn from the very templates and
 context the full path uses (`views.lesson_context`), with `slot` marking those places, and kept per
-process; a request then costs two Core queries on the request's reading connection (`database.reader`,
+process; a request then costs one Core query on the request's reading connection (`database.reader`,
 no ORM, no transaction) and a join of the drawn text with this learner's values. Anything else
 (staff previews, quizzes, assignments, a form kept over a sign-in) goes the full way. A request with
 a message to show draws the header and messages with `base.html` around the filled content.
@@ -24,11 +24,11 @@ from flask import current_app, render_template, render_template_string, request,
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
-from sqlalchemy import and_, bindparam, cast, literal_column, null, select, union_all, update
+from sqlalchemy import String, and_, bindparam, cast, func, select, update
 
 from lms import database
 from lms.accounts import kept_forms, sessions
-from lms.catalog.models import PUBLISHED, Course, ReflectionPrompt
+from lms.catalog.models import PUBLISHED, Course, Lesson, Module, ReflectionPrompt
 from lms.clock import utcnow
 from lms.dates import london_time
 from lms.learning import services
@@ -89,23 +89,27 @@ _CACHE_SIZE = 512
 _MISSING = object()
 
 
-# Built once, on the tables (no ORM entities): each request only binds its values.
-_courses, _enrolments = Course.__table__, Enrolment.__table__
-_COURSE_AND_ENROLMENT = (
+# Built once, on the tables (no ORM entities): each request only binds its values. One round trip: the
+# course with my enrolment, my completed lessons as "3,5,8", and a row for each of my notes on the lesson's
+# prompts (none: one row with no note).
+_courses, _enrolments, _modules, _lessons = Course.__table__, Enrolment.__table__, Module.__table__, Lesson.__table__
+_progress, _notes, _prompts = LessonProgress.__table__, ReflectionNote.__table__, ReflectionPrompt.__table__
+_MY_DONE = (select(func.aggregate_strings(cast(_progress.c.lesson_id, String), ","))
+            .where(_progress.c.enrolment_id == _enrolments.c.id, _progress.c.completed_at.is_not(None))
+            .scalar_subquery())
+_THE_LESSONS_PROMPTS = (
+    select(_prompts.c.id)
+    .join(_lessons, _lessons.c.id == _prompts.c.lesson_id).join(_modules, _modules.c.id == _lessons.c.module_id)
+    .where(_lessons.c.course_id == _courses.c.id, _lessons.c.key == bindparam("lesson_key"),
+           _modules.c.key == bindparam("module_key")))
+_MY_PAGE = (
     select(_courses.c.id, _courses.c.status, _courses.c.revision, _courses.c.updated_at,
            _enrolments.c.id.label("enrolment_id"), _enrolments.c.track, _enrolments.c.last_lesson_id,
-           _enrolments.c.last_activity_at)
+           _enrolments.c.last_activity_at, _MY_DONE.label("done"), _notes.c.prompt_id, _notes.c.text,
+           _notes.c.updated_at.label("saved_at"))
     .join(_enrolments, and_(_enrolments.c.course_id == _courses.c.id, _enrolments.c.user_id == bindparam("user_id")))
+    .outerjoin(_notes, and_(_notes.c.user_id == bindparam("user_id"), _notes.c.prompt_id.in_(_THE_LESSONS_PROMPTS)))
     .where(_courses.c.slug == bindparam("slug")))
-_progress, _notes, _prompts = LessonProgress.__table__, ReflectionNote.__table__, ReflectionPrompt.__table__
-# My completed lessons (kind 0) and my notes on this lesson's prompts (kind 1), in one round trip.
-_MY_STATE = union_all(
-    select(literal_column("0").label("kind"), _progress.c.lesson_id.label("id"),
-           cast(null(), _notes.c.text.type).label("text"), cast(null(), _notes.c.updated_at.type).label("updated_at"))
-    .where(_progress.c.enrolment_id == bindparam("enrolment_id"), _progress.c.completed_at.is_not(None)),
-    select(literal_column("1"), _notes.c.prompt_id, _notes.c.text, _notes.c.updated_at)
-    .join(_prompts, _prompts.c.id == _notes.c.prompt_id)
-    .where(_notes.c.user_id == bindparam("user_id"), _prompts.c.lesson_id == bindparam("lesson_id")))
 
 
 # The "confirm your email" callout, keyed by (verified, address prefix): the same for every learner alike.
@@ -130,27 +134,23 @@ def unverified_notice() -> Markup:
 def lesson_page(slug: str, module_key: str, lesson_key: str):
     """The page of a reading lesson for the enrolled learner asking, or None to take the full path.
 
-    Two queries (course with my enrolment; my completed lessons and notes on the lesson); writes only
+    One query (course with my enrolment, my completed lessons and my notes on the lesson); writes only
     when "Continue" moves (`services.record_visit`'s rule).
     """
     me = sessions.signed_in()
     if me is None or request.args or session.get(kept_forms.FLAG):
         return None
-    conn = database.reader()
-    row = conn.execute(_COURSE_AND_ENROLMENT, {"user_id": me.id, "slug": slug}).first()
+    rows = database.reader().execute(_MY_PAGE, {"user_id": me.id, "slug": slug, "module_key": module_key,
+                                                 "lesson_key": lesson_key}).all()
+    row = rows[0] if rows else None
     if row is None or row.status != PUBLISHED:
         return None  # not enrolled, or a draft: the full path decides (staff preview, 403, 404)
     lessons = course_structures([row])[row.id].lessons
     lesson = _find(lessons, module_key, lesson_key, row.track)
     if lesson is None:
         return None
-    done, my_notes = set(), {}
-    for kind, id_, text, updated_at in conn.execute(_MY_STATE, {"enrolment_id": row.enrolment_id,
-                                                                "user_id": me.id, "lesson_id": lesson.id}):
-        if kind == 0:
-            done.add(id_)
-        else:
-            my_notes[id_] = (text, updated_at)
+    done = {int(lesson_id) for lesson_id in row.done.split(",")} if row.done else set()
+    my_notes = {r.prompt_id: (r.text, r.saved_at) for r in rows if r.prompt_id is not None}
     # The role picks the header's menu; everything else in the header is a slot.
     key = (row.id, row.revision, row.updated_at, lesson.id, row.track, lesson.id in done, me.role)
     # One read of the shared dict: another thread may evict the key between a check and a second read.
@@ -170,7 +170,7 @@ def lesson_page(slug: str, module_key: str, lesson_key: str):
                                content=fill(skeleton.content, progress, notes, me.full_name))
     else:
         page = fill(skeleton.page, progress, notes, me.full_name)
-    _record_visit(conn, row, lesson.id)
+    _record_visit(row, lesson.id)
     return page
 
 
@@ -260,12 +260,13 @@ def _slot(name: str, arg) -> Markup:
     return Markup("\x00%s:%s\x00") % (name, arg)
 
 
-def _record_visit(conn, row, lesson_id: int) -> None:
+def _record_visit(row, lesson_id: int) -> None:
     """Remember where the learner is, for "Continue": only when they moved on, or every few minutes
     (`services.visit_worth_recording` decides), as one UPDATE committed on its own."""
     now = utcnow()
     if not services.visit_worth_recording(row.last_lesson_id, row.last_activity_at, lesson_id, now):
         return
+    conn = database.reader()
     conn.execute(update(_enrolments).where(_enrolments.c.id == row.enrolment_id)
                  .values(last_lesson_id=lesson_id, last_activity_at=now))
     conn.commit()
