@@ -24,9 +24,9 @@ from flask import current_app, render_template, render_template_string, request,
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
-from sqlalchemy import String, and_, bindparam, cast, func, select, update
+from sqlalchemy import String, and_, bindparam, cast, func, literal_column, select, update
 
-from lms import database
+from lms import database, security
 from lms.accounts import kept_forms, sessions
 from lms.catalog.models import PUBLISHED, Course, Lesson, Module, ReflectionPrompt
 from lms.clock import utcnow
@@ -94,7 +94,7 @@ _MISSING = object()
 # prompts (none: one row with no note).
 _courses, _enrolments, _modules, _lessons = Course.__table__, Enrolment.__table__, Module.__table__, Lesson.__table__
 _progress, _notes, _prompts = LessonProgress.__table__, ReflectionNote.__table__, ReflectionPrompt.__table__
-_MY_DONE = (select(func.aggregate_strings(cast(_progress.c.lesson_id, String), ","))
+_MY_DONE = (select(func.aggregate_strings(cast(_progress.c.lesson_id, String), literal_column("','")))
             .where(_progress.c.enrolment_id == _enrolments.c.id, _progress.c.completed_at.is_not(None))
             .scalar_subquery())
 _THE_LESSONS_PROMPTS = (
@@ -199,7 +199,7 @@ def fill(drawn: Drawn, progress: CourseProgress, notes: dict[str, tuple[str, dat
     name = escape(name)
     for place in drawn.names:
         parts[place] = name
-    token = escape(generate_csrf())
+    token = escape(security.csrf_token())
     for place in drawn.tokens:
         parts[place] = token
     return Markup("".join(parts))  # noqa: S704 - drawn by the template; fills escaped
