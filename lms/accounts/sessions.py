@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import current_app, g, session
-from sqlalchemy import Row, bindparam, delete, inspect, select, update
+from sqlalchemy import Row, Select, bindparam, delete, inspect, select, update
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
@@ -64,6 +65,8 @@ _USER_OF_SESSION = (
     .select_from(_sessions).join(_users, _users.c.id == _sessions.c.user_id)
     .where(_sessions.c.id == bindparam("digest")))
 _NOBODY = object()
+#: Endpoints whose view looks the session up itself, in its own first statement (`signed_in_with`).
+LOOKED_UP_BY_VIEW: set[str] = set()
 
 
 def signed_in() -> Row | None:
@@ -74,8 +77,23 @@ def signed_in() -> Row | None:
     """
     found = g.get("_signed_in", _NOBODY)
     if found is _NOBODY:
-        found = g._signed_in = _look_up()
+        signed_in_with(_USER_OF_SESSION, {})
+        found = g._signed_in
     return found
+
+
+def with_session(extend: Callable[[Select], Select]) -> Select:
+    """A statement for `signed_in_with`: the session's look-up that `extend` adds columns and outer joins to
+    (joined on `users.id`, so only the signed-in user's rows), built once by the caller."""
+    return extend(_USER_OF_SESSION)
+
+
+def signed_in_with(statement: Select, params: dict) -> list[Row]:
+    """`signed_in`, looked up in one round trip with the caller's rows (`statement` from `with_session`,
+    `params` its values): every row of it if the session is live (the first is then `signed_in`), else []."""
+    rows = _look_up(statement, params)
+    g._signed_in = rows[0] if rows else None
+    return rows
 
 
 def signed_in_so_far() -> Row | None:
@@ -83,34 +101,30 @@ def signed_in_so_far() -> Row | None:
     return g.get("_signed_in")
 
 
-def _look_up() -> Row | None:
+def _look_up(statement: Select, params: dict) -> list[Row]:
     # Flask-Login's rule ("basic": the session is marked not fresh; "strong": it is emptied and refused).
     if login_manager._session_protection_failed():  # noqa: SLF001 - the one check current_user also makes
-        return None
+        return []
     user_id, _, token = str(session.get("_user_id") or "").partition(":")
-    if not user_id.isdigit() or not token:
-        return None
-    return load(int(user_id), token, utcnow())
-
-
-def load(user_id: int, token: str, now: datetime) -> Row | None:
-    """The row (see `signed_in`) of the user this browser's session belongs to, if the session is live;
-    ends it if it has expired."""
     raw = session.get(SID)
-    if not raw or not isinstance(raw, str):
-        return None
-    row = database.reader().execute(_USER_OF_SESSION, {"digest": _digest(raw)}).first()
-    if row is None:
-        return None
-    if row.id != user_id or row.session_token != token or row.deactivated_at is not None:
-        return None
+    if not user_id.isdigit() or not token or not raw or not isinstance(raw, str):
+        return []
+    rows = database.reader().execute(statement, {**params, "digest": _digest(raw)}).all()
+    return rows if rows and _live(rows[0], int(user_id), token, utcnow()) else []
+
+
+def _live(row: Row, user_id: int, token: str, now: datetime) -> bool:
+    """Whether the session row belongs to the cookie's user and session token and is live; ends it if it
+    has expired, and notes it was seen (at most once a minute)."""
+    if row.id != user_id or row.session_token != token or row.deactivated_at is not None:  # User.is_active
+        return False
     if _over(row.session_ended_at, row.session_last_seen_at, row.session_created_at, now):
         if row.session_ended_at is None:
             _write(update(UserSession).where(UserSession.id == row.session_id).values(ended_at=now))
-        return None
+        return False
     if now - row.session_last_seen_at >= TOUCH_EVERY:
         _write(update(UserSession).where(UserSession.id == row.session_id).values(last_seen_at=now))
-    return row
+    return True
 
 
 def as_user(row: Row) -> User:

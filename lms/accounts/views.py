@@ -57,7 +57,7 @@ def load_user(cookie_id: str) -> User | None:
 def load_session_first() -> None:
     """Look the session up before the view runs, so its once-a-minute `last_seen_at` write (its own
     short transaction) never waits behind the view's own uncommitted writes on SQLite."""
-    if request.endpoint not in ASSET_ENDPOINTS:
+    if request.endpoint not in ASSET_ENDPOINTS and request.endpoint not in sessions.LOOKED_UP_BY_VIEW:
         sessions.signed_in()
 
 

@@ -15,7 +15,7 @@ a message to show draws the header and messages with `base.html` around the fill
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
@@ -28,6 +28,7 @@ from sqlalchemy import String, and_, bindparam, cast, func, literal_column, sele
 
 from lms import database, security
 from lms.accounts import kept_forms, sessions
+from lms.accounts.models import User
 from lms.catalog.models import PUBLISHED, Course, Lesson, Module, ReflectionPrompt
 from lms.clock import utcnow
 from lms.dates import london_time
@@ -90,9 +91,10 @@ _MISSING = object()
 
 
 # Built once, on the tables (no ORM entities): each request only binds its values. One round trip: the
-# course with my enrolment, my completed lessons as "3,5,8", and a row for each of my notes on the lesson's
-# prompts (none: one row with no note).
-_courses, _enrolments, _modules, _lessons = Course.__table__, Enrolment.__table__, Module.__table__, Lesson.__table__
+# signed-in session's row (`sessions.with_session`) with my enrolment on the course, my completed lessons as
+# "3,5,8", and a row for each of my notes on the lesson's prompts (no note: one row; not enrolled: NULLs).
+_users, _courses, _enrolments = User.__table__, Course.__table__, Enrolment.__table__
+_modules, _lessons = Module.__table__, Lesson.__table__
 _progress, _notes, _prompts = LessonProgress.__table__, ReflectionNote.__table__, ReflectionPrompt.__table__
 _MY_DONE = (select(func.aggregate_strings(cast(_progress.c.lesson_id, String), literal_column("','")))
             .where(_progress.c.enrolment_id == _enrolments.c.id, _progress.c.completed_at.is_not(None))
@@ -102,14 +104,18 @@ _THE_LESSONS_PROMPTS = (
     .join(_lessons, _lessons.c.id == _prompts.c.lesson_id).join(_modules, _modules.c.id == _lessons.c.module_id)
     .where(_lessons.c.course_id == _courses.c.id, _lessons.c.key == bindparam("lesson_key"),
            _modules.c.key == bindparam("module_key")))
-_MY_PAGE = (
-    select(_courses.c.id, _courses.c.status, _courses.c.revision, _courses.c.updated_at,
-           _enrolments.c.id.label("enrolment_id"), _enrolments.c.track, _enrolments.c.last_lesson_id,
-           _enrolments.c.last_activity_at, _MY_DONE.label("done"), _notes.c.prompt_id, _notes.c.text,
-           _notes.c.updated_at.label("saved_at"))
-    .join(_enrolments, and_(_enrolments.c.course_id == _courses.c.id, _enrolments.c.user_id == bindparam("user_id")))
-    .outerjoin(_notes, and_(_notes.c.user_id == bindparam("user_id"), _notes.c.prompt_id.in_(_THE_LESSONS_PROMPTS)))
-    .where(_courses.c.slug == bindparam("slug")))
+# What `course_structures` reads of a course (the row's own `id` is the user's).
+_Course = namedtuple("_Course", "id revision updated_at")
+_MY_PAGE = sessions.with_session(lambda statement: (
+    statement.add_columns(
+        _courses.c.id.label("course_id"), _courses.c.status, _courses.c.revision, _courses.c.updated_at,
+        _enrolments.c.id.label("enrolment_id"), _enrolments.c.track, _enrolments.c.last_lesson_id,
+        _enrolments.c.last_activity_at, _MY_DONE.label("done"), _notes.c.prompt_id, _notes.c.text,
+        _notes.c.updated_at.label("saved_at"))
+    .outerjoin(_enrolments, and_(_enrolments.c.user_id == _users.c.id, _enrolments.c.course_id == (
+        select(_courses.c.id).where(_courses.c.slug == bindparam("slug")).scalar_subquery())))
+    .outerjoin(_courses, _courses.c.id == _enrolments.c.course_id)
+    .outerjoin(_notes, and_(_notes.c.user_id == _users.c.id, _notes.c.prompt_id.in_(_THE_LESSONS_PROMPTS)))))
 
 
 # The "confirm your email" callout, keyed by (verified, address prefix): the same for every learner alike.
@@ -137,22 +143,21 @@ def lesson_page(slug: str, module_key: str, lesson_key: str):
     One query (course with my enrolment, my completed lessons and my notes on the lesson); writes only
     when "Continue" moves (`services.record_visit`'s rule).
     """
-    me = sessions.signed_in()
-    if me is None or request.args or session.get(kept_forms.FLAG):
+    if request.args or session.get(kept_forms.FLAG):
+        sessions.signed_in()  # looked up before the full path's writes, as for every other page
         return None
-    rows = database.reader().execute(_MY_PAGE, {"user_id": me.id, "slug": slug, "module_key": module_key,
-                                                 "lesson_key": lesson_key}).all()
-    row = rows[0] if rows else None
-    if row is None or row.status != PUBLISHED:
-        return None  # not enrolled, or a draft: the full path decides (staff preview, 403, 404)
-    lessons = course_structures([row])[row.id].lessons
+    rows = sessions.signed_in_with(_MY_PAGE, {"slug": slug, "module_key": module_key, "lesson_key": lesson_key})
+    row = me = rows[0] if rows else None
+    if row is None or row.enrolment_id is None or row.status != PUBLISHED:
+        return None  # signed out, not enrolled, or a draft: the full path decides (log in, staff preview, 403, 404)
+    lessons = course_structures([_Course(row.course_id, row.revision, row.updated_at)])[row.course_id].lessons
     lesson = _find(lessons, module_key, lesson_key, row.track)
     if lesson is None:
         return None
     done = {int(lesson_id) for lesson_id in row.done.split(",")} if row.done else set()
     my_notes = {r.prompt_id: (r.text, r.saved_at) for r in rows if r.prompt_id is not None}
     # The role picks the header's menu; everything else in the header is a slot.
-    key = (row.id, row.revision, row.updated_at, lesson.id, row.track, lesson.id in done, me.role)
+    key = (row.course_id, row.revision, row.updated_at, lesson.id, row.track, lesson.id in done, me.role)
     # One read of the shared dict: another thread may evict the key between a check and a second read.
     skeleton = _CACHE.get(key, _MISSING)
     if skeleton is _MISSING:
