@@ -1,12 +1,15 @@
-"""Response headers that every page carries; the session cookie and CSRF token signed once, not per request."""
+"""Response headers that every page carries; the session cookie checked and the CSRF token signed once per
+process, not on every request."""
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 
 from flask import Flask, Request, Response, current_app, g, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import generate_csrf
+from itsdangerous import BadSignature
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.utils import cached_property
 
@@ -53,11 +56,42 @@ def policy_for(frame_ancestors: list[str], form_targets: list[str]) -> str:
     return policy
 
 
+# Session cookies already checked, keyed by (serializer keys, cookie): (signed at, Unix seconds; values).
+_OPENED: OrderedDict[tuple, tuple[int, dict]] = OrderedDict()
+_OPENED_SIZE = 10_000
+
+
 class FramableSessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie session, SameSite=None on responses `allow_framing` marked; its serializer is
     made once per secret key (Flask makes one for every request)."""
 
     _serializer: tuple = (None, None)  # (the keys it was made for, serializer)
+
+    def open_session(self, app: Flask, request: Request):
+        """Flask's session from the cookie, whose signature is checked and payload decoded once per
+        process: a cookie seen before (same keys, same bytes) gives the values it gave then, while its
+        signature's age is still within the session lifetime."""
+        cookie = request.cookies.get(self.get_cookie_name(app))
+        serializer = self.get_signing_serializer(app)
+        if not cookie or serializer is None:
+            return super().open_session(app, request)
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        key = (self._serializer[0], cookie)
+        opened = _OPENED.get(key)
+        if opened is None:
+            try:
+                values, signed_at = serializer.loads(cookie, max_age=max_age, return_timestamp=True)
+            except BadSignature:
+                return self.session_class()
+            opened = (int(signed_at.timestamp()), values)
+            # Only plain values: the session is a copy, and a list inside it would be shared between requests.
+            if all(isinstance(value, str | int | bool | None) for value in values.values()):
+                _OPENED[key] = opened
+                while len(_OPENED) > _OPENED_SIZE:
+                    _OPENED.popitem(last=False)
+        if int(time.time()) - opened[0] > max_age:
+            return self.session_class()  # expired since it was first opened, as loads() would find
+        return self.session_class(opened[1])
 
     def get_signing_serializer(self, app: Flask):
         keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
