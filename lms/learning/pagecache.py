@@ -124,6 +124,7 @@ _NOTICES: dict[tuple[bool, str], Markup] = {}
 
 def clear() -> None:
     _CACHE.clear()
+    _PROGRESS.clear()
     _NOTICES.clear()
 
 
@@ -147,17 +148,17 @@ def lesson_page(slug: str, module_key: str, lesson_key: str):
         sessions.signed_in()  # looked up before the full path's writes, as for every other page
         return None
     rows = sessions.signed_in_with(_MY_PAGE, {"slug": slug, "module_key": module_key, "lesson_key": lesson_key})
-    row = me = rows[0] if rows else None
+    row = rows[0] if rows else None
     if row is None or row.enrolment_id is None or row.status != PUBLISHED:
         return None  # signed out, not enrolled, or a draft: the full path decides (log in, staff preview, 403, 404)
     lessons = course_structures([_Course(row.course_id, row.revision, row.updated_at)])[row.course_id].lessons
     lesson = _find(lessons, module_key, lesson_key, row.track)
     if lesson is None:
         return None
-    done = {int(lesson_id) for lesson_id in row.done.split(",")} if row.done else set()
+    done, progress = _my_progress(row, lessons)
     my_notes = {r.prompt_id: (r.text, r.saved_at) for r in rows if r.prompt_id is not None}
     # The role picks the header's menu; everything else in the header is a slot.
-    key = (row.course_id, row.revision, row.updated_at, lesson.id, row.track, lesson.id in done, me.role)
+    key = (row.course_id, row.revision, row.updated_at, lesson.id, row.track, lesson.id in done, row.role)
     # One read of the shared dict: another thread may evict the key between a check and a second read.
     skeleton = _CACHE.get(key, _MISSING)
     if skeleton is _MISSING:
@@ -166,17 +167,34 @@ def lesson_page(slug: str, module_key: str, lesson_key: str):
             _CACHE.popitem(last=False)
     if skeleton is None:
         return None
-    progress = compute_progress(lessons, row.track, done)
     # Only the prompts the page shows (not retired, on this track); keyed as the slots are.
     notes = {prompt_key: my_notes[prompt_id] for prompt_id, prompt_key in skeleton.prompts if prompt_id in my_notes}
     if session.get("_flashes"):  # a message to show once: the header and messages drawn by base.html
         page = render_template("learning/lesson_filled.html", title=skeleton.title,
                                before_content=skeleton.before_content,
-                               content=fill(skeleton.content, progress, notes, me.full_name))
+                               content=fill(skeleton.content, progress, notes, row.full_name))
     else:
-        page = fill(skeleton.page, progress, notes, me.full_name)
+        page = fill(skeleton.page, progress, notes, row.full_name)
     _record_visit(row, lesson.id)
     return page
+
+
+# Progress by (course, revision, track, my completed lessons as the statement lists them): learners share
+# the same few states of a course. Oldest out first.
+_PROGRESS: OrderedDict[tuple, tuple[frozenset[int], CourseProgress]] = OrderedDict()
+_PROGRESS_SIZE = 4096
+
+
+def _my_progress(row, lessons) -> tuple[frozenset[int], CourseProgress]:
+    """(my completed lesson ids, my progress) from the page's row."""
+    key = (row.course_id, row.revision, row.updated_at, row.track, row.done)
+    found = _PROGRESS.get(key)
+    if found is None:
+        done = frozenset(int(lesson_id) for lesson_id in row.done.split(",")) if row.done else frozenset()
+        found = _PROGRESS[key] = (done, compute_progress(lessons, row.track, done))
+        while len(_PROGRESS) > _PROGRESS_SIZE:
+            _PROGRESS.popitem(last=False)
+    return found
 
 
 def _find(lessons, module_key: str, lesson_key: str, track: str) -> OutlineLesson | None:
