@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from courses import LISTED_TYPES, QuestionSpec, choice_order, grade, item_results
-from lms.accounts import kept_forms
+from lms.accounts import kept_forms, sessions
 from lms.catalog import queries as catalog_queries
 from lms.catalog.models import Course, Lesson, Module, Question, ReflectionPrompt
 from lms.catalog.tracks import default_track, track_label
@@ -152,7 +152,7 @@ def lesson_url(view_or_course, module_key: str | None = None, lesson_key: str | 
 
 
 @bp.get("/courses/<slug>/<module_key>/<lesson_key>/")
-def lesson(slug: str, module_key: str, lesson_key: str):
+def lesson(slug: str, module_key: str, lesson_key: str):  # looks the session up itself (see below)
     fast = pagecache.lesson_page(slug, module_key, lesson_key)  # reading lessons, drawn once per revision
     if fast is not None:
         return fast
@@ -164,6 +164,10 @@ def lesson(slug: str, module_key: str, lesson_key: str):
         services.record_visit(view.enrolment, view.lesson, utcnow())
     db.session.commit()  # after rendering, so nothing is loaded twice
     return page
+
+
+# The page cache looks the session up in its own statement, so the before-request hook leaves it.
+sessions.LOOKED_UP_BY_VIEW.add("learning.lesson")
 
 
 def _missing_answer(question: Question) -> str:
