@@ -1,18 +1,23 @@
-"""Engine set-up that differs by database: SQLite waits for writers instead of failing."""
+"""Engine set-up that differs by database: SQLite waits for writers instead of failing, PostgreSQL
+connections the server closed are replaced before use; each request's connection for plain reads (`reader`)."""
 
 from __future__ import annotations
 
+import select
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from flask import Flask, g
+from sqlalchemy import event, exc
+from sqlalchemy.engine import Connection, Engine
 
 from lms.extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+#: A pooled PostgreSQL connection unused this long is pinged before use (its host may have gone without a word).
+PING_AFTER_IDLE_SECONDS = 10.0
 
 
 @event.listens_for(Engine, "connect")
@@ -32,12 +37,76 @@ def init_app(app: Flask) -> None:
     if uri.startswith("postgresql://"):
         # psycopg 3 is the driver we ship; the bare scheme would ask for psycopg2.
         app.config["SQLALCHEMY_DATABASE_URI"] = uri.replace("postgresql://", "postgresql+psycopg://", 1)
-    if uri.startswith("sqlite"):
-        # A local file cannot drop the connection, so the ping before each request is wasted.
+    if uri.startswith(("sqlite", "postgresql")):
+        # A local file cannot drop the connection; PostgreSQL's are checked by `_replace_closed` instead of a
+        # ping before each checkout (a round trip on every request).
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "pool_pre_ping": False}
     if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     db.init_app(app)
+    app.teardown_appcontext(_close_reader)
+    if uri.startswith("postgresql"):
+        with app.app_context():
+            _replace_closed(db.engine)
+
+
+def _replace_closed(engine: Engine) -> None:
+    """Before a pooled PostgreSQL connection is used, replace it if the server closed it (a restart, an
+    administrator, an idle timeout): the server then said so on the socket, which a poll sees without a
+    round trip. One unused for `PING_AFTER_IDLE_SECONDS` is pinged as well (a host gone without a word)."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection, record) -> None:
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check(dbapi_connection, record, _proxy) -> None:
+        idle = time.monotonic() - record.info.get("idle_since", time.monotonic())
+        if server_spoke(dbapi_connection) or (idle > PING_AFTER_IDLE_SECONDS
+                                              and not _answers(engine, dbapi_connection)):
+            raise exc.DisconnectionError("PostgreSQL closed this connection")  # the pool connects anew
+
+
+def server_spoke(dbapi_connection) -> bool:
+    """Whether an idle psycopg connection is closed or has something to read: between queries PostgreSQL
+    writes only when it ends the connection (or a rare notice, where a new connection costs little)."""
+    if dbapi_connection.closed or dbapi_connection.broken:
+        return True
+    poller = select.poll()
+    poller.register(dbapi_connection.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
+
+
+def _answers(engine: Engine, dbapi_connection) -> bool:
+    try:
+        engine.dialect.do_ping(dbapi_connection)
+    except engine.dialect.loaded_dbapi.Error:
+        return False
+    return True
+
+
+def reader() -> Connection:
+    """This request's connection for statements that need no transaction (Core reads, a lone UPDATE),
+    apart from the ORM session's: checked out once, closed when the request ends.
+
+    On PostgreSQL it runs in AUTOCOMMIT: each statement is its own transaction, so a request that only
+    reads never pays the BEGIN and ROLLBACK round trips (at READ COMMITTED each statement sees the latest
+    commits either way). SQLite starts no transaction for a read anyway.
+    """
+    conn = g.get("_reader")
+    if conn is None:
+        conn = db.engine.connect()
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        g._reader = conn
+    return conn
+
+
+def _close_reader(_error) -> None:
+    conn = g.pop("_reader", None)
+    if conn is not None:
+        conn.close()
 
 
 def insert_or_ignore(model, values: dict) -> bool:

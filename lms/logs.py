@@ -19,6 +19,8 @@ import sqlalchemy as sa
 from flask import Flask, g, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter
 
+from lms.accounts import sessions
+
 REQUEST_ID_HEADER = "X-Request-ID"
 # What a proxy's id may look like: short, printable, no spaces (it goes into headers and logs).
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@+=/-]{0,127}")
@@ -58,9 +60,13 @@ def init_app(app: Flask) -> None:
 
 def _user_id() -> int | None:
     """The logged-in user's id, from the session's identity key: after the view's commit the user is
-    expired, and reading `id` or `is_authenticated` would load them again (a query per request)."""
+    expired, and reading `id` or `is_authenticated` would load them again (a query per request).
+    A request that never made the ORM user (a cached page) logs the id of the row it signed in with."""
     state = sa.inspect(g.get("_login_user"), raiseerr=False)  # None for the anonymous user
-    return state.identity[0] if state is not None and state.identity else None
+    if state is not None and state.identity:
+        return state.identity[0]
+    row = sessions.signed_in_so_far()
+    return row.id if row is not None and "_login_user" not in g else None
 
 
 def incoming_request_id() -> str | None:

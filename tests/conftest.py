@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 
 from lms import create_app
 from lms.extensions import db
-from lms.learning import pagecache
+from lms.learning import dashboard, pagecache
 from lms.learning.progress import clear_structure_cache
 from tests import services
 from tests.smtp import smtp_server  # noqa: F401 - a real SMTP server for email tests
@@ -225,6 +225,7 @@ def app(_schema, _content_cache):
     app.test_client_class = LMSClient
     clear_structure_cache()  # ids restart in a fresh SQLite database
     pagecache.clear()
+    dashboard.clear()
     with app.app_context():
         empty_all_tables()
         sync_organisations()

@@ -2,20 +2,27 @@
 
 The browser's cookie (Flask's signed session) carries a random id under "sid"; the table keeps only
 its SHA-256, so a leaked table cannot be replayed. Each request costs one primary-key lookup (joined
-with the user, the only ORM object loaded); `last_seen_at` is written at most once a minute.
+with the user) on the request's reading connection, without the ORM: `signed_in` gives that row, and the
+ORM User (`current_user`) is made from it, with no further query, only when something asks for it.
+`last_seen_at` is written at most once a minute.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from flask import current_app, session
-from sqlalchemy import bindparam, delete, select, update
+from flask import current_app, g, session
+from sqlalchemy import Row, Select, bindparam, delete, inspect, select, update
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 
+from lms import database
 from lms.accounts.models import User, UserSession
-from lms.extensions import db
+from lms.clock import utcnow
+from lms.extensions import db, login_manager
 
 SID = "sid"
 TOUCH_EVERY = timedelta(minutes=1)
@@ -38,38 +45,96 @@ def start(user: User, now: datetime) -> None:
 
 def expired(row: UserSession, now: datetime) -> bool:
     """Whether a session (a UserSession, or a row with its ended_at, last_seen_at and created_at) is over."""
+    return _over(row.ended_at, row.last_seen_at, row.created_at, now)
+
+
+def _over(ended_at: datetime | None, last_seen_at: datetime, created_at: datetime, now: datetime) -> bool:
     config = current_app.config
-    return (row.ended_at is not None
-            or now - row.last_seen_at > timedelta(minutes=config["SESSION_IDLE_MINUTES"])
-            or now - row.created_at > timedelta(hours=config["SESSION_MAX_HOURS"]))
+    return (ended_at is not None
+            or now - last_seen_at > timedelta(minutes=config["SESSION_IDLE_MINUTES"])
+            or now - created_at > timedelta(hours=config["SESSION_MAX_HOURS"]))
 
 
-# Every request runs this: built once, the session's columns beside the one User entity loaded.
-_sessions = UserSession.__table__
+# Every request runs this: built once, every column of the user (named as User's attributes) beside the session's.
+_sessions, _users = UserSession.__table__, User.__table__
+_USER_COLUMNS = {prop.key: prop.columns[0] for prop in inspect(User).column_attrs}
 _USER_OF_SESSION = (
-    select(User, _sessions.c.id.label("session_id"), _sessions.c.ended_at, _sessions.c.last_seen_at,
-           _sessions.c.created_at)
-    .select_from(_sessions).join(User, User.id == _sessions.c.user_id)
+    select(*(column.label(key) for key, column in _USER_COLUMNS.items()), _sessions.c.id.label("session_id"),
+           _sessions.c.ended_at.label("session_ended_at"), _sessions.c.last_seen_at.label("session_last_seen_at"),
+           _sessions.c.created_at.label("session_created_at"))
+    .select_from(_sessions).join(_users, _users.c.id == _sessions.c.user_id)
     .where(_sessions.c.id == bindparam("digest")))
+_NOBODY = object()
+#: Endpoints whose view looks the session up itself, in its own first statement (`signed_in_with`).
+LOOKED_UP_BY_VIEW: set[str] = set()
 
 
-def load(user_id: int, token: str, now: datetime) -> User | None:
-    """The user this browser's session belongs to, if the session is live; ends it if it has expired."""
+def signed_in() -> Row | None:
+    """The user this request's browser is signed in as, as a row of every users column (id, full_name,
+    role...), or None; looked up once per request, by whatever asks first (the before-request hook does).
+
+    Flask-Login's session protection runs first, as for `current_user`.
+    """
+    found = g.get("_signed_in", _NOBODY)
+    if found is _NOBODY:
+        signed_in_with(_USER_OF_SESSION, {})
+        found = g._signed_in
+    return found
+
+
+def with_session(extend: Callable[[Select], Select]) -> Select:
+    """A statement for `signed_in_with`: the session's look-up that `extend` adds columns and outer joins to
+    (joined on `users.id`, so only the signed-in user's rows), built once by the caller."""
+    return extend(_USER_OF_SESSION)
+
+
+def signed_in_with(statement: Select, params: dict) -> list[Row]:
+    """`signed_in`, looked up in one round trip with the caller's rows (`statement` from `with_session`,
+    `params` its values): every row of it if the session is live (the first is then `signed_in`), else []."""
+    rows = _look_up(statement, params)
+    g._signed_in = rows[0] if rows else None
+    return rows
+
+
+def signed_in_so_far() -> Row | None:
+    """The row `signed_in` found, if this request looked it up already (never looks it up)."""
+    return g.get("_signed_in")
+
+
+def _look_up(statement: Select, params: dict) -> list[Row]:
+    # Flask-Login's rule ("basic": the session is marked not fresh; "strong": it is emptied and refused).
+    if login_manager._session_protection_failed():  # noqa: SLF001 - the one check current_user also makes
+        return []
+    user_id, _, token = str(session.get("_user_id") or "").partition(":")
     raw = session.get(SID)
-    if not raw or not isinstance(raw, str):
-        return None
-    row = db.session.execute(_USER_OF_SESSION, {"digest": _digest(raw)}).first()
-    if row is None:
-        return None
-    user = row.User
-    if user.id != user_id or user.session_token != token or not user.is_active:
-        return None
-    if expired(row, now):
-        if row.ended_at is None:
+    if not user_id.isdigit() or not token or not raw or not isinstance(raw, str):
+        return []
+    rows = database.reader().execute(statement, {**params, "digest": _digest(raw)}).all()
+    return rows if rows and _live(rows[0], int(user_id), token, utcnow()) else []
+
+
+def _live(row: Row, user_id: int, token: str, now: datetime) -> bool:
+    """Whether the session row belongs to the cookie's user and session token and is live; ends it if it
+    has expired, and notes it was seen (at most once a minute)."""
+    if row.id != user_id or row.session_token != token or row.deactivated_at is not None:  # User.is_active
+        return False
+    if _over(row.session_ended_at, row.session_last_seen_at, row.session_created_at, now):
+        if row.session_ended_at is None:
             _write(update(UserSession).where(UserSession.id == row.session_id).values(ended_at=now))
-        return None
-    if now - row.last_seen_at >= TOUCH_EVERY:
+        return False
+    if now - row.session_last_seen_at >= TOUCH_EVERY:
         _write(update(UserSession).where(UserSession.id == row.session_id).values(last_seen_at=now))
+    return True
+
+
+def as_user(row: Row) -> User:
+    """The ORM User of a `signed_in` row, in this request's session, with no query (the one already
+    there if the session holds it)."""
+    user = db.session.identity_map.get(identity_key(User, row.id))
+    if user is None:
+        user = User(**{key: getattr(row, key) for key in _USER_COLUMNS})
+        make_transient_to_detached(user)  # as if loaded: nothing to write
+        db.session.add(user)
     return user
 
 

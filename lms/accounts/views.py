@@ -49,18 +49,16 @@ RESTORED = "You were logged out before your form was sent. What you typed is bac
 
 @login_manager.user_loader
 def load_user(cookie_id: str) -> User | None:
-    user_id, _, token = cookie_id.partition(":")
-    if not user_id.isdigit() or not token:
-        return None
-    return sessions.load(int(user_id), token, utcnow())
+    row = sessions.signed_in()  # checked the cookie's "_user_id" already; User.get_id reads only the row's columns
+    return sessions.as_user(row) if row is not None and cookie_id == User.get_id(row) else None
 
 
 @bp.before_app_request
 def load_session_first() -> None:
     """Look the session up before the view runs, so its once-a-minute `last_seen_at` write (its own
     short transaction) never waits behind the view's own uncommitted writes on SQLite."""
-    if request.endpoint not in ASSET_ENDPOINTS:
-        _ = current_user.is_authenticated
+    if request.endpoint not in ASSET_ENDPOINTS and request.endpoint not in sessions.LOOKED_UP_BY_VIEW:
+        sessions.signed_in()
 
 
 @login_manager.unauthorized_handler

@@ -61,7 +61,12 @@ class Course(db.Model):
     partner: Mapped[Any] = relationship("Organisation")
 
     def hours_for(self, track: str) -> float:
-        return float(self.cpd_hours.get(track, 0))
+        return hours_for(self.cpd_hours, track)
+
+
+def hours_for(cpd_hours: dict, track: str) -> float:
+    """A course's CPD hours on a track, from its `cpd_hours` ({track: hours}); 0 for a track without any."""
+    return float(cpd_hours.get(track, 0))
 
 
 class Module(db.Model):

@@ -83,6 +83,12 @@ class Certificate(db.Model):
 
     def status_at(self, now: datetime) -> str:
         """valid, revoked, superseded or expired."""
-        if self.status == VALID and self.expires_at is not None and self.expires_at <= now:
-            return EXPIRED
-        return self.status
+        return status_at(self.status, self.expires_at, now)
+
+
+def status_at(status: str, expires_at: datetime | None, now: datetime) -> str:
+    """A certificate's status as of `now` (naive UTC) from its stored status and expiry: valid, revoked,
+    superseded or expired."""
+    if status == VALID and expires_at is not None and expires_at <= now:
+        return EXPIRED
+    return status

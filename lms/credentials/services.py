@@ -185,9 +185,14 @@ def _tell_learner_issued(certificate: Certificate) -> None:
                  certificate_id=certificate.id)
 
 
+#: The key of an enrolment's issue job is this prefix, the enrolment id and this suffix (SQL builds it too).
+ISSUE_JOB_KEY = ("certificate:", ":1")
+
+
 def issue_job_key(enrolment_id: int) -> str:
     """The one job that draws an enrolment's first certificate (its row says why it is waiting)."""
-    return f"certificate:{enrolment_id}:1"
+    prefix, suffix = ISSUE_JOB_KEY
+    return f"{prefix}{enrolment_id}{suffix}"
 
 
 @account_events.email_verified.connect

@@ -25,7 +25,7 @@ from lms import addresses, jobs
 from lms.accounts.access import role_required
 from lms.catalog.models import Course
 from lms.clock import utcnow
-from lms.credentials import badges, queries, services, standing, tasks, verification  # noqa: F401 - standing registers the earned rule
+from lms.credentials import badges, on_dashboard, queries, services, standing, tasks, verification  # noqa: F401 - standing and on_dashboard register with learning
 from lms.credentials.exports import register_rows
 from lms.credentials.forms import (
     CertificateSearchForm,
@@ -53,8 +53,6 @@ bp = Blueprint("credentials", __name__)
 def certificate_helpers() -> dict:
     """Lets learners' pages show certificates without the learning domain knowing about them."""
     return {"my_certificates": lambda: queries.certificates_of(current_user) if current_user.is_authenticated else {},
-            "my_certificate_problems": lambda: (queries.my_certificate_problems(current_user)
-                                                if current_user.is_authenticated else {}),
             "utcnow": utcnow}
 
 

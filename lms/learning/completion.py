@@ -80,7 +80,23 @@ def standings(enrolment_ids) -> dict[int, str]:
 def earned_hours(enrolment: Enrolment, standing: str | None) -> float:
     """CPD hours the enrolment has earned: its completion's hours while its certificate counts, else 0."""
     done = completion_of(enrolment)
+    return counted_hours(done.cpd_hours if done else None, standing)
+
+
+def counted_hours(completed_hours: float | None, standing: str | None) -> float:
+    """`completed_hours` (a completion's; None while in progress) while the certificate counts, else 0."""
     counts = _provider.get("counts")
-    if done is None or counts is None or not counts(standing):
+    if completed_hours is None or counts is None or not counts(standing):
         return 0.0
-    return done.cpd_hours
+    return completed_hours
+
+
+def shown_hours(completed_at: datetime | None, snapshot: dict | None, hours_now: float) -> float:
+    """CPD hours a course is worth to its learner: once complete, the completion's (its snapshot; the
+    course's `hours_now` on the track for completions before snapshots were kept), else `hours_now`."""
+    return float(snapshot["cpd_hours"]) if completed_at is not None and snapshot else hours_now
+
+
+def shown_track(snapshot: dict | None, track: str) -> str:
+    """The track a course is shown under: the completion's once there is one, else the enrolment's."""
+    return (snapshot or {}).get("track", track)

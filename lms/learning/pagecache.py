@@ -6,7 +6,8 @@ text and "Last saved" time of their reflections, their name in the header and th
 whether the lesson itself is complete changes the page more (no "Mark as complete" form), so it is
 part of the key, as is the role (the header's menu). The page is drawn from the very templates and
 context the full path uses (`views.lesson_context`), with `slot` marking those places, and kept per
-process; a request then costs two Core queries and one string substitution. Anything else
+process; a request then costs one Core query on the request's reading connection (`database.reader`,
+no ORM, no transaction) and a join of the drawn text with this learner's values. Anything else
 (staff previews, quizzes, assignments, a form kept over a sign-in) goes the full way. A request with
 a message to show draws the header and messages with `base.html` around the filled content.
 """
@@ -14,7 +15,7 @@ a message to show draws the header and messages with `base.html` around the fill
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
@@ -23,13 +24,14 @@ from flask import current_app, render_template, render_template_string, request,
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
-from sqlalchemy import and_, bindparam, cast, literal_column, null, select, union_all, update
+from sqlalchemy import String, and_, bindparam, cast, func, literal_column, select, update
 
-from lms.accounts import kept_forms
-from lms.catalog.models import PUBLISHED, Course, ReflectionPrompt
+from lms import database, security
+from lms.accounts import kept_forms, sessions
+from lms.accounts.models import User
+from lms.catalog.models import PUBLISHED, Course, Lesson, Module, ReflectionPrompt
 from lms.clock import utcnow
 from lms.dates import london_time
-from lms.extensions import db
 from lms.learning import services
 from lms.learning.forms import ReflectionForm
 from lms.learning.models import Enrolment, LessonProgress, ReflectionNote
@@ -42,14 +44,41 @@ LESSON_DONE = Markup('<span class="nhsuk-u-visually-hidden"> (complete)</span> â
 
 
 @dataclass(frozen=True)
+class Drawn:
+    """Drawn markup cut at its slots, so filling it is a join: `parts` holds the text between slots and ""
+    at each slot; the other fields say which places (indexes into `parts`) take what."""
+
+    parts: tuple[str, ...]
+    lessons: tuple[tuple[int, int], ...]  # (place, lesson id): the completed mark
+    modules: tuple[tuple[int, int], ...]  # (place, module id): the "Complete" tag
+    texts: tuple[tuple[int, str], ...]  # (place, prompt key): the note's text
+    saved: tuple[tuple[int, str], ...]  # (place, prompt key): when the note was saved
+    names: tuple[int, ...]  # the learner's name
+    tokens: tuple[int, ...]  # the CSRF token
+
+
+def cut(drawn: str) -> Drawn:
+    """`drawn` (with `_slot` placeholders) as a `Drawn`."""
+    parts = drawn.split("\x00")  # text, slot, text, slot, ..., text: a slot is "name:arg"
+    places: dict[str, list] = {"lesson": [], "module": [], "text": [], "saved": [], "name": [], "csrf": []}
+    for place in range(1, len(parts), 2):
+        name, _, arg = parts[place].partition(":")
+        places[name].append(place if name in ("name", "csrf") else
+                            (place, int(arg) if name in ("lesson", "module") else arg))
+        parts[place] = ""
+    return Drawn(tuple(parts), tuple(places["lesson"]), tuple(places["module"]), tuple(places["text"]),
+                 tuple(places["saved"]), tuple(places["name"]), tuple(places["csrf"]))
+
+
+@dataclass(frozen=True)
 class Skeleton:
     """A lesson page drawn for every learner on a track and role: the blocks of lesson.html, with slots."""
 
     title: Markup
     before_content: Markup
-    content: Markup
+    content: Drawn
     #: The whole page (header and footer too), for requests with no message to show.
-    page: Markup
+    page: Drawn
     #: (reflection prompt id, key) for the prompts shown, in order.
     prompts: tuple[tuple[int, str], ...]
 
@@ -61,23 +90,32 @@ _CACHE_SIZE = 512
 _MISSING = object()
 
 
-# Built once, on the tables (no ORM entities): each request only binds its values.
-_courses, _enrolments = Course.__table__, Enrolment.__table__
-_COURSE_AND_ENROLMENT = (
-    select(_courses.c.id, _courses.c.status, _courses.c.revision, _courses.c.updated_at,
-           _enrolments.c.id.label("enrolment_id"), _enrolments.c.track, _enrolments.c.last_lesson_id,
-           _enrolments.c.last_activity_at)
-    .join(_enrolments, and_(_enrolments.c.course_id == _courses.c.id, _enrolments.c.user_id == bindparam("user_id")))
-    .where(_courses.c.slug == bindparam("slug")))
+# Built once, on the tables (no ORM entities): each request only binds its values. One round trip: the
+# signed-in session's row (`sessions.with_session`) with my enrolment on the course, my completed lessons as
+# "3,5,8", and a row for each of my notes on the lesson's prompts (no note: one row; not enrolled: NULLs).
+_users, _courses, _enrolments = User.__table__, Course.__table__, Enrolment.__table__
+_modules, _lessons = Module.__table__, Lesson.__table__
 _progress, _notes, _prompts = LessonProgress.__table__, ReflectionNote.__table__, ReflectionPrompt.__table__
-# My completed lessons (kind 0) and my notes on this lesson's prompts (kind 1), in one round trip.
-_MY_STATE = union_all(
-    select(literal_column("0").label("kind"), _progress.c.lesson_id.label("id"),
-           cast(null(), _notes.c.text.type).label("text"), cast(null(), _notes.c.updated_at.type).label("updated_at"))
-    .where(_progress.c.enrolment_id == bindparam("enrolment_id"), _progress.c.completed_at.is_not(None)),
-    select(literal_column("1"), _notes.c.prompt_id, _notes.c.text, _notes.c.updated_at)
-    .join(_prompts, _prompts.c.id == _notes.c.prompt_id)
-    .where(_notes.c.user_id == bindparam("user_id"), _prompts.c.lesson_id == bindparam("lesson_id")))
+_MY_DONE = (select(func.aggregate_strings(cast(_progress.c.lesson_id, String), literal_column("','")))
+            .where(_progress.c.enrolment_id == _enrolments.c.id, _progress.c.completed_at.is_not(None))
+            .scalar_subquery())
+_THE_LESSONS_PROMPTS = (
+    select(_prompts.c.id)
+    .join(_lessons, _lessons.c.id == _prompts.c.lesson_id).join(_modules, _modules.c.id == _lessons.c.module_id)
+    .where(_lessons.c.course_id == _courses.c.id, _lessons.c.key == bindparam("lesson_key"),
+           _modules.c.key == bindparam("module_key")))
+# What `course_structures` reads of a course (the row's own `id` is the user's).
+_Course = namedtuple("_Course", "id revision updated_at")
+_MY_PAGE = sessions.with_session(lambda statement: (
+    statement.add_columns(
+        _courses.c.id.label("course_id"), _courses.c.status, _courses.c.revision, _courses.c.updated_at,
+        _enrolments.c.id.label("enrolment_id"), _enrolments.c.track, _enrolments.c.last_lesson_id,
+        _enrolments.c.last_activity_at, _MY_DONE.label("done"), _notes.c.prompt_id, _notes.c.text,
+        _notes.c.updated_at.label("saved_at"))
+    .outerjoin(_enrolments, and_(_enrolments.c.user_id == _users.c.id, _enrolments.c.course_id == (
+        select(_courses.c.id).where(_courses.c.slug == bindparam("slug")).scalar_subquery())))
+    .outerjoin(_courses, _courses.c.id == _enrolments.c.course_id)
+    .outerjoin(_notes, and_(_notes.c.user_id == _users.c.id, _notes.c.prompt_id.in_(_THE_LESSONS_PROMPTS)))))
 
 
 # The "confirm your email" callout, keyed by (verified, address prefix): the same for every learner alike.
@@ -86,6 +124,7 @@ _NOTICES: dict[tuple[bool, str], Markup] = {}
 
 def clear() -> None:
     _CACHE.clear()
+    _PROGRESS.clear()
     _NOTICES.clear()
 
 
@@ -102,27 +141,24 @@ def unverified_notice() -> Markup:
 def lesson_page(slug: str, module_key: str, lesson_key: str):
     """The page of a reading lesson for the enrolled learner asking, or None to take the full path.
 
-    Two queries (course with my enrolment; my completed lessons and notes on the lesson); writes only
+    One query (course with my enrolment, my completed lessons and my notes on the lesson); writes only
     when "Continue" moves (`services.record_visit`'s rule).
     """
-    if not current_user.is_authenticated or request.args or session.get(kept_forms.FLAG):
+    if request.args or session.get(kept_forms.FLAG):
+        sessions.signed_in()  # looked up before the full path's writes, as for every other page
         return None
-    conn = db.session.connection()
-    row = conn.execute(_COURSE_AND_ENROLMENT, {"user_id": current_user.id, "slug": slug}).first()
-    if row is None or row.status != PUBLISHED:
-        return None  # not enrolled, or a draft: the full path decides (staff preview, 403, 404)
-    lesson = _find(course_structures([row])[row.id].lessons, module_key, lesson_key, row.track)
+    rows = sessions.signed_in_with(_MY_PAGE, {"slug": slug, "module_key": module_key, "lesson_key": lesson_key})
+    row = rows[0] if rows else None
+    if row is None or row.enrolment_id is None or row.status != PUBLISHED:
+        return None  # signed out, not enrolled, or a draft: the full path decides (log in, staff preview, 403, 404)
+    lessons = course_structures([_Course(row.course_id, row.revision, row.updated_at)])[row.course_id].lessons
+    lesson = _find(lessons, module_key, lesson_key, row.track)
     if lesson is None:
         return None
-    done, my_notes = set(), {}
-    for kind, id_, text, updated_at in conn.execute(_MY_STATE, {"enrolment_id": row.enrolment_id,
-                                                                "user_id": current_user.id, "lesson_id": lesson.id}):
-        if kind == 0:
-            done.add(id_)
-        else:
-            my_notes[id_] = (text, updated_at)
+    done, progress = _my_progress(row, lessons)
+    my_notes = {r.prompt_id: (r.text, r.saved_at) for r in rows if r.prompt_id is not None}
     # The role picks the header's menu; everything else in the header is a slot.
-    key = (row.id, row.revision, row.updated_at, lesson.id, row.track, lesson.id in done, current_user.role)
+    key = (row.course_id, row.revision, row.updated_at, lesson.id, row.track, lesson.id in done, row.role)
     # One read of the shared dict: another thread may evict the key between a check and a second read.
     skeleton = _CACHE.get(key, _MISSING)
     if skeleton is _MISSING:
@@ -131,16 +167,34 @@ def lesson_page(slug: str, module_key: str, lesson_key: str):
             _CACHE.popitem(last=False)
     if skeleton is None:
         return None
-    progress = compute_progress(course_structures([row])[row.id].lessons, row.track, done)
     # Only the prompts the page shows (not retired, on this track); keyed as the slots are.
     notes = {prompt_key: my_notes[prompt_id] for prompt_id, prompt_key in skeleton.prompts if prompt_id in my_notes}
     if session.get("_flashes"):  # a message to show once: the header and messages drawn by base.html
         page = render_template("learning/lesson_filled.html", title=skeleton.title,
-                               before_content=skeleton.before_content, content=fill(skeleton.content, progress, notes))
+                               before_content=skeleton.before_content,
+                               content=fill(skeleton.content, progress, notes, row.full_name))
     else:
-        page = fill(skeleton.page, progress, notes)
+        page = fill(skeleton.page, progress, notes, row.full_name)
     _record_visit(row, lesson.id)
     return page
+
+
+# Progress by (course, revision, track, my completed lessons as the statement lists them): learners share
+# the same few states of a course. Oldest out first.
+_PROGRESS: OrderedDict[tuple, tuple[frozenset[int], CourseProgress]] = OrderedDict()
+_PROGRESS_SIZE = 4096
+
+
+def _my_progress(row, lessons) -> tuple[frozenset[int], CourseProgress]:
+    """(my completed lesson ids, my progress) from the page's row."""
+    key = (row.course_id, row.revision, row.updated_at, row.track, row.done)
+    found = _PROGRESS.get(key)
+    if found is None:
+        done = frozenset(int(lesson_id) for lesson_id in row.done.split(",")) if row.done else frozenset()
+        found = _PROGRESS[key] = (done, compute_progress(lessons, row.track, done))
+        while len(_PROGRESS) > _PROGRESS_SIZE:
+            _PROGRESS.popitem(last=False)
+    return found
 
 
 def _find(lessons, module_key: str, lesson_key: str, track: str) -> OutlineLesson | None:
@@ -148,26 +202,30 @@ def _find(lessons, module_key: str, lesson_key: str, track: str) -> OutlineLesso
                  and track in ol.tracks), None)
 
 
-def fill(drawn: Markup, progress: CourseProgress, notes: dict[str, tuple[str, datetime]]) -> Markup:
+def fill(drawn: Drawn, progress: CourseProgress, notes: dict[str, tuple[str, datetime]], name: str) -> Markup:
     """A skeleton's content or page with this learner's marks, notes, name and CSRF token in its slots."""
-    token = escape(generate_csrf())
-
-    def value(match: re.Match) -> str:
-        name, arg = match.group(1), match.group(2)
-        if name == "lesson":
-            return LESSON_DONE if int(arg) in progress.completed_lesson_ids else ""
-        if name == "module":
-            return _module_mark() if int(arg) in progress.completed_module_ids else ""
-        if name == "text":
-            return escape(notes[arg][0]) if arg in notes else ""
-        if name == "saved":
-            return (Markup('<p class="nhsuk-body-s">Last saved %s.</p>') % london_time(notes[arg][1])
-                    if arg in notes else "")
-        if name == "name":
-            return escape(current_user.full_name)
-        return token  # "csrf"
-
-    return Markup(_SLOT.sub(value, drawn))  # noqa: S704 - drawn by the template; fills escaped
+    parts = list(drawn.parts)
+    done = progress.completed_lesson_ids
+    for place, lesson_id in drawn.lessons:
+        if lesson_id in done:
+            parts[place] = LESSON_DONE
+    done = progress.completed_module_ids
+    for place, module_id in drawn.modules:
+        if module_id in done:
+            parts[place] = _module_mark()
+    for place, key in drawn.texts:
+        if key in notes:
+            parts[place] = escape(notes[key][0])
+    for place, key in drawn.saved:
+        if key in notes:
+            parts[place] = Markup('<p class="nhsuk-body-s">Last saved %s.</p>') % london_time(notes[key][1])
+    name = escape(name)
+    for place in drawn.names:
+        parts[place] = name
+    token = escape(security.csrf_token())
+    for place in drawn.tokens:
+        parts[place] = token
+    return Markup("".join(parts))  # noqa: S704 - drawn by the template; fills escaped
 
 
 def _draw(slug: str, module_key: str, lesson_key: str, complete: bool) -> Skeleton | None:
@@ -195,8 +253,8 @@ def _draw(slug: str, module_key: str, lesson_key: str, complete: bool) -> Skelet
               for name in ("title", "before_content", "content")}  # (the template's own output, escaped there)
     whole = render_template("learning/lesson_filled.html", **blocks, current_user=_SOMEONE,
                             get_flashed_messages=_no_messages)
-    return Skeleton(blocks["title"], blocks["before_content"], blocks["content"],
-                    Markup(whole.replace(token, _slot("csrf", ""))),  # noqa: S704 - drawn by the templates
+    return Skeleton(blocks["title"], blocks["before_content"], cut(blocks["content"]),
+                    cut(whole.replace(token, _slot("csrf", ""))),
                     tuple((prompt.id, prompt.key) for prompt, _note, _form in context["reflections"]))
 
 
@@ -227,13 +285,14 @@ def _slot(name: str, arg) -> Markup:
 
 def _record_visit(row, lesson_id: int) -> None:
     """Remember where the learner is, for "Continue": only when they moved on, or every few minutes
-    (`services.visit_worth_recording` decides), as one UPDATE in its own commit."""
+    (`services.visit_worth_recording` decides), as one UPDATE committed on its own."""
     now = utcnow()
     if not services.visit_worth_recording(row.last_lesson_id, row.last_activity_at, lesson_id, now):
         return
-    db.session.execute(update(Enrolment).where(Enrolment.id == row.enrolment_id)
-                       .values(last_lesson_id=lesson_id, last_activity_at=now))
-    db.session.commit()
+    conn = database.reader()
+    conn.execute(update(_enrolments).where(_enrolments.c.id == row.enrolment_id)
+                 .values(last_lesson_id=lesson_id, last_activity_at=now))
+    conn.commit()
 
 
 class Fragment:

@@ -125,31 +125,60 @@ def compute_progress(
 ) -> CourseProgress:
     """Progress through one course on one track, from its outline and the completed lesson ids."""
     completed = set(completed)
-    lessons = [lesson for lesson in outline if track in lesson.tracks]
-    required = [lesson for lesson in lessons if lesson.required]
-    modules: dict[int, bool] = {}
-    for lesson in lessons:
-        modules.setdefault(lesson.module_id, True)
-        if lesson.required and lesson.id not in completed:
-            modules[lesson.module_id] = False
+    plan = _plan(outline, track)
+    incomplete = {module_id for lesson_id, module_id in plan.required if lesson_id not in completed}
+    done_modules = [module_id for module_id in plan.modules if module_id not in incomplete]
     return CourseProgress(
-        lessons_done=sum(1 for lesson in required if lesson.id in completed),
-        lessons_total=len(required),
-        modules_done=sum(modules.values()),
-        modules_total=len(modules),
-        completed_lesson_ids=frozenset(lesson.id for lesson in lessons if lesson.id in completed),
-        completed_module_ids=frozenset(m for m, done in modules.items() if done),
-        next_lesson_id=_next_lesson(lessons, completed, last_lesson_id),
+        lessons_done=sum(1 for lesson_id, _module_id in plan.required if lesson_id in completed),
+        lessons_total=len(plan.required),
+        modules_done=len(done_modules),
+        modules_total=len(plan.modules),
+        completed_lesson_ids=frozenset(plan.id_set.intersection(completed)),
+        completed_module_ids=frozenset(done_modules),
+        next_lesson_id=_next_lesson(plan.ids, completed, last_lesson_id),
     )
 
 
-def _next_lesson(lessons: list[OutlineLesson], completed: set[int], last_lesson_id: int | None) -> int | None:
-    if not lessons:
+@dataclass(frozen=True)
+class _TrackPlan:
+    """An outline's lessons on one track, as `compute_progress` counts them."""
+
+    #: Ids of the track's lessons, in course order.
+    ids: tuple[int, ...]
+    id_set: frozenset[int]
+    #: (lesson id, module id) of the track's required lessons.
+    required: tuple[tuple[int, int], ...]
+    #: Ids of the modules with lessons on the track, in course order.
+    modules: tuple[int, ...]
+
+
+# Plans of the structure cache's outlines (tuples, asked for again and again), by (id of the outline,
+# track); the entry holds the outline, so its id cannot be another's while the entry lives.
+_PLANS: dict[tuple[int, str], tuple[Sequence[OutlineLesson], _TrackPlan]] = {}
+_PLANS_SIZE = 1024
+
+
+def _plan(outline: Sequence[OutlineLesson], track: str) -> _TrackPlan:
+    entry = _PLANS.get((id(outline), track))
+    if entry is not None and entry[0] is outline:
+        return entry[1]
+    lessons = [lesson for lesson in outline if track in lesson.tracks]
+    ids = tuple(lesson.id for lesson in lessons)
+    required = tuple((lesson.id, lesson.module_id) for lesson in lessons if lesson.required)
+    plan = _TrackPlan(ids, frozenset(ids), required, tuple(dict.fromkeys(lesson.module_id for lesson in lessons)))
+    if isinstance(outline, tuple):  # a list may change: planned afresh each time
+        if len(_PLANS) >= _PLANS_SIZE:
+            _PLANS.clear()
+        _PLANS[(id(outline), track)] = (outline, plan)
+    return plan
+
+
+def _next_lesson(ids: tuple[int, ...], completed: set[int], last_lesson_id: int | None) -> int | None:
+    if not ids:
         return None
-    ids = [lesson.id for lesson in lessons]
     start = ids.index(last_lesson_id) if last_lesson_id in ids else 0
     # From where the learner was, then wrap round to anything missed earlier.
-    for lesson in lessons[start:] + lessons[:start]:
-        if lesson.id not in completed:
-            return lesson.id
+    for lesson_id in ids[start:] + ids[:start]:
+        if lesson_id not in completed:
+            return lesson_id
     return ids[start]

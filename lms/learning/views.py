@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from courses import LISTED_TYPES, QuestionSpec, choice_order, grade, item_results
-from lms.accounts import kept_forms
+from lms.accounts import kept_forms, sessions
 from lms.catalog import queries as catalog_queries
 from lms.catalog.models import Course, Lesson, Module, Question, ReflectionPrompt
 from lms.catalog.tracks import default_track, track_label
@@ -22,6 +22,7 @@ from lms.exports import csv_response
 from lms.extensions import db, login_manager
 from lms.forms import ActionForm
 from lms.learning import completion, pagecache, queries, reveal, services
+from lms.learning import dashboard as my_learning
 from lms.learning.forms import QuizForm, ReflectionForm, TrackForm
 from lms.learning.models import Enrolment, QuizAttempt
 from lms.learning.progress import CourseProgress, OutlineLesson, compute_progress, course_structures
@@ -151,7 +152,7 @@ def lesson_url(view_or_course, module_key: str | None = None, lesson_key: str | 
 
 
 @bp.get("/courses/<slug>/<module_key>/<lesson_key>/")
-def lesson(slug: str, module_key: str, lesson_key: str):
+def lesson(slug: str, module_key: str, lesson_key: str):  # looks the session up itself (see below)
     fast = pagecache.lesson_page(slug, module_key, lesson_key)  # reading lessons, drawn once per revision
     if fast is not None:
         return fast
@@ -163,6 +164,10 @@ def lesson(slug: str, module_key: str, lesson_key: str):
         services.record_visit(view.enrolment, view.lesson, utcnow())
     db.session.commit()  # after rendering, so nothing is loaded twice
     return page
+
+
+# The page cache looks the session up in its own statement, so the before-request hook leaves it.
+sessions.LOOKED_UP_BY_VIEW.add("learning.lesson")
 
 
 def _missing_answer(question: Question) -> str:
@@ -564,30 +569,7 @@ def _posted_reflections(view: LessonView) -> tuple[dict[ReflectionPrompt, str], 
 @bp.get("/dashboard")
 @login_required
 def dashboard():
-    rows = _my_courses()
-    earned = sum(r["earned"] for r in rows)
-    in_progress = sum(r["hours"] for r in rows if not r["enrolment"].completed_at)
-    return render_template("learning/dashboard.html", rows=rows, earned=earned, in_progress=in_progress,
-                           fragments=DASHBOARD_FRAGMENTS, unverified_notice=pagecache.unverified_notice())
-
-
-# The dashboard's NHS components (each macro an include), drawn once per process and filled per row.
-DASHBOARD_FRAGMENTS = {
-    "hours": pagecache.Fragment(
-        '{% from "nhsuk/components/summary-list/macro.jinja" import summaryList %}'
-        '{% from "nhsuk/components/summary-list/row/macro.jinja" import summaryListRow %}'
-        '{% call summaryList({}) %}\n'
-        '  {{ summaryListRow({"key": {"text": "CPD hours earned"}, "value": {"text": earned}}) }}\n'
-        '  {{ summaryListRow({"key": {"text": "CPD hours in progress"}, "value": {"text": in_progress}}) }}\n'
-        '{% endcall %}'),
-    "card": pagecache.Fragment(
-        '{% from "nhsuk/components/card/macro.jinja" import card %}'
-        '{% call card({"headingLevel": 2, "headingClasses": "nhsuk-heading-m", "heading": heading, "href": href}) %}'
-        '{{ body }}{% endcall %}'),
-    "button": pagecache.Fragment(
-        '{% from "nhsuk/components/button/macro.jinja" import button %}{% call button({"href": href}) %}{{ body }}'
-        '{% endcall %}'),
-}
+    return my_learning.page()
 
 
 def _my_courses() -> list[dict]:
@@ -605,8 +587,9 @@ def _my_courses() -> list[dict]:
         rows.append({
             "enrolment": enrolment, "course": enrolment.course, "progress": progress, "completion": completed,
             # Once complete, the hours are those of the completion (a snapshot), not of the course now.
-            "hours": completed.cpd_hours if completed else enrolment.course.hours_for(enrolment.track),
-            "track": (enrolment.completion_snapshot or {}).get("track", enrolment.track),
+            "hours": completion.shown_hours(enrolment.completed_at, enrolment.completion_snapshot,
+                                            enrolment.course.hours_for(enrolment.track)),
+            "track": completion.shown_track(enrolment.completion_snapshot, enrolment.track),
             "standing": standing_of.get(enrolment.id),
             "earned": completion.earned_hours(enrolment, standing_of.get(enrolment.id)),
             "continue_url": lesson_url(enrolment.course, following.module_key, following.key) if following else None,

@@ -1,7 +1,10 @@
 """Headers on every page, CSRF on every form, error pages in the NHS design."""
 
 import re
+import time
+from datetime import timedelta
 
+import flask
 import pytest
 from flask import abort
 
@@ -100,3 +103,61 @@ def test_every_post_route_refuses_a_request_without_a_csrf_token(app, client, ma
             assert response.status_code in (400, 403), f"{rule.rule} answered {response.status_code}"
             continue
         assert response.status_code == 400, f"{rule.rule} answered {response.status_code} without a CSRF token"
+
+
+# --- the session cookie checked once per process, the CSRF token signed once per session (lms/security.py)
+
+
+def session_cookie(client) -> str:
+    return client.get_cookie("session").value
+
+
+def test_a_remembered_session_cookie_still_expires_and_a_changed_one_is_refused(app, client, make_user, login,
+                                                                              monkeypatch):
+    login(make_user())
+    cookie = session_cookie(client)
+    assert client.get("/profile").status_code == 200  # checked once, remembered
+    assert client.get("/profile").status_code == 200  # from memory
+    forged = app.test_client()
+    forged.set_cookie("session", cookie[:-2] + ("AA" if not cookie.endswith("AA") else "BB"))
+    assert forged.get("/profile").status_code == 302
+    app.permanent_session_lifetime = timedelta(minutes=5)
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 301)  # five minutes and a second later
+    assert client.get("/profile").status_code == 302
+
+
+def test_a_request_that_changes_its_session_does_not_change_the_remembered_one(app, client):
+    client.get("/login")  # a session with a CSRF token: plain values, remembered
+    cookie = session_cookie(client)
+    other = app.test_client()
+    other.set_cookie("session", cookie)
+    with app.test_request_context("/", headers={"Cookie": f"session={cookie}"}):
+        opened = app.session_interface.open_session(app, flask.request)
+        opened["csrf_token"] = "changed"
+        opened["extra"] = 1
+        again = app.session_interface.open_session(app, flask.request)
+    assert again["csrf_token"] != "changed" and "extra" not in again
+
+
+def test_the_csrf_token_signed_once_for_a_session_is_what_its_forms_accept(app, client, make_user, login):
+    from flask_wtf.csrf import ValidationError, validate_csrf
+
+    from lms import security
+
+    login(make_user())
+    client.get("/profile")  # a page with a form puts the session's token in the cookie
+    cookie = session_cookie(client)
+    other = app.test_client()
+    other.get("/login")
+
+    def in_request(session_cookie_value, call):
+        with app.test_request_context("/", headers={"Cookie": f"session={session_cookie_value}"}):
+            return call()
+
+    first = in_request(cookie, security.csrf_token)
+    assert in_request(cookie, security.csrf_token) == first  # signed once for this session
+    in_request(cookie, lambda: validate_csrf(first))  # accepted as flask_wtf's own
+    with pytest.raises(ValidationError):
+        in_request(session_cookie(other), lambda: validate_csrf(first))  # another session's token
+    assert client.post("/logout", data={"csrf_token": first}).status_code == 302

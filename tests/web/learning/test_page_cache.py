@@ -2,17 +2,21 @@
 
 import re
 from collections import OrderedDict
+from datetime import timedelta
 
 import pytest
 from flask import render_template_string
 from markupsafe import Markup
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, select, update
 
+from lms.accounts.models import UserSession
 from lms.catalog.models import Course
+from lms.clock import utcnow
 from lms.extensions import db
 from lms.learning import pagecache
 from lms.learning.models import Enrolment
 from tests.conftest import log_in
+from tests.web.accounts.test_sessions import copy_cookies
 from tests.web.publishing.course_files import write_course
 
 READ = "/courses/tiny-course/m-one/l-read/"
@@ -203,3 +207,49 @@ def test_a_page_or_structure_evicted_by_another_thread_meanwhile_is_not_a_server
     monkeypatch.setattr(progress, "_STRUCTURE_CACHE", EvictedMeanwhile(progress._STRUCTURE_CACHE))
     assert ann.get(READ).status_code == 200
     assert ann.get("/dashboard").status_code == 200
+
+
+# --- the session looked up in the page's own statement (sessions.signed_in_with)
+
+
+def test_a_cached_lesson_is_one_statement_that_also_looks_the_session_up(
+        app, publish_with_reflection, make_user, count_queries):
+    publish_with_reflection()
+    ann, _ = signed_in(app, make_user, "junior")
+    ann.get(READ)  # drawn, and "Continue" moved here
+    counted = count_queries(lambda: ann.get(READ))
+    assert len(counted.statements) == 1, counted.statements
+    assert "user_sessions" in counted.statements[0] and "reflection_notes" in counted.statements[0]
+    # The full path (a query string) looks the session up once too, before anything else.
+    counted = count_queries(lambda: ann.get(READ + "?x=1"))
+    assert len([s for s in counted.statements if "user_sessions" in s]) == 1
+    assert "user_sessions" in counted.statements[0]
+
+
+def test_a_copied_cookie_stops_opening_a_cached_lesson_at_logout_and_an_idle_session_ends(
+        app, publish_with_reflection, make_user):
+    publish_with_reflection()
+    ann, _ = signed_in(app, make_user, "junior", full_name="Ann Example")
+    thief = copy_cookies(app, ann)
+    assert "Ann Example" in thief.get(READ).get_data(as_text=True)
+    ann.post_form("/logout")
+    response = thief.get(READ)
+    assert response.status_code == 302 and "/login" in response.location
+
+    bob, _ = signed_in(app, make_user, "junior")
+    assert bob.get(READ).status_code == 200
+    with db.engine.begin() as conn:
+        conn.execute(update(UserSession).where(UserSession.ended_at.is_(None))
+                     .values(last_seen_at=utcnow() - timedelta(minutes=31)))
+    response = bob.get(READ)
+    assert response.status_code == 302 and "/login" in response.location
+    assert db.session.scalar(select(func.count()).select_from(UserSession).where(UserSession.ended_at.is_(None))) == 0
+
+
+def test_a_deactivated_learner_cannot_open_a_cached_lesson(app, publish_with_reflection, make_user):
+    publish_with_reflection()
+    ann, user = signed_in(app, make_user, "junior")
+    assert ann.get(READ).status_code == 200
+    user.deactivated_at = utcnow()
+    db.session.commit()
+    assert ann.get(READ).status_code == 302

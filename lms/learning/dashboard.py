@@ -1,0 +1,208 @@
+"""The learner's dashboard (/dashboard): read in one statement and drawn from parts kept per process.
+
+What learners share is drawn once with the real templates, with slots (NUL-delimited names) where one
+learner's facts go: the page around the cards (`learning/dashboard.html`) per role and for learners with
+and without courses, and each course's card (`learning/_dashboard_card.html`) per shape, the key being
+everything the card's template branches on (course title and address, track and hours shown, complete,
+lesson and module totals, which certificate paragraph...), so any change draws a new one. A request
+then costs one Core statement (my enrolments with their courses, partner's name, completed lessons and
+the certificate columns credentials joins in) and string joins; no ORM objects.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from datetime import datetime
+from functools import cache
+from types import SimpleNamespace
+
+from flask import render_template, request, session, url_for
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup, escape
+from sqlalchemy import String, bindparam, cast, func, select
+
+from lms.accounts.models import Organisation
+from lms.catalog.models import Course, hours_for
+from lms.clock import utcnow
+from lms.dates import long_date
+from lms.extensions import db
+from lms.learning import completion, pagecache
+from lms.learning.models import Enrolment, LessonProgress
+from lms.learning.progress import compute_progress, course_structures
+
+# Placeholders nobody can type: NUL never survives into a title, a name or a form field.
+_SLOT = re.compile("\x00([a-z_]+)\x00")
+
+
+def _slot(name: str) -> Markup:
+    return Markup(f"\x00{name}\x00")  # noqa: S704 - a name of ours, never typed
+
+
+class Drawn:
+    """Markup drawn once with `_slot`s in it, split there so that filling it is one join."""
+
+    def __init__(self, markup: str):
+        self._parts = _SLOT.split(markup)  # text, slot name, text, ..., text
+        self._names = frozenset(self._parts[1::2])
+
+    def fill(self, values: dict) -> Markup:
+        """The markup with each slot's value escaped (Markup stays as it is)."""
+        escaped = {name: escape(values[name]) for name in self._names}
+        parts = self._parts
+        return Markup("".join([escaped[part] if i % 2 else part for i, part in enumerate(parts)]))  # noqa: S704
+
+
+# --- what credentials adds (learning may not import it) ---------------------------------------
+
+_certificates: dict[str, object] = {}
+
+
+def register_certificates(join, status_at, problem_text) -> None:
+    """Set by credentials. `join(statement, enrolments table) -> statement` outer-joins, for each enrolment,
+    the columns certificate_code, certificate_status, certificate_expires_at, certificate_revoked_at,
+    certificate_revoked_reason (its newest certificate; None without one) and issue_error (why a completion
+    without one waits, or None); `status_at(status, expires_at, now) -> str` (valid, revoked, superseded,
+    expired); `problem_text(issue_error) -> str | None`, what the learner is told."""
+    _certificates.update(join=join, status_at=status_at, problem_text=problem_text)
+    _statement.cache_clear()
+
+
+@cache
+def _statement():
+    # Built once, on the tables: only the learner's id is bound per request.
+    e, c, o, p = Enrolment.__table__, Course.__table__, Organisation.__table__, LessonProgress.__table__
+    done = (select(func.aggregate_strings(cast(p.c.lesson_id, String), ","))
+            .where(p.c.enrolment_id == e.c.id, p.c.completed_at.is_not(None)).scalar_subquery())
+    statement = (
+        select(e.c.id.label("enrolment_id"), e.c.track, e.c.last_lesson_id, e.c.last_activity_at, e.c.completed_at,
+               e.c.completion_snapshot, c.c.id, c.c.slug, c.c.title, c.c.cpd_hours, c.c.certificate_issue,
+               c.c.revision, c.c.updated_at, o.c.id.label("partner_id"), o.c.name.label("partner_name"),
+               done.label("done_lessons"))
+        .select_from(e).join(c, c.c.id == e.c.course_id).outerjoin(o, o.c.id == c.c.partner_id)
+        .where(e.c.user_id == bindparam("user_id"))
+        .order_by(e.c.last_activity_at.desc().nulls_last(), e.c.id.desc()))
+    return _certificates["join"](statement, e)
+
+
+# --- the page ------------------------------------------------------------------------------------
+
+# Cards keyed by their shape (see `_card`), oldest out first; pages by (role, has courses, script root);
+# lesson addresses by (script root, course slug, revision, publication time, lesson id).
+_CARDS: OrderedDict[tuple, Drawn] = OrderedDict()
+_CARDS_SIZE = 1024
+_PAGES: dict[tuple, Drawn] = {}
+_LESSON_URLS: dict[tuple, str] = {}
+_LESSON_URLS_SIZE = 4096
+
+
+def clear() -> None:
+    _CARDS.clear()
+    _PAGES.clear()
+    _LESSON_URLS.clear()
+
+
+def page() -> str:
+    """The signed-in learner's dashboard: one query; their facts exactly as the templates would draw them."""
+    now = utcnow()
+    rows = db.session.connection().execute(_statement(), {"user_id": current_user.id}).all()
+    structures = course_structures(rows)
+    root = request.script_root
+    cards, earned, in_progress = [], 0.0, 0.0
+    for row in rows:
+        card, hours, counted = _card(row, structures[row.id].lessons, now, root)
+        cards.append(f"\n\n{card}\n")  # as the template's loop put them
+        earned += counted
+        if row.completed_at is None:
+            in_progress += hours
+    values = {"unverified_notice": pagecache.unverified_notice(), "earned": f"{earned:g}",
+              "in_progress": f"{in_progress:g}", "cards": Markup("".join(cards))}  # noqa: S704 - filled cards
+    if session.get("_flashes"):  # a message to show once: the header and messages drawn by base.html
+        return render_template("learning/dashboard.html", has_courses=bool(rows), **values)
+    key = (current_user.role, bool(rows), root)
+    drawn = _PAGES.get(key)
+    if drawn is None:
+        drawn = _PAGES[key] = _draw_page(bool(rows))
+    return drawn.fill({**values, "name": current_user.full_name, "csrf": generate_csrf()})
+
+
+def _card(row, outline, now: datetime, root: str) -> tuple[Markup, float, float]:
+    """(The enrolment's card, the CPD hours it is worth, the hours it has earned)."""
+    done = {int(i) for i in row.done_lessons.split(",")} if row.done_lessons else set()
+    progress = compute_progress(outline, row.track, done, row.last_lesson_id)
+    completed = row.completed_at is not None
+    hours = completion.shown_hours(row.completed_at, row.completion_snapshot, hours_for(row.cpd_hours, row.track))
+    status = (_certificates["status_at"](row.certificate_status, row.certificate_expires_at, now)
+              if row.certificate_code is not None else None)
+    problem = _certificates["problem_text"](row.issue_error) if row.issue_error is not None else None
+    continue_url = (_lesson_url(root, row, outline, progress.next_lesson_id)
+                    if progress.next_lesson_id is not None and not completed else None)
+    # Everything the card's template branches on, or prints the same for every learner of this shape.
+    key = (root, row.title, row.slug, completion.shown_track(row.completion_snapshot, row.track), hours, completed,
+           progress.lessons_total, progress.modules_total, row.last_activity_at is not None, status,
+           row.certificate_expires_at is not None, bool(problem), row.certificate_issue, continue_url is not None)
+    drawn = _CARDS.get(key)
+    if drawn is None:
+        drawn = _CARDS[key] = _draw_card(key)
+        while len(_CARDS) > _CARDS_SIZE:
+            _CARDS.popitem(last=False)
+    values = {"lessons_done": progress.lessons_done, "modules_done": progress.modules_done,
+              "last_activity": long_date(row.last_activity_at), "continue_url": continue_url or "",
+              "problem": problem or "",
+              "partner": row.partner_name if row.partner_id is not None else "the course partner"}
+    if status is not None:
+        code = row.certificate_code
+        values.update(code=code, expires=long_date(row.certificate_expires_at),
+                      revoked_on=long_date(row.certificate_revoked_at), reason=row.certificate_revoked_reason)
+        if status == "valid":
+            values.update(download_url=url_for("credentials.download", code=code),
+                          badge_download_url=url_for("badges.credential", code=code, download=1),
+                          badge_url=url_for("badges.credential", code=code))
+    earned = completion.counted_hours(hours if completed else None, status)
+    return drawn.fill(values), hours, earned
+
+
+def _lesson_url(root: str, row, outline, lesson_id: int) -> str:
+    """The address of a lesson of the row's course (url_for's, kept: it costs more than the rest of a card)."""
+    key = (root, row.slug, row.revision, row.updated_at, lesson_id)
+    url = _LESSON_URLS.get(key)
+    if url is None:
+        lesson = next(ol for ol in outline if ol.id == lesson_id)
+        if len(_LESSON_URLS) >= _LESSON_URLS_SIZE:
+            _LESSON_URLS.clear()
+        url = _LESSON_URLS[key] = url_for("learning.lesson", slug=row.slug, module_key=lesson.module_key,
+                                          lesson_key=lesson.key)
+    return url
+
+
+def _draw_card(key: tuple) -> Drawn:
+    (_root, title, slug, track, hours, completed, lessons_total, modules_total, has_activity, status, has_expiry,
+     has_problem, certificate_issue, has_continue) = key
+    card = SimpleNamespace(
+        title=title, slug=slug, track=track, hours=hours, completed=completed, lessons_total=lessons_total,
+        modules_total=modules_total, status=status, has_expiry=has_expiry, certificate_issue=certificate_issue,
+        lessons_done=_slot("lessons_done"), modules_done=_slot("modules_done"),
+        last_activity=_slot("last_activity") if has_activity else None,
+        problem=_slot("problem") if has_problem else None,
+        continue_url=str(_slot("continue_url")) if has_continue else None,
+        **{name: _slot(name) for name in ("code", "expires", "revoked_on", "reason", "download_url",
+                                          "badge_download_url", "badge_url", "partner")})
+    return Drawn(render_template("learning/_dashboard_card.html", c=card))
+
+
+def _draw_page(has_courses: bool) -> Drawn:
+    """The whole page for every learner of the asker's role, with slots for their name, token, hours and cards."""
+    html = render_template(
+        "learning/dashboard.html", current_user=_SOMEONE, get_flashed_messages=_no_messages,
+        has_courses=has_courses, unverified_notice=_slot("unverified_notice"), earned=str(_slot("earned")),
+        in_progress=str(_slot("in_progress")), cards=_slot("cards"))
+    return Drawn(html.replace(generate_csrf(), _slot("csrf")))
+
+
+def _no_messages(**_options) -> list:
+    return []
+
+
+# Whoever is signed in, as the header draws them in the page: their name is a slot.
+_SOMEONE = SimpleNamespace(is_authenticated=True, full_name=str(_slot("name")))
