@@ -56,7 +56,8 @@ FEATURES: dict[str, tuple[tuple[str | re.Pattern[str], ...], tuple[tuple[str, st
     "blocks": (("///",), (("block", "blocks"), ("tree", "blocks_on_inline_end"))),
     "fences": (("```", "~~~"), (("pre", "fenced_code_block"),)),
     "abbreviations": (("*[",), (("block", "abbr"), ("tree", "abbr"))),
-    "attribute lists": (("{",), (("tree", "attr_list"),)),
+    # SuperFences keeps a fence's options as attributes only while attr_list is registered
+    "attribute lists": (("{", "```", "~~~"), (("tree", "attr_list"),)),
     "hash headings": (("#",), (("block", "hashheader"),)),
     "setext headings": ((_RE_SETEXT,), (("block", "setextheader"),)),
     "heading ids": (("#", "[TOC]", _RE_SETEXT), (("tree", "toc"),)),
