@@ -74,7 +74,7 @@ def test_each_pair_of_constructs(pool):
 PIECES = st.tuples(st.sampled_from(PREFIXES), st.sampled_from(FRAGMENTS),
                    st.sampled_from(["\n", "\n\n", " ", "  \n"]))
 DOCUMENTS = st.lists(st.one_of(PIECES.map(lambda p: _prefixed(p[0], p[1]) + p[2]),
-                               st.text(alphabet="ab :-=|>#*_[]()!?/{}<&;`\\^ \n", max_size=30)),
+                               st.text(alphabet="ab :-=|>#*_[]()!?/{}<&;`\\^ \n\x0c\u2028", max_size=30)),
                      max_size=8).map("".join)
 
 
