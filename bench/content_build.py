@@ -7,7 +7,9 @@ Reproduce with:
 The floor is Python-Markdown with the compiler's own extension set converting each lesson
 body once (one instance, reset between lessons); plain ``markdown.markdown`` with no
 extensions is printed for reference. The compile is ``courses.compile_folder`` on the same
-files, without a cache.
+files, without a cache. The compile can come in under the floor: each document goes through
+a Markdown instance without the processors its text cannot use (``courses/mdsubset.py``),
+which gives the same HTML.
 
 The publishing stages run the ``flask content build`` command (through click's runner, on
 an app from ``create_app()``), each in a new process so that nothing is kept in memory from

@@ -26,11 +26,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-import markdown
 import nh3
 
 from .findings import Collector
 from .listindent import ListIndentExtension
+from .mdsubset import MarkdownPool
 from .model import Asset, TrackMap
 from .scanner import Item, Marker
 
@@ -254,10 +254,10 @@ def wrap_tables(html: str) -> str:
 
 
 class Renderer:
-    """One Markdown instance and one sanitiser, reused for every file (thread-safe)."""
+    """Markdown instances and one sanitiser, reused for every file (thread-safe)."""
 
     def __init__(self) -> None:
-        self._md = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS)
+        self._markdown = MarkdownPool(EXTENSIONS, EXTENSION_CONFIGS)
         self._cleaner = nh3.Cleaner(
             tags=TAGS, clean_content_tags=CLEAN_CONTENT_TAGS, attributes=ATTRIBUTES,
             attribute_filter=self._filter_attribute, strip_comments=True, link_rel=None,
@@ -296,8 +296,8 @@ class Renderer:
     # -- rendering -----------------------------------------------------------------------
 
     def _convert(self, text: str) -> str:
-        self._md.reset()
-        return wrap_tables(_add_rel(self._cleaner.clean(self._md.convert(text))))
+        html = self._markdown.for_text(text).convert(text)
+        return wrap_tables(_add_rel(self._cleaner.clean(html)))
 
     def _render_public(self, items: Sequence[Item], tracks: tuple[str, ...],
                        reflection_ids: Sequence[str],
