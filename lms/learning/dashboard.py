@@ -18,19 +18,20 @@ from functools import cache
 from types import SimpleNamespace
 
 from flask import render_template, request, session, url_for
-from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from sqlalchemy import String, bindparam, cast, func, select
 
+from lms import database
+from lms.accounts import sessions
 from lms.accounts.models import Organisation
 from lms.catalog.models import Course, hours_for
 from lms.clock import utcnow
 from lms.dates import long_date
-from lms.extensions import db
 from lms.learning import completion, pagecache
 from lms.learning.models import Enrolment, LessonProgress
 from lms.learning.progress import compute_progress, course_structures
+from lms.security import csrf_token
 
 # Placeholders nobody can type: NUL never survives into a title, a name or a form field.
 _SLOT = re.compile("\x00([a-z_]+)\x00")
@@ -106,7 +107,9 @@ def clear() -> None:
 def page() -> str:
     """The signed-in learner's dashboard: one query; their facts exactly as the templates would draw them."""
     now = utcnow()
-    rows = db.session.connection().execute(_statement(), {"user_id": current_user.id}).all()
+    me = sessions.signed_in()  # the row the before-request hook read: no ORM user is made for this page
+    # On the request's reading connection: no transaction to begin and roll back on PostgreSQL.
+    rows = database.reader().execute(_statement(), {"user_id": me.id}).all()
     structures = course_structures(rows)
     root = request.script_root
     cards, earned, in_progress = [], 0.0, 0.0
@@ -120,11 +123,11 @@ def page() -> str:
               "in_progress": f"{in_progress:g}", "cards": Markup("".join(cards))}  # noqa: S704 - filled cards
     if session.get("_flashes"):  # a message to show once: the header and messages drawn by base.html
         return render_template("learning/dashboard.html", has_courses=bool(rows), **values)
-    key = (current_user.role, bool(rows), root)
+    key = (me.role, bool(rows), root)
     drawn = _PAGES.get(key)
     if drawn is None:
         drawn = _PAGES[key] = _draw_page(bool(rows))
-    return drawn.fill({**values, "name": current_user.full_name, "csrf": generate_csrf()})
+    return drawn.fill({**values, "name": me.full_name, "csrf": csrf_token()})
 
 
 def _card(row, outline, now: datetime, root: str) -> tuple[Markup, float, float]:

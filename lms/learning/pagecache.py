@@ -21,7 +21,6 @@ from datetime import datetime
 from types import SimpleNamespace
 
 from flask import current_app, render_template, render_template_string, request, session
-from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from sqlalchemy import String, and_, bindparam, cast, func, literal_column, select, update
@@ -131,7 +130,7 @@ def clear() -> None:
 def unverified_notice() -> Markup:
     """What `accounts/_unverified_notice.html` draws on the dashboard for the signed-in learner, drawn
     once per process for the verified and once for the unverified (it holds nothing personal)."""
-    key = (current_user.email_verified_at is not None, request.script_root)
+    key = (sessions.signed_in().email_verified_at is not None, request.script_root)
     if key not in _NOTICES:
         template = '{% include "accounts/_unverified_notice.html" %}'  # autoescaped, as every page
         _NOTICES[key] = Markup(render_template_string(template))  # noqa: S704
