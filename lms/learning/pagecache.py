@@ -82,7 +82,8 @@ class Skeleton:
     prompts: tuple[tuple[int, str], ...]
 
 
-# Keyed by (course id, revision, updated_at, lesson id, track, lesson complete, role): a republished
+# Keyed by (course id, revision, updated_at, lesson id, track, lesson complete, role, script root: every
+# address in the page starts with it): a republished
 # course changes its revision and updated_at, so its old pages are never served again. Oldest out first.
 _CACHE: OrderedDict[tuple, Skeleton | None] = OrderedDict()
 _CACHE_SIZE = 512
@@ -157,7 +158,8 @@ def lesson_page(slug: str, module_key: str, lesson_key: str):
     done, progress = _my_progress(row, lessons)
     my_notes = {r.prompt_id: (r.text, r.saved_at) for r in rows if r.prompt_id is not None}
     # The role picks the header's menu; everything else in the header is a slot.
-    key = (row.course_id, row.revision, row.updated_at, lesson.id, row.track, lesson.id in done, row.role)
+    key = (row.course_id, row.revision, row.updated_at, lesson.id, row.track, lesson.id in done, row.role,
+           request.script_root)
     # One read of the shared dict: another thread may evict the key between a check and a second read.
     skeleton = _CACHE.get(key, _MISSING)
     if skeleton is _MISSING:
