@@ -161,3 +161,14 @@ def test_the_csrf_token_signed_once_for_a_session_is_what_its_forms_accept(app, 
     with pytest.raises(ValidationError):
         in_request(session_cookie(other), lambda: validate_csrf(first))  # another session's token
     assert client.post("/logout", data={"csrf_token": first}).status_code == 302
+
+
+def test_a_remembered_session_cookie_follows_secret_key_rotation(app, client, make_user, login):
+    login(make_user())
+    assert client.get("/profile").status_code == 200  # checked once, remembered under the old key
+    old = app.secret_key
+    app.secret_key = app.config["SECRET_KEY"] = "a-new-testing-secret-of-some-length"
+    app.config["SECRET_KEY_FALLBACKS"] = [old]
+    assert client.get("/profile").status_code == 200  # the old key still accepted as a fallback
+    app.config["SECRET_KEY_FALLBACKS"] = []
+    assert client.get("/profile").status_code == 302  # signed with a key no longer trusted: refused
