@@ -253,3 +253,17 @@ def test_a_deactivated_learner_cannot_open_a_cached_lesson(app, publish_with_ref
     user.deactivated_at = utcnow()
     db.session.commit()
     assert ann.get(READ).status_code == 302
+
+
+def test_a_page_drawn_under_one_script_root_is_not_served_under_another(
+        app, publish_with_reflection, make_user, monkeypatch):
+    publish_with_reflection()
+    ann, _ = signed_in(app, make_user, "junior", full_name="Ann")
+    ann.get(READ)  # drawn at the site's root
+    under_prefix = "http://localhost/lms/"
+    page = ann.get(READ, base_url=under_prefix).get_data(as_text=True)
+    with monkeypatch.context() as patch:
+        patch.setattr(pagecache, "lesson_page", lambda *args: None)
+        full = ann.get(READ, base_url=under_prefix).get_data(as_text=True)
+    assert 'href="/lms/courses/tiny-course/' in full
+    assert same_token(page) == same_token(full)
