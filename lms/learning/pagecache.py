@@ -14,7 +14,6 @@ a message to show draws the header and messages with `base.html` around the fill
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict, namedtuple
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,8 +35,6 @@ from lms.learning.forms import ReflectionForm
 from lms.learning.models import Enrolment, LessonProgress, ReflectionNote
 from lms.learning.progress import CourseProgress, OutlineLesson, compute_progress, course_structures
 
-# Placeholders cannot be typed by authors: NUL never survives into published HTML or a form field.
-_SLOT = re.compile("\x00([a-z]+):([^\x00]*)\x00")
 #: What follows a completed lesson in the course contents, on both paths (lesson.html writes `lesson_done`).
 LESSON_DONE = Markup('<span class="nhsuk-u-visually-hidden"> (complete)</span> ✓')
 
@@ -280,7 +277,8 @@ _MODULE_MARK: Markup | None = None
 
 
 def _slot(name: str, arg) -> Markup:
-    """A place in the skeleton that `fill` fills (`arg` is an id or a prompt key, never typed by learners)."""
+    """A place in the skeleton that `fill` fills (`arg` is an id or a prompt key, never typed by learners),
+    between NULs: NUL never survives into published HTML or a form field, so nobody can type one."""
     return Markup("\x00%s:%s\x00") % (name, arg)
 
 
@@ -294,25 +292,3 @@ def _record_visit(row, lesson_id: int) -> None:
     conn.execute(update(_enrolments).where(_enrolments.c.id == row.enrolment_id)
                  .values(last_lesson_id=lesson_id, last_activity_at=now))
     conn.commit()
-
-
-class Fragment:
-    """Template source drawn once per process with a placeholder for each value, then filled by string
-    substitution: for the NHS components' macros (each an include), drawn for every row of a page.
-
-    Call it with every value the source uses, always the same names and kinds (text or Markup); each value
-    must be non-empty (the macros branch on them) and is escaped unless it is Markup. Returns the same
-    markup the source would.
-    """
-
-    def __init__(self, source: str):
-        self.source = source
-        self._drawn: str | None = None
-
-    def __call__(self, **values) -> Markup:
-        if self._drawn is None:
-            template = current_app.jinja_env.from_string(self.source)
-            # Each placeholder of the value's own kind: the macros treat Markup and text differently.
-            self._drawn = template.render(**{name: _slot("value", name) if isinstance(value, Markup)
-                                             else str(_slot("value", name)) for name, value in values.items()})
-        return Markup(_SLOT.sub(lambda match: escape(values[match.group(2)]), self._drawn))  # noqa: S704

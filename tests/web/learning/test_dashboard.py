@@ -27,7 +27,7 @@ BEFORE = (Path(__file__).parent / "dashboard_before.html").read_text(encoding="u
 
 
 class Macro:
-    """One of the view's NHS fragments as it was (pagecache.Fragment), rendered in full each call."""
+    """One of the view's NHS fragments as it was, rendered in full each call."""
 
     def __init__(self, source: str):
         self.source = source
