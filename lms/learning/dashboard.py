@@ -11,49 +11,26 @@ the certificate columns credentials joins in) and string joins; no ORM objects.
 
 from __future__ import annotations
 
-import re
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 from datetime import datetime
 from functools import cache
 from types import SimpleNamespace
 
 from flask import render_template, request, session, url_for
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup, escape
-from sqlalchemy import String, bindparam, cast, func, select
+from markupsafe import Markup
+from sqlalchemy import String, cast, func, select
 
-from lms import database
 from lms.accounts import sessions
-from lms.accounts.models import Organisation
+from lms.accounts.models import Organisation, User
 from lms.catalog.models import Course, hours_for
 from lms.clock import utcnow
 from lms.dates import long_date
 from lms.learning import completion, pagecache
+from lms.learning.drawn import SOMEONE, Drawn, cut, no_messages, slot
 from lms.learning.models import Enrolment, LessonProgress
-from lms.learning.progress import compute_progress, course_structures
+from lms.learning.progress import course_structures, progress_counts, track_plan
 from lms.security import csrf_token
-
-# Placeholders nobody can type: NUL never survives into a title, a name or a form field.
-_SLOT = re.compile("\x00([a-z_]+)\x00")
-
-
-def _slot(name: str) -> Markup:
-    return Markup(f"\x00{name}\x00")  # noqa: S704 - a name of ours, never typed
-
-
-class Drawn:
-    """Markup drawn once with `_slot`s in it, split there so that filling it is one join."""
-
-    def __init__(self, markup: str):
-        self._parts = _SLOT.split(markup)  # text, slot name, text, ..., text
-        self._names = frozenset(self._parts[1::2])
-
-    def fill(self, values: dict) -> Markup:
-        """The markup with each slot's value escaped (Markup stays as it is)."""
-        escaped = {name: escape(values[name]) for name in self._names}
-        parts = self._parts
-        return Markup("".join([escaped[part] if i % 2 else part for i, part in enumerate(parts)]))  # noqa: S704
-
 
 # --- what credentials adds (learning may not import it) ---------------------------------------
 
@@ -72,19 +49,34 @@ def register_certificates(join, status_at, problem_text) -> None:
 
 @cache
 def _statement():
-    # Built once, on the tables: only the learner's id is bound per request.
-    e, c, o, p = Enrolment.__table__, Course.__table__, Organisation.__table__, LessonProgress.__table__
+    """The signed-in session's look-up (`sessions.with_session`: the user's columns) with a row for each of my
+    enrolments, latest activity first (one row of NULLs without any). Built once, on the tables; labelled so
+    that nothing clashes with the user's columns (`id`, `created_at`...)."""
+    u, e, c = User.__table__, Enrolment.__table__, Course.__table__
+    o, p = Organisation.__table__, LessonProgress.__table__
     done = (select(func.aggregate_strings(cast(p.c.lesson_id, String), ","))
             .where(p.c.enrolment_id == e.c.id, p.c.completed_at.is_not(None)).scalar_subquery())
-    statement = (
-        select(e.c.id.label("enrolment_id"), e.c.track, e.c.last_lesson_id, e.c.last_activity_at, e.c.completed_at,
-               e.c.completion_snapshot, c.c.id, c.c.slug, c.c.title, c.c.cpd_hours, c.c.certificate_issue,
-               c.c.revision, c.c.updated_at, o.c.id.label("partner_id"), o.c.name.label("partner_name"),
-               done.label("done_lessons"))
-        .select_from(e).join(c, c.c.id == e.c.course_id).outerjoin(o, o.c.id == c.c.partner_id)
-        .where(e.c.user_id == bindparam("user_id"))
-        .order_by(e.c.last_activity_at.desc().nulls_last(), e.c.id.desc()))
-    return _certificates["join"](statement, e)
+
+    def my_enrolments(statement):
+        statement = (
+            statement.add_columns(
+                e.c.id.label("enrolment_id"), e.c.track.label("enrolment_track"), e.c.last_lesson_id,
+                e.c.last_activity_at.label("enrolment_last_activity_at"),
+                e.c.completed_at.label("enrolment_completed_at"), e.c.completion_snapshot,
+                c.c.id.label("course_id"), c.c.slug.label("course_slug"), c.c.title.label("course_title"),
+                c.c.cpd_hours, c.c.certificate_issue, c.c.revision.label("course_revision"),
+                c.c.updated_at.label("course_updated_at"), o.c.id.label("partner_id"),
+                o.c.name.label("partner_name"), done.label("done_lessons"))
+            .outerjoin(e, e.c.user_id == u.c.id).outerjoin(c, c.c.id == e.c.course_id)
+            .outerjoin(o, o.c.id == c.c.partner_id)
+            .order_by(e.c.last_activity_at.desc().nulls_last(), e.c.id.desc()))
+        return _certificates["join"](statement, e)
+
+    return sessions.with_session(my_enrolments)
+
+
+# What `course_structures` reads of a course.
+_Course = namedtuple("_Course", "id revision updated_at")
 
 
 # --- the page ------------------------------------------------------------------------------------
@@ -104,20 +96,25 @@ def clear() -> None:
     _LESSON_URLS.clear()
 
 
-def page() -> str:
-    """The signed-in learner's dashboard: one query; their facts exactly as the templates would draw them."""
+def page() -> str | None:
+    """The signed-in learner's dashboard (None when nobody is signed in): one statement that also looks the
+    session up; their facts exactly as the templates would draw them."""
+    rows = sessions.signed_in_with(_statement(), {})
+    if not rows:
+        return None
+    me = rows[0]
+    if me.enrolment_id is None:
+        rows = []
     now = utcnow()
-    me = sessions.signed_in()  # the row the before-request hook read: no ORM user is made for this page
-    # On the request's reading connection: no transaction to begin and roll back on PostgreSQL.
-    rows = database.reader().execute(_statement(), {"user_id": me.id}).all()
-    structures = course_structures(rows)
+    structures = course_structures([_Course(row.course_id, row.course_revision, row.course_updated_at)
+                                    for row in rows])
     root = request.script_root
     cards, earned, in_progress = [], 0.0, 0.0
     for row in rows:
-        card, hours, counted = _card(row, structures[row.id].lessons, now, root)
+        card, hours, counted = _card(row, structures[row.course_id].lessons, now, root)
         cards.append(f"\n\n{card}\n")  # as the template's loop put them
         earned += counted
-        if row.completed_at is None:
+        if row.enrolment_completed_at is None:
             in_progress += hours
     values = {"unverified_notice": pagecache.unverified_notice(), "earned": f"{earned:g}",
               "in_progress": f"{in_progress:g}", "cards": Markup("".join(cards))}  # noqa: S704 - filled cards
@@ -127,35 +124,38 @@ def page() -> str:
     drawn = _PAGES.get(key)
     if drawn is None:
         drawn = _PAGES[key] = _draw_page(bool(rows))
-    return drawn.fill({**values, "name": me.full_name, "csrf": csrf_token()})
+    values["name"], values["csrf"] = me.full_name, csrf_token()
+    return drawn.fill(values)
 
 
 def _card(row, outline, now: datetime, root: str) -> tuple[Markup, float, float]:
     """(The enrolment's card, the CPD hours it is worth, the hours it has earned)."""
-    done = {int(i) for i in row.done_lessons.split(",")} if row.done_lessons else set()
-    progress = compute_progress(outline, row.track, done, row.last_lesson_id)
-    completed = row.completed_at is not None
-    hours = completion.shown_hours(row.completed_at, row.completion_snapshot, hours_for(row.cpd_hours, row.track))
+    track, completed_at, snapshot = row.enrolment_track, row.enrolment_completed_at, row.completion_snapshot
+    done = row.done_lessons
+    lessons_done, modules_done, next_lesson_id = progress_counts(
+        plan := track_plan(outline, track), set(map(int, done.split(","))) if done else set(), row.last_lesson_id)
+    completed = completed_at is not None
+    hours = completion.shown_hours(completed_at, snapshot, hours_for(row.cpd_hours, track))
+    code = row.certificate_code
     status = (_certificates["status_at"](row.certificate_status, row.certificate_expires_at, now)
-              if row.certificate_code is not None else None)
+              if code is not None else None)
     problem = _certificates["problem_text"](row.issue_error) if row.issue_error is not None else None
-    continue_url = (_lesson_url(root, row, outline, progress.next_lesson_id)
-                    if progress.next_lesson_id is not None and not completed else None)
+    continue_url = (_lesson_url(root, row, outline, next_lesson_id)
+                    if next_lesson_id is not None and not completed else None)
     # Everything the card's template branches on, or prints the same for every learner of this shape.
-    key = (root, row.title, row.slug, completion.shown_track(row.completion_snapshot, row.track), hours, completed,
-           progress.lessons_total, progress.modules_total, row.last_activity_at is not None, status,
+    key = (root, row.course_title, row.course_slug, completion.shown_track(snapshot, track), hours, completed,
+           plan.lessons_total, plan.modules_total, row.enrolment_last_activity_at is not None, status,
            row.certificate_expires_at is not None, bool(problem), row.certificate_issue, continue_url is not None)
     drawn = _CARDS.get(key)
     if drawn is None:
         drawn = _CARDS[key] = _draw_card(key)
         while len(_CARDS) > _CARDS_SIZE:
             _CARDS.popitem(last=False)
-    values = {"lessons_done": progress.lessons_done, "modules_done": progress.modules_done,
-              "last_activity": long_date(row.last_activity_at), "continue_url": continue_url or "",
+    values = {"lessons_done": lessons_done, "modules_done": modules_done,
+              "last_activity": long_date(row.enrolment_last_activity_at), "continue_url": continue_url or "",
               "problem": problem or "",
               "partner": row.partner_name if row.partner_id is not None else "the course partner"}
     if status is not None:
-        code = row.certificate_code
         values.update(code=code, expires=long_date(row.certificate_expires_at),
                       revoked_on=long_date(row.certificate_revoked_at), reason=row.certificate_revoked_reason)
         if status == "valid":
@@ -168,13 +168,13 @@ def _card(row, outline, now: datetime, root: str) -> tuple[Markup, float, float]
 
 def _lesson_url(root: str, row, outline, lesson_id: int) -> str:
     """The address of a lesson of the row's course (url_for's, kept: it costs more than the rest of a card)."""
-    key = (root, row.slug, row.revision, row.updated_at, lesson_id)
+    key = (root, row.course_slug, row.course_revision, row.course_updated_at, lesson_id)
     url = _LESSON_URLS.get(key)
     if url is None:
         lesson = next(ol for ol in outline if ol.id == lesson_id)
         if len(_LESSON_URLS) >= _LESSON_URLS_SIZE:
             _LESSON_URLS.clear()
-        url = _LESSON_URLS[key] = url_for("learning.lesson", slug=row.slug, module_key=lesson.module_key,
+        url = _LESSON_URLS[key] = url_for("learning.lesson", slug=row.course_slug, module_key=lesson.module_key,
                                           lesson_key=lesson.key)
     return url
 
@@ -185,27 +185,19 @@ def _draw_card(key: tuple) -> Drawn:
     card = SimpleNamespace(
         title=title, slug=slug, track=track, hours=hours, completed=completed, lessons_total=lessons_total,
         modules_total=modules_total, status=status, has_expiry=has_expiry, certificate_issue=certificate_issue,
-        lessons_done=_slot("lessons_done"), modules_done=_slot("modules_done"),
-        last_activity=_slot("last_activity") if has_activity else None,
-        problem=_slot("problem") if has_problem else None,
-        continue_url=str(_slot("continue_url")) if has_continue else None,
-        **{name: _slot(name) for name in ("code", "expires", "revoked_on", "reason", "download_url",
-                                          "badge_download_url", "badge_url", "partner")})
-    return Drawn(render_template("learning/_dashboard_card.html", c=card))
+        lessons_done=slot("lessons_done"), modules_done=slot("modules_done"),
+        last_activity=slot("last_activity") if has_activity else None,
+        problem=slot("problem") if has_problem else None,
+        continue_url=str(slot("continue_url")) if has_continue else None,
+        **{name: slot(name) for name in ("code", "expires", "revoked_on", "reason", "download_url",
+                                         "badge_download_url", "badge_url", "partner")})
+    return cut(render_template("learning/_dashboard_card.html", c=card))
 
 
 def _draw_page(has_courses: bool) -> Drawn:
     """The whole page for every learner of the asker's role, with slots for their name, token, hours and cards."""
     html = render_template(
-        "learning/dashboard.html", current_user=_SOMEONE, get_flashed_messages=_no_messages,
-        has_courses=has_courses, unverified_notice=_slot("unverified_notice"), earned=str(_slot("earned")),
-        in_progress=str(_slot("in_progress")), cards=_slot("cards"))
-    return Drawn(html.replace(generate_csrf(), _slot("csrf")))
-
-
-def _no_messages(**_options) -> list:
-    return []
-
-
-# Whoever is signed in, as the header draws them in the page: their name is a slot.
-_SOMEONE = SimpleNamespace(is_authenticated=True, full_name=str(_slot("name")))
+        "learning/dashboard.html", current_user=SOMEONE, get_flashed_messages=no_messages,
+        has_courses=has_courses, unverified_notice=slot("unverified_notice"), earned=str(slot("earned")),
+        in_progress=str(slot("in_progress")), cards=slot("cards"))
+    return cut(html.replace(generate_csrf(), slot("csrf")))

@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections import OrderedDict, namedtuple
 from dataclasses import dataclass
 from datetime import datetime
-from types import SimpleNamespace
 
 from flask import current_app, render_template, render_template_string, request, session
 from flask_wtf.csrf import generate_csrf
@@ -31,39 +30,16 @@ from lms.catalog.models import PUBLISHED, Course, Lesson, Module, ReflectionProm
 from lms.clock import utcnow
 from lms.dates import london_time
 from lms.learning import services
+from lms.learning.drawn import SOMEONE, Drawn, cut, no_messages, slot
 from lms.learning.forms import ReflectionForm
 from lms.learning.models import Enrolment, LessonProgress, ReflectionNote
 from lms.learning.progress import CourseProgress, OutlineLesson, compute_progress, course_structures
 
+# The slots whose args are ids (of a lesson, of a module).
+_IDS = ("lesson", "module")
+
 #: What follows a completed lesson in the course contents, on both paths (lesson.html writes `lesson_done`).
 LESSON_DONE = Markup('<span class="nhsuk-u-visually-hidden"> (complete)</span> ✓')
-
-
-@dataclass(frozen=True)
-class Drawn:
-    """Drawn markup cut at its slots, so filling it is a join: `parts` holds the text between slots and ""
-    at each slot; the other fields say which places (indexes into `parts`) take what."""
-
-    parts: tuple[str, ...]
-    lessons: tuple[tuple[int, int], ...]  # (place, lesson id): the completed mark
-    modules: tuple[tuple[int, int], ...]  # (place, module id): the "Complete" tag
-    texts: tuple[tuple[int, str], ...]  # (place, prompt key): the note's text
-    saved: tuple[tuple[int, str], ...]  # (place, prompt key): when the note was saved
-    names: tuple[int, ...]  # the learner's name
-    tokens: tuple[int, ...]  # the CSRF token
-
-
-def cut(drawn: str) -> Drawn:
-    """`drawn` (with `_slot` placeholders) as a `Drawn`."""
-    parts = drawn.split("\x00")  # text, slot, text, slot, ..., text: a slot is "name:arg"
-    places: dict[str, list] = {"lesson": [], "module": [], "text": [], "saved": [], "name": [], "csrf": []}
-    for place in range(1, len(parts), 2):
-        name, _, arg = parts[place].partition(":")
-        places[name].append(place if name in ("name", "csrf") else
-                            (place, int(arg) if name in ("lesson", "module") else arg))
-        parts[place] = ""
-    return Drawn(tuple(parts), tuple(places["lesson"]), tuple(places["module"]), tuple(places["text"]),
-                 tuple(places["saved"]), tuple(places["name"]), tuple(places["csrf"]))
 
 
 @dataclass(frozen=True)
@@ -204,24 +180,24 @@ def fill(drawn: Drawn, progress: CourseProgress, notes: dict[str, tuple[str, dat
     """A skeleton's content or page with this learner's marks, notes, name and CSRF token in its slots."""
     parts = list(drawn.parts)
     done = progress.completed_lesson_ids
-    for place, lesson_id in drawn.lessons:
+    for place, lesson_id in drawn.places("lesson"):
         if lesson_id in done:
             parts[place] = LESSON_DONE
     done = progress.completed_module_ids
-    for place, module_id in drawn.modules:
+    for place, module_id in drawn.places("module"):
         if module_id in done:
             parts[place] = _module_mark()
-    for place, key in drawn.texts:
+    for place, key in drawn.places("text"):
         if key in notes:
             parts[place] = escape(notes[key][0])
-    for place, key in drawn.saved:
+    for place, key in drawn.places("saved"):
         if key in notes:
             parts[place] = Markup('<p class="nhsuk-body-s">Last saved %s.</p>') % london_time(notes[key][1])
     name = escape(name)
-    for place in drawn.names:
+    for place, _arg in drawn.places("name"):
         parts[place] = name
     token = escape(security.csrf_token())
-    for place in drawn.tokens:
+    for place, _arg in drawn.places("csrf"):
         parts[place] = token
     return Markup("".join(parts))  # noqa: S704 - drawn by the template; fills escaped
 
@@ -235,7 +211,7 @@ def _draw(slug: str, module_key: str, lesson_key: str, complete: bool) -> Skelet
         return None
     context = views.lesson_context(view)
     context.update(
-        slot=_slot, get_flashed_messages=_no_messages,  # a message waiting is this learner's, shown by the caller
+        slot=slot, get_flashed_messages=no_messages,  # a message waiting is this learner's, shown by the caller
         progress=CourseProgress(0, 0, 0, 0, completed_lesson_ids=frozenset({view.lesson.id} if complete else ())),
         reflections=[(prompt, None, ReflectionForm(prefix=prompt.key, formdata=None, text=f"\x00text:{prompt.key}\x00"))
                      for prompt, _note, _form in context["reflections"]],
@@ -247,21 +223,13 @@ def _draw(slug: str, module_key: str, lesson_key: str, complete: bool) -> Skelet
     for _ in template.root_render_func(page):  # the whole page once: that runs its imports, which blocks use
         pass
     token = generate_csrf()
-    blocks = {name: Markup("".join(template.blocks[name](page)).replace(token, _slot("csrf", "")))  # noqa: S704
+    blocks = {name: Markup("".join(template.blocks[name](page)).replace(token, slot("csrf")))  # noqa: S704
               for name in ("title", "before_content", "content")}  # (the template's own output, escaped there)
-    whole = render_template("learning/lesson_filled.html", **blocks, current_user=_SOMEONE,
-                            get_flashed_messages=_no_messages)
-    return Skeleton(blocks["title"], blocks["before_content"], cut(blocks["content"]),
-                    cut(whole.replace(token, _slot("csrf", ""))),
+    whole = render_template("learning/lesson_filled.html", **blocks, current_user=SOMEONE,
+                            get_flashed_messages=no_messages)
+    return Skeleton(blocks["title"], blocks["before_content"], cut(blocks["content"], _IDS),
+                    cut(whole.replace(token, slot("csrf")), _IDS),
                     tuple((prompt.id, prompt.key) for prompt, _note, _form in context["reflections"]))
-
-
-def _no_messages(**_options) -> list:
-    return []
-
-
-# Whoever is signed in, as the header draws them in a skeleton: their name is a slot.
-_SOMEONE = SimpleNamespace(is_authenticated=True, full_name=str(Markup("\x00name:\x00")))
 
 
 def _module_mark() -> Markup:
@@ -274,12 +242,6 @@ def _module_mark() -> Markup:
 
 
 _MODULE_MARK: Markup | None = None
-
-
-def _slot(name: str, arg) -> Markup:
-    """A place in the skeleton that `fill` fills (`arg` is an id or a prompt key, never typed by learners),
-    between NULs: NUL never survives into published HTML or a form field, so nobody can type one."""
-    return Markup("\x00%s:%s\x00") % (name, arg)
 
 
 def _record_visit(row, lesson_id: int) -> None:

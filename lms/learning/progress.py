@@ -125,47 +125,68 @@ def compute_progress(
 ) -> CourseProgress:
     """Progress through one course on one track, from its outline and the completed lesson ids."""
     completed = set(completed)
-    plan = _plan(outline, track)
-    incomplete = {module_id for lesson_id, module_id in plan.required if lesson_id not in completed}
-    done_modules = [module_id for module_id in plan.modules if module_id not in incomplete]
+    plan = track_plan(outline, track)
+    done_modules = [module_id for module_id, required in plan.modules if required <= completed]
     return CourseProgress(
-        lessons_done=sum(1 for lesson_id, _module_id in plan.required if lesson_id in completed),
-        lessons_total=len(plan.required),
+        lessons_done=len(plan.required_ids & completed),
+        lessons_total=plan.lessons_total,
         modules_done=len(done_modules),
-        modules_total=len(plan.modules),
+        modules_total=plan.modules_total,
         completed_lesson_ids=frozenset(plan.id_set.intersection(completed)),
         completed_module_ids=frozenset(done_modules),
         next_lesson_id=_next_lesson(plan.ids, completed, last_lesson_id),
     )
 
 
+def progress_counts(plan: TrackPlan, completed: set[int], last_lesson_id: int | None) -> tuple[int, int, int | None]:
+    """(lessons done, modules done, next lesson id) as `compute_progress` counts them, without its id sets
+    (for a page that shows only the counts, as the dashboard's cards)."""
+    return (len(plan.required_ids & completed),
+            sum(1 for _module_id, required in plan.modules if required <= completed),
+            _next_lesson(plan.ids, completed, last_lesson_id))
+
+
 @dataclass(frozen=True)
-class _TrackPlan:
-    """An outline's lessons on one track, as `compute_progress` counts them."""
+class TrackPlan:
+    """An outline's lessons on one track, as `compute_progress` counts them: a module is complete when its
+    required lessons are, the course's required lessons are the ones counted."""
 
     #: Ids of the track's lessons, in course order.
     ids: tuple[int, ...]
     id_set: frozenset[int]
-    #: (lesson id, module id) of the track's required lessons.
-    required: tuple[tuple[int, int], ...]
-    #: Ids of the modules with lessons on the track, in course order.
-    modules: tuple[int, ...]
+    #: Ids of the track's required lessons.
+    required_ids: frozenset[int]
+    #: (module id, ids of its required lessons on the track) of the modules with lessons on the track, in order.
+    modules: tuple[tuple[int, frozenset[int]], ...]
+
+    @property
+    def lessons_total(self) -> int:
+        return len(self.required_ids)
+
+    @property
+    def modules_total(self) -> int:
+        return len(self.modules)
 
 
 # Plans of the structure cache's outlines (tuples, asked for again and again), by (id of the outline,
 # track); the entry holds the outline, so its id cannot be another's while the entry lives.
-_PLANS: dict[tuple[int, str], tuple[Sequence[OutlineLesson], _TrackPlan]] = {}
+_PLANS: dict[tuple[int, str], tuple[Sequence[OutlineLesson], TrackPlan]] = {}
 _PLANS_SIZE = 1024
 
 
-def _plan(outline: Sequence[OutlineLesson], track: str) -> _TrackPlan:
+def track_plan(outline: Sequence[OutlineLesson], track: str) -> TrackPlan:
+    """The outline's plan on `track` (kept per process for the structure cache's outlines)."""
     entry = _PLANS.get((id(outline), track))
     if entry is not None and entry[0] is outline:
         return entry[1]
     lessons = [lesson for lesson in outline if track in lesson.tracks]
     ids = tuple(lesson.id for lesson in lessons)
-    required = tuple((lesson.id, lesson.module_id) for lesson in lessons if lesson.required)
-    plan = _TrackPlan(ids, frozenset(ids), required, tuple(dict.fromkeys(lesson.module_id for lesson in lessons)))
+    required: dict[int, set[int]] = {lesson.module_id: set() for lesson in lessons}
+    for lesson in lessons:
+        if lesson.required:
+            required[lesson.module_id].add(lesson.id)
+    plan = TrackPlan(ids, frozenset(ids), frozenset(lesson.id for lesson in lessons if lesson.required),
+                     tuple((module_id, frozenset(ids_)) for module_id, ids_ in required.items()))
     if isinstance(outline, tuple):  # a list may change: planned afresh each time
         if len(_PLANS) >= _PLANS_SIZE:
             _PLANS.clear()

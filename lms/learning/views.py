@@ -567,9 +567,12 @@ def _posted_reflections(view: LessonView) -> tuple[dict[ReflectionPrompt, str], 
 
 
 @bp.get("/dashboard")
-@login_required
-def dashboard():
-    return my_learning.page()
+def dashboard():  # looks the session up itself, in the page's one statement (see below)
+    page = my_learning.page()
+    return page if page is not None else login_manager.unauthorized()  # as login_required would
+
+
+sessions.LOOKED_UP_BY_VIEW.add("learning.dashboard")
 
 
 def _my_courses() -> list[dict]:
