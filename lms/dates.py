@@ -29,8 +29,24 @@ def london_date(value: datetime | date | str | None) -> date | None:
 
 def long_date(value: datetime | date | str | None) -> str:
     """"1 July 2024" (London date), or "" for None."""
-    day = london_date(value)
+    if isinstance(value, datetime):  # pages print many: each UTC hour's is worked out once per process
+        key = (value.year, value.month, value.day, value.hour)
+        found = _LONG_DATES.get(key)
+        if found is None:
+            if len(_LONG_DATES) >= _LONG_DATES_SIZE:
+                _LONG_DATES.clear()
+            found = _LONG_DATES[key] = _long(london_date(value))
+        return found
+    return _long(london_date(value))
+
+
+def _long(day: date | None) -> str:
     return f"{day.day} {day:%B %Y}" if day else ""
+
+
+# By (UTC year, month, day, hour): London's offset from UTC is whole hours and changes on the hour.
+_LONG_DATES: dict[tuple[int, int, int, int], str] = {}
+_LONG_DATES_SIZE = 8192
 
 
 def short_date(value: datetime | date | str | None) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import OrderedDict, namedtuple
 from datetime import datetime
 from functools import cache
+from operator import itemgetter
 from types import SimpleNamespace
 
 from flask import render_template, request, session, url_for
@@ -57,24 +58,33 @@ def _statement():
     done = (select(func.aggregate_strings(cast(p.c.lesson_id, String), ","))
             .where(p.c.enrolment_id == e.c.id, p.c.completed_at.is_not(None)).scalar_subquery())
 
+    # Labelled "my_...": the session's statement names the user's columns `id`, `created_at`...
+    mine = {"enrolment_id": e.c.id, "track": e.c.track, "last_lesson_id": e.c.last_lesson_id,
+            "last_activity_at": e.c.last_activity_at, "completed_at": e.c.completed_at,
+            "completion_snapshot": e.c.completion_snapshot, "course_id": c.c.id, "slug": c.c.slug,
+            "title": c.c.title, "cpd_hours": c.c.cpd_hours, "certificate_issue": c.c.certificate_issue,
+            "revision": c.c.revision, "updated_at": c.c.updated_at, "partner_id": o.c.id, "partner_name": o.c.name,
+            "done_lessons": done}
+
     def my_enrolments(statement):
         statement = (
-            statement.add_columns(
-                e.c.id.label("enrolment_id"), e.c.track.label("enrolment_track"), e.c.last_lesson_id,
-                e.c.last_activity_at.label("enrolment_last_activity_at"),
-                e.c.completed_at.label("enrolment_completed_at"), e.c.completion_snapshot,
-                c.c.id.label("course_id"), c.c.slug.label("course_slug"), c.c.title.label("course_title"),
-                c.c.cpd_hours, c.c.certificate_issue, c.c.revision.label("course_revision"),
-                c.c.updated_at.label("course_updated_at"), o.c.id.label("partner_id"),
-                o.c.name.label("partner_name"), done.label("done_lessons"))
+            statement.add_columns(*(column.label(f"my_{name}") for name, column in mine.items()))
             .outerjoin(e, e.c.user_id == u.c.id).outerjoin(c, c.c.id == e.c.course_id)
             .outerjoin(o, o.c.id == c.c.partner_id)
             .order_by(e.c.last_activity_at.desc().nulls_last(), e.c.id.desc()))
         return _certificates["join"](statement, e)
 
-    return sessions.with_session(my_enrolments)
+    statement = sessions.with_session(my_enrolments)
+    names = list(statement.selected_columns.keys())
+    return statement, itemgetter(*(names.index(f"my_{name}" if name in mine else name) for name in _Mine._fields))
 
 
+#: A row's columns of my enrolment, read out of it at once (a Row's attributes cost more than a namedtuple's).
+_Mine = namedtuple("_Mine", [
+    "enrolment_id", "track", "last_lesson_id", "last_activity_at", "completed_at", "completion_snapshot", "course_id",
+    "slug", "title", "cpd_hours", "certificate_issue", "revision", "updated_at", "partner_id", "partner_name",
+    "done_lessons", "certificate_code", "certificate_status", "certificate_expires_at", "certificate_revoked_at",
+    "certificate_revoked_reason", "issue_error"])
 # What `course_structures` reads of a course.
 _Course = namedtuple("_Course", "id revision updated_at")
 
@@ -99,38 +109,37 @@ def clear() -> None:
 def page() -> str | None:
     """The signed-in learner's dashboard (None when nobody is signed in): one statement that also looks the
     session up; their facts exactly as the templates would draw them."""
-    rows = sessions.signed_in_with(_statement(), {})
+    statement, mine = _statement()
+    rows = sessions.signed_in_with(statement, {})
     if not rows:
         return None
     me = rows[0]
-    if me.enrolment_id is None:
-        rows = []
+    enrolments = [_Mine._make(mine(row)) for row in rows] if me.my_enrolment_id is not None else []
     now = utcnow()
-    structures = course_structures([_Course(row.course_id, row.course_revision, row.course_updated_at)
-                                    for row in rows])
+    structures = course_structures(_Course(e.course_id, e.revision, e.updated_at) for e in enrolments)
     root = request.script_root
     cards, earned, in_progress = [], 0.0, 0.0
-    for row in rows:
-        card, hours, counted = _card(row, structures[row.course_id].lessons, now, root)
+    for enrolment in enrolments:
+        card, hours, counted = _card(enrolment, structures[enrolment.course_id].lessons, now, root)
         cards.append(f"\n\n{card}\n")  # as the template's loop put them
         earned += counted
-        if row.enrolment_completed_at is None:
+        if enrolment.completed_at is None:
             in_progress += hours
     values = {"unverified_notice": pagecache.unverified_notice(), "earned": f"{earned:g}",
               "in_progress": f"{in_progress:g}", "cards": Markup("".join(cards))}  # noqa: S704 - filled cards
     if session.get("_flashes"):  # a message to show once: the header and messages drawn by base.html
-        return render_template("learning/dashboard.html", has_courses=bool(rows), **values)
-    key = (me.role, bool(rows), root)
+        return render_template("learning/dashboard.html", has_courses=bool(enrolments), **values)
+    key = (me.role, bool(enrolments), root)
     drawn = _PAGES.get(key)
     if drawn is None:
-        drawn = _PAGES[key] = _draw_page(bool(rows))
+        drawn = _PAGES[key] = _draw_page(bool(enrolments))
     values["name"], values["csrf"] = me.full_name, csrf_token()
     return drawn.fill(values)
 
 
-def _card(row, outline, now: datetime, root: str) -> tuple[Markup, float, float]:
+def _card(row: _Mine, outline, now: datetime, root: str) -> tuple[Markup, float, float]:
     """(The enrolment's card, the CPD hours it is worth, the hours it has earned)."""
-    track, completed_at, snapshot = row.enrolment_track, row.enrolment_completed_at, row.completion_snapshot
+    track, completed_at, snapshot = row.track, row.completed_at, row.completion_snapshot
     done = row.done_lessons
     lessons_done, modules_done, next_lesson_id = progress_counts(
         plan := track_plan(outline, track), set(map(int, done.split(","))) if done else set(), row.last_lesson_id)
@@ -143,8 +152,8 @@ def _card(row, outline, now: datetime, root: str) -> tuple[Markup, float, float]
     continue_url = (_lesson_url(root, row, outline, next_lesson_id)
                     if next_lesson_id is not None and not completed else None)
     # Everything the card's template branches on, or prints the same for every learner of this shape.
-    key = (root, row.course_title, row.course_slug, completion.shown_track(snapshot, track), hours, completed,
-           plan.lessons_total, plan.modules_total, row.enrolment_last_activity_at is not None, status,
+    key = (root, row.title, row.slug, completion.shown_track(snapshot, track), hours, completed,
+           plan.lessons_total, plan.modules_total, row.last_activity_at is not None, status,
            row.certificate_expires_at is not None, bool(problem), row.certificate_issue, continue_url is not None)
     drawn = _CARDS.get(key)
     if drawn is None:
@@ -152,7 +161,7 @@ def _card(row, outline, now: datetime, root: str) -> tuple[Markup, float, float]
         while len(_CARDS) > _CARDS_SIZE:
             _CARDS.popitem(last=False)
     values = {"lessons_done": lessons_done, "modules_done": modules_done,
-              "last_activity": long_date(row.enrolment_last_activity_at), "continue_url": continue_url or "",
+              "last_activity": long_date(row.last_activity_at), "continue_url": continue_url or "",
               "problem": problem or "",
               "partner": row.partner_name if row.partner_id is not None else "the course partner"}
     if status is not None:
@@ -166,15 +175,15 @@ def _card(row, outline, now: datetime, root: str) -> tuple[Markup, float, float]
     return drawn.fill(values), hours, earned
 
 
-def _lesson_url(root: str, row, outline, lesson_id: int) -> str:
+def _lesson_url(root: str, row: _Mine, outline, lesson_id: int) -> str:
     """The address of a lesson of the row's course (url_for's, kept: it costs more than the rest of a card)."""
-    key = (root, row.course_slug, row.course_revision, row.course_updated_at, lesson_id)
+    key = (root, row.slug, row.revision, row.updated_at, lesson_id)
     url = _LESSON_URLS.get(key)
     if url is None:
         lesson = next(ol for ol in outline if ol.id == lesson_id)
         if len(_LESSON_URLS) >= _LESSON_URLS_SIZE:
             _LESSON_URLS.clear()
-        url = _LESSON_URLS[key] = url_for("learning.lesson", slug=row.course_slug, module_key=lesson.module_key,
+        url = _LESSON_URLS[key] = url_for("learning.lesson", slug=row.slug, module_key=lesson.module_key,
                                           lesson_key=lesson.key)
     return url
 
