@@ -38,6 +38,17 @@ def test_the_helper():
     assert utc_start_of(date(2024, 12, 1)) == datetime(2024, 12, 1, 0, 0)
 
 
+def test_long_dates_remembered_per_hour_stay_right_on_each_side_of_midnight_and_the_clock_changes():
+    # London's midnight is 23:00 UTC in summer; the clocks change at 01:00 UTC (31 March, 27 October 2024).
+    for _ in range(2):  # worked out, then remembered
+        assert long_date(datetime(2024, 6, 30, 22, 59)) == "30 June 2024"
+        assert long_date(datetime(2024, 6, 30, 23, 0)) == "1 July 2024"
+        assert long_date(datetime(2024, 3, 30, 23, 59)) == "30 March 2024"
+        assert long_date(datetime(2024, 10, 26, 23, 30)) == "27 October 2024"
+        assert long_date(datetime(2024, 10, 27, 23, 30)) == "27 October 2024"
+        assert long_date(date(2024, 7, 1)) == "1 July 2024" and long_date(None) == ""
+
+
 def test_the_certificate_pdf_and_verify_page_print_the_london_date(client, late_completion):
     [certificate] = certificates()
     assert certificate.snapshot["completed_on"] == "2024-07-01" and certificate.snapshot["issued_on"] == "2024-07-01"

@@ -163,3 +163,55 @@ def test_the_dashboard_is_the_page_drawn_before_for_learners_in_every_state(
     course.title = "Tiny course <renamed>"
     db.session.commit()
     assert "Tiny course &lt;renamed&gt;" in assert_same_as_before(people["in progress"][1], monkeypatch)
+
+
+def test_the_dashboard_under_a_script_root_is_the_page_drawn_before_there(
+        app, tiny_course, make_user, monkeypatch):
+    user, client = learner(app, make_user)
+    enrol(client)
+    client.post_form(LESSONS[0] + "complete")
+    add_my_courses(user, 1)
+    client.get("/dashboard")  # drawn at the site's root first
+    pages = []
+    for draw in (dashboard.page, page_before):
+        with monkeypatch.context() as patch:
+            patch.setattr(dashboard, "page", draw)
+            pages.append(same_token(client.get("/dashboard", base_url="http://localhost/lms/").get_data(as_text=True)))
+    assert 'href="/lms/courses/tiny-course/' in pages[1] and "Continue" in pages[1]
+    assert pages[0] == pages[1]
+
+
+def test_the_dashboard_is_one_statement_that_also_looks_the_session_up(app, tiny_course, make_user, count_queries):
+    user, client = learner(app, make_user)
+    enrol(client)
+    add_my_courses(user, 2)
+    client.get("/dashboard")  # structures read once per process
+    counted = count_queries(lambda: client.get("/dashboard"))
+    assert len(counted.statements) == 1, counted.statements
+    assert "user_sessions" in counted.statements[0] and "enrolments" in counted.statements[0]
+    _user, stranger = learner(app, make_user)  # no enrolments: one row, the session's
+    stranger.get("/dashboard")
+    counted = count_queries(lambda: stranger.get("/dashboard"))
+    assert len(counted.statements) == 1 and "You have not enrolled" in stranger.get("/dashboard").get_data(as_text=True)
+
+
+def test_the_dashboard_sends_whoever_is_not_signed_in_to_log_in_and_writes_nothing(
+        app, tiny_course, make_user, count_queries):
+    response = app.test_client().get("/dashboard")
+    assert response.status_code == 302 and "/login?next=/dashboard" in response.location
+    user, client = learner(app, make_user)
+    enrol(client)
+    user.deactivated_at = utcnow()
+    db.session.commit()
+    response = client.get("/dashboard")
+    assert response.status_code == 302 and "/login" in response.location
+
+    _user, ann = learner(app, make_user, full_name="Ann Example")
+    enrol(ann)
+    ann.get("/dashboard")
+    counted = count_queries(lambda: ann.get("/dashboard"))  # seen within the minute: no write on a GET
+    assert all(s.lstrip().upper().startswith("SELECT") for s in counted.statements), counted.statements
+    ann.post_form("/logout")
+    response = ann.get("/dashboard")
+    assert response.status_code == 302 and "Ann Example" not in response.get_data(as_text=True)
+

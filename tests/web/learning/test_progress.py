@@ -7,7 +7,7 @@ from sqlalchemy import select
 from lms.extensions import db
 from lms.learning import events
 from lms.learning.models import Enrolment
-from lms.learning.progress import OutlineLesson, compute_progress
+from lms.learning.progress import OutlineLesson, compute_progress, progress_counts, track_plan
 from tests.web.learning.helpers import CHECK, RIGHT, enrol, submit
 from tests.web.markup import squash
 
@@ -28,6 +28,18 @@ def test_compute_progress_rules():
     ahp = compute_progress(outline, "ahp", {1})
     assert (ahp.lessons_done, ahp.lessons_total, ahp.modules_done) == (1, 3, 0)
     assert compute_progress(outline, "junior", {1, 4}).complete  # the optional lesson does not count
+
+
+def test_the_dashboards_counts_are_compute_progress_s_for_every_state():
+    # A module whose only lesson on a track is optional is complete from the start.
+    outline = (lesson(1, 1), lesson(2, 1, required=False), lesson(3, 1, tracks=("ahp",)), lesson(4, 2),
+               lesson(5, 3, required=False), lesson(6, 4, tracks=("ahp",)))
+    for track in ("junior", "ahp", "postgraduate"):
+        for done in ({}, {1}, {2}, {1, 4}, {3, 6}, {1, 2, 3, 4, 5, 6}, {99}):
+            for last in (None, 1, 4, 6, 99):
+                full = compute_progress(outline, track, done, last)
+                assert progress_counts(track_plan(outline, track), set(done), last) == (
+                    full.lessons_done, full.modules_done, full.next_lesson_id), (track, done, last)
     assert compute_progress(outline, "junior", {1, 2}, last_lesson_id=4).next_lesson_id == 4
     assert compute_progress([], "junior", set()).complete is False
 
