@@ -20,7 +20,7 @@ from types import SimpleNamespace
 from flask import render_template, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import String, cast, func, literal_column, select
 
 from lms.accounts import sessions
 from lms.accounts.models import Organisation, User
@@ -55,7 +55,8 @@ def _statement():
     that nothing clashes with the user's columns (`id`, `created_at`...)."""
     u, e, c = User.__table__, Enrolment.__table__, Course.__table__
     o, p = Organisation.__table__, LessonProgress.__table__
-    done = (select(func.aggregate_strings(cast(p.c.lesson_id, String), ","))
+    # The separator as SQL text: a bound one is rendered into the SQL afresh on every execution ("post-compile").
+    done = (select(func.aggregate_strings(cast(p.c.lesson_id, String), literal_column("','")))
             .where(p.c.enrolment_id == e.c.id, p.c.completed_at.is_not(None)).scalar_subquery())
 
     # Labelled "my_...": the session's statement names the user's columns `id`, `created_at`...
