@@ -1,12 +1,14 @@
 """The learner's dashboard (/dashboard): read in one statement and drawn from parts kept per process.
 
-What learners share is drawn once with the real templates, with slots (NUL-delimited names) where one
+What learners share is drawn once with the real templates (`lms.learning.drawn`), with slots where one
 learner's facts go: the page around the cards (`learning/dashboard.html`) per role and for learners with
 and without courses, and each course's card (`learning/_dashboard_card.html`) per shape, the key being
 everything the card's template branches on (course title and address, track and hours shown, complete,
 lesson and module totals, which certificate paragraph...), so any change draws a new one. A request
-then costs one Core statement (my enrolments with their courses, partner's name, completed lessons and
-the certificate columns credentials joins in) and string joins; no ORM objects.
+then costs one Core statement, which also looks the session up (`sessions.signed_in_with`: no ORM user,
+no second look-up), with my enrolments with their courses, partner's name, completed lessons and the
+certificate columns credentials joins in; progress counted from the course's plan for the track
+(`progress.track_plan`); and string joins.
 """
 
 from __future__ import annotations
@@ -93,18 +95,21 @@ _Course = namedtuple("_Course", "id revision updated_at")
 # --- the page ------------------------------------------------------------------------------------
 
 # Cards keyed by their shape (see `_card`), oldest out first; pages by (role, has courses, script root);
-# lesson addresses by (script root, course slug, revision, publication time, lesson id).
+# lesson addresses by (script root, course slug, revision, publication time, lesson id); a valid
+# certificate's addresses by (script root, code).
 _CARDS: OrderedDict[tuple, Drawn] = OrderedDict()
 _CARDS_SIZE = 1024
 _PAGES: dict[tuple, Drawn] = {}
 _LESSON_URLS: dict[tuple, str] = {}
 _LESSON_URLS_SIZE = 4096
+_CERTIFICATE_URLS: dict[tuple[str, str], dict[str, str]] = {}
 
 
 def clear() -> None:
     _CARDS.clear()
     _PAGES.clear()
     _LESSON_URLS.clear()
+    _CERTIFICATE_URLS.clear()
 
 
 def page() -> str | None:
@@ -169,9 +174,7 @@ def _card(row: _Mine, outline, now: datetime, root: str) -> tuple[Markup, float,
         values.update(code=code, expires=long_date(row.certificate_expires_at),
                       revoked_on=long_date(row.certificate_revoked_at), reason=row.certificate_revoked_reason)
         if status == "valid":
-            values.update(download_url=url_for("credentials.download", code=code),
-                          badge_download_url=url_for("badges.credential", code=code, download=1),
-                          badge_url=url_for("badges.credential", code=code))
+            values.update(_certificate_urls(root, code))
     earned = completion.counted_hours(hours if completed else None, status)
     return drawn.fill(values), hours, earned
 
@@ -187,6 +190,20 @@ def _lesson_url(root: str, row: _Mine, outline, lesson_id: int) -> str:
         url = _LESSON_URLS[key] = url_for("learning.lesson", slug=row.slug, module_key=lesson.module_key,
                                           lesson_key=lesson.key)
     return url
+
+
+def _certificate_urls(root: str, code: str) -> dict[str, str]:
+    """A valid certificate's download and Open Badge addresses (url_for's, kept as lesson addresses are)."""
+    key = (root, code)
+    urls = _CERTIFICATE_URLS.get(key)
+    if urls is None:
+        if len(_CERTIFICATE_URLS) >= _LESSON_URLS_SIZE:
+            _CERTIFICATE_URLS.clear()
+        urls = _CERTIFICATE_URLS[key] = {
+            "download_url": url_for("credentials.download", code=code),
+            "badge_download_url": url_for("badges.credential", code=code, download=1),
+            "badge_url": url_for("badges.credential", code=code)}
+    return urls
 
 
 def _draw_card(key: tuple) -> Drawn:
