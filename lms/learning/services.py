@@ -20,7 +20,7 @@ from lms.catalog.models import PUBLISHED, Course, Lesson, Module, Question, Refl
 from lms.catalog.tracks import track_label
 from lms.database import insert_or_ignore
 from lms.extensions import db
-from lms.learning import counts, events, tallies
+from lms.learning import counts, events, queries, tallies
 from lms.learning.completion import take_snapshot
 from lms.learning.models import (
     Enrolment,
@@ -199,7 +199,7 @@ class PostedQuiz:
     #: How many attempts at this lesson are recorded.
     attempts_used: int
     #: The questions of the attempt the form belongs to, in the order shown.
-    questions: list[Question]
+    questions: list[queries.GradedQuestion]
     #: The answers to `events.attempt_facts` read with the form ({name: bool}; empty when not read).
     facts: dict[str, bool] = field(default_factory=dict)
 
@@ -215,13 +215,24 @@ def posted_quiz(enrolment: Enrolment, lesson: Lesson, track: str, token: str) ->
         .where(Enrolment.id == enrolment.id)
     ).one()
     recorded = db.session.get(QuizAttempt, recorded_id) if token and recorded_id is not None else None
-    return PostedQuiz(draft, recorded, used, shown_questions(lesson, track, recorded or draft))
+    return PostedQuiz(draft, recorded, used, _graded_questions(lesson.course, lesson, track, recorded or draft))
+
+
+def _graded_questions(course: Course, lesson: Lesson, track: str,
+                      taken: QuizDraft | QuizAttempt | None) -> list[queries.GradedQuestion]:
+    """`shown_questions` for grading: the same questions in the same order, as cached read-only copies."""
+    questions = [q for q in queries.graded_questions(course, lesson.id) if track in q.tracks]
+    keys = taken.question_keys if taken is not None else None
+    if keys is None:
+        return questions
+    by_key = {question.key: question for question in questions}
+    return [by_key[key] for key in keys if key in by_key]
 
 
 def posted_quiz_at(user_id: int, slug: str, module_key: str, lesson_key: str,
                    token: str) -> tuple[Course, Module, Lesson, Enrolment, PostedQuiz] | None:
     """An enrolled learner's posted quiz form by its URL: (course, module, lesson, enrolment, `posted_quiz`'s
-    state), in one statement and the questions' (one more when the token was used already).
+    state), in one statement (one more when the token was used already; the questions are cached per revision).
 
     None unless the course is published, the lesson live under that module and the learner enrolled: then
     the caller takes the full way (`views.open_lesson`), whose checks decide (404, 403, a staff preview).
@@ -234,7 +245,7 @@ def posted_quiz_at(user_id: int, slug: str, module_key: str, lesson_key: str,
         return None
     course, module, lesson, enrolment, draft, used, recorded_id, *facts = row
     recorded = db.session.get(QuizAttempt, recorded_id) if token and recorded_id is not None else None
-    questions = shown_questions(lesson, enrolment.track, recorded or draft)
+    questions = _graded_questions(course, lesson, enrolment.track, recorded or draft)
     return course, module, lesson, enrolment, PostedQuiz(draft, recorded, used, questions,
                                                          dict(zip(names, map(bool, facts), strict=True)))
 
@@ -280,7 +291,7 @@ def submit_attempt(enrolment: Enrolment, lesson: Lesson, answers: dict[str, Any]
     if lesson.attempts is not None and posted.attempts_used >= lesson.attempts:
         raise LearningError(f"You have used all {lesson.attempts} attempts at this knowledge check.")
     questions = posted.questions
-    specs = [QuestionSpec.from_dict(q.spec) for q in questions]
+    specs = [q.parsed for q in questions]
     hints = {q.key: draft.hints_shown.get(q.key, 0) for q in questions}
     result = grade(specs, answers, pass_mark=lesson.pass_mark, hints_used=hints, hint_penalty=lesson.hint_penalty)
     values = {
@@ -310,11 +321,11 @@ def submit_attempt(enrolment: Enrolment, lesson: Lesson, answers: dict[str, Any]
     db.session.expunge(draft)
     moved = _complete_lesson(enrolment, lesson, now, percent=result.percent, passed=bool(result.passed))
     update_progress(enrolment, now, moved)
-    # Unsaved copies of what was written, for the listeners and the tallies (never added to the session).
+    # An unsaved copy of what was written, for the listeners (never added to the session).
     attempt = QuizAttempt(id=attempt_id, **values)
     events.attempt_recorded.send(enrolment, attempt=attempt, enrolment=enrolment, now=now, facts=posted.facts)
     # Last: every submission of this quiz updates the same tally rows, whose locks are held until commit.
-    tallies.record_attempt(attempt, [QuestionResponse(**row) for row in responses], not posted.attempts_used)
+    tallies.record_attempt(result.score, result.max_score, responses, not posted.attempts_used)
     log.info("attempt %s: enrolment %s lesson %s scored %s%%", attempt_id, enrolment.id, lesson.key, result.percent)
     return attempt_id
 
