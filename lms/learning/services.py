@@ -317,7 +317,7 @@ def submit_attempt(enrolment: Enrolment, lesson: Lesson, answers: dict[str, Any]
         "hints_used": hints[question.key], "hint_penalty": graded.hint_penalty,
     } for position, (question, graded) in enumerate(zip(questions, result.results, strict=True), start=1)]
     db.session.execute(insert(QuestionResponse.__table__), responses)  # one executemany
-    db.session.execute(delete(QuizDraft.__table__).where(QuizDraft.__table__.c.id == draft.id))
+    db.session.execute(_DELETE_DRAFT, {"draft_id": draft.id})
     db.session.expunge(draft)
     moved = _complete_lesson(enrolment, lesson, now, percent=result.percent, passed=bool(result.passed))
     update_progress(enrolment, now, moved)
@@ -328,6 +328,27 @@ def submit_attempt(enrolment: Enrolment, lesson: Lesson, answers: dict[str, Any]
     tallies.record_attempt(result.score, result.max_score, responses, not posted.attempts_used)
     log.info("attempt %s: enrolment %s lesson %s scored %s%%", attempt_id, enrolment.id, lesson.key, result.percent)
     return attempt_id
+
+
+# Every submission runs these: built once, only the values bound.
+_drafts, _progress, _enrolments = QuizDraft.__table__, LessonProgress.__table__, Enrolment.__table__
+_DELETE_DRAFT = delete(_drafts).where(_drafts.c.id == bindparam("draft_id"))
+# (Bound names other than the columns': update() keeps those for its SET clause.)
+_MY_PROGRESS = (_progress.c.enrolment_id == bindparam("enrolment"), _progress.c.lesson_id == bindparam("lesson"))
+_BEST = case((or_(_progress.c.best_percent.is_(None), _progress.c.best_percent < bindparam("percent")),
+              bindparam("percent")), else_=_progress.c.best_percent)
+# {percent given: (the UPDATE that completes a lesson not yet complete, the UPDATE that does not)}
+_PROGRESS_UPDATES = {
+    scored: (update(_progress).where(*_MY_PROGRESS, _progress.c.completed_at.is_(None))
+             .values(completed_at=bindparam("now"), updated_at=bindparam("now"),
+                     **({"best_percent": _BEST} if scored else {})),
+             update(_progress).where(*_MY_PROGRESS)
+             .values(updated_at=bindparam("now"), **({"best_percent": _BEST} if scored else {})))
+    for scored in (True, False)}
+_TOUCH_ENROLMENT = (update(_enrolments).where(_enrolments.c.id == bindparam("enrolment"))
+                    .values(last_activity_at=bindparam("now")))
+_COMPLETED_LESSONS = select(_progress.c.lesson_id).where(_progress.c.enrolment_id == bindparam("enrolment"),
+                                                          _progress.c.completed_at.is_not(None))
 
 
 def _attempt_id_by_token(enrolment: Enrolment, lesson: Lesson, token: str) -> int | None:
@@ -342,25 +363,19 @@ def _complete_lesson(enrolment: Enrolment, lesson: Lesson, now: datetime, *, per
 
     Returns the progress-state move when this call completed the lesson, for `update_progress` to add.
     """
-    table = LessonProgress.__table__
-    mine = (table.c.enrolment_id == enrolment.id, table.c.lesson_id == lesson.id)
     inserted = insert_or_ignore(LessonProgress, {  # the first time: one statement
         "enrolment_id": enrolment.id, "lesson_id": lesson.id, "best_percent": percent,
         "completed_at": now if passed else None, "updated_at": now})
     claimed = passed and inserted
     if not inserted:
-        values: dict[str, Any] = {"updated_at": now}
-        if percent is not None:
-            best = table.c.best_percent
-            values["best_percent"] = case((or_(best.is_(None), best < percent), percent), else_=best)
+        completing, keeping = _PROGRESS_UPDATES[percent is not None]
+        values = {"enrolment": enrolment.id, "lesson": lesson.id, "now": now, "percent": percent}
         # Only one of two racing requests sets the completion, so it is counted in the summary once.
-        claimed = passed and db.session.execute(update(table).where(*mine, table.c.completed_at.is_(None))
-                                                .values(completed_at=now, **values)).rowcount == 1
+        claimed = passed and db.session.execute(completing, values).rowcount == 1
         if not claimed:
-            db.session.execute(update(table).where(*mine).values(values))
+            db.session.execute(keeping, values)
     moved = tallies.lesson_completed(enrolment.id, enrolment.course_id, lesson.id, now) if claimed else None
-    db.session.execute(update(Enrolment.__table__).where(Enrolment.__table__.c.id == enrolment.id)
-                       .values(last_activity_at=now))
+    db.session.execute(_TOUCH_ENROLMENT, {"enrolment": enrolment.id, "now": now})
     set_committed_value(enrolment, "last_activity_at", now)  # what the UPDATE wrote
     return moved
 
@@ -382,8 +397,7 @@ def update_progress(enrolment: Enrolment, now: datetime, moved: tuple[Any, Any] 
     newly_complete = False
     if enrolment.completed_at is None:
         outline = course_structures([enrolment.course])[enrolment.course_id].lessons  # cached per revision
-        completed = db.session.scalars(select(LessonProgress.lesson_id).where(
-            LessonProgress.enrolment_id == enrolment.id, LessonProgress.completed_at.is_not(None)))
+        completed = db.session.scalars(_COMPLETED_LESSONS, {"enrolment": enrolment.id})
         newly_complete = compute_progress(outline, enrolment.track, completed).complete
     if moved is not None:
         # Rows shared by every learner moving through the course: locked from here to the commit.
