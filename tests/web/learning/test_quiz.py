@@ -2,6 +2,7 @@
 
 import re
 
+from flask import g, request
 from sqlalchemy import func, select
 
 from courses import QuestionSpec
@@ -153,6 +154,16 @@ def test_a_submission_runs_a_fixed_number_of_statements(client, tiny_course, mak
     # Whether a VLE grade book waits for the score is asked in the form's read, not by a query of its own.
     assert not any("FROM lti_links" in statement for statement in counted.statements[1:]
                    if not statement.lstrip().startswith("SELECT courses.")), counted.statements
+
+
+def test_a_submission_makes_no_orm_user(app, client, tiny_course, make_user, login):
+    """The fast path takes the learner's id from the signed-in row: current_user (an ORM User) is never made."""
+    made = []
+    app.after_request(lambda response: made.append((request.endpoint, "_login_user" in g)) or response)
+    login(make_user())
+    enrol(client)
+    assert submit(client, WRONG).status_code == 302
+    assert ("learning.quiz", False) in made, made
 
 
 def test_the_one_statement_read_and_the_full_path_record_the_same_attempt(client, tiny_course, make_user, login):
