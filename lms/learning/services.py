@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy import String, and_, bindparam, case, cast, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
@@ -120,8 +120,7 @@ def mark_lesson_complete(enrolment: Enrolment, lesson: Lesson, now: datetime,
         raise LearningError("This assignment is complete when your released mark reaches its pass mark.")
     if questions_for(lesson, enrolment.track):
         raise LearningError("This lesson is completed by passing its knowledge check.")
-    moved = _complete_lesson(enrolment, lesson, now, percent=None, passed=True)
-    update_progress(enrolment, now, moved)
+    update_progress(enrolment, now, *_complete_lesson(enrolment, lesson, now, percent=None, passed=True))
 
 
 def open_quiz(enrolment: Enrolment, lesson: Lesson, now: datetime) -> QuizDraft:
@@ -319,8 +318,8 @@ def submit_attempt(enrolment: Enrolment, lesson: Lesson, answers: dict[str, Any]
     db.session.execute(insert(QuestionResponse.__table__), responses)  # one executemany
     db.session.execute(_DELETE_DRAFT, {"draft_id": draft.id})
     db.session.expunge(draft)
-    moved = _complete_lesson(enrolment, lesson, now, percent=result.percent, passed=bool(result.passed))
-    update_progress(enrolment, now, moved)
+    update_progress(enrolment, now, *_complete_lesson(enrolment, lesson, now, percent=result.percent,
+                                                      passed=bool(result.passed)))
     # An unsaved copy of what was written, for the listeners (never added to the session).
     attempt = QuizAttempt(id=attempt_id, **values)
     events.attempt_recorded.send(enrolment, attempt=attempt, enrolment=enrolment, now=now, facts=posted.facts)
@@ -345,10 +344,15 @@ _PROGRESS_UPDATES = {
              update(_progress).where(*_MY_PROGRESS)
              .values(updated_at=bindparam("now"), **({"best_percent": _BEST} if scored else {})))
     for scored in (True, False)}
-_TOUCH_ENROLMENT = (update(_enrolments).where(_enrolments.c.id == bindparam("enrolment"))
-                    .values(last_activity_at=bindparam("now")))
 _COMPLETED_LESSONS = select(_progress.c.lesson_id).where(_progress.c.enrolment_id == bindparam("enrolment"),
                                                           _progress.c.completed_at.is_not(None))
+# The last activity noted, and the lessons now completed read in the same round trip (for `update_progress`).
+_done = _progress.alias("done")  # named, as enrolments has a completed_at too
+_TOUCH_ENROLMENT = (
+    update(_enrolments).where(_enrolments.c.id == bindparam("enrolment")).values(last_activity_at=bindparam("now"))
+    .returning(select(func.aggregate_strings(cast(_done.c.lesson_id, String), ","))
+               .where(_done.c.enrolment_id == bindparam("enrolment"), _done.c.completed_at.is_not(None))
+               .scalar_subquery()))
 
 
 def _attempt_id_by_token(enrolment: Enrolment, lesson: Lesson, token: str) -> int | None:
@@ -358,10 +362,11 @@ def _attempt_id_by_token(enrolment: Enrolment, lesson: Lesson, token: str) -> in
 
 
 def _complete_lesson(enrolment: Enrolment, lesson: Lesson, now: datetime, *, percent: float | None,
-                     passed: bool) -> tuple[Any, Any] | None:
+                     passed: bool) -> tuple[tuple[Any, Any] | None, set[int]]:
     """Record the lesson's progress: completed when passed, best score kept (Core statements, no ORM flush).
 
-    Returns the progress-state move when this call completed the lesson, for `update_progress` to add.
+    Returns (the progress-state move when this call completed the lesson, the ids of the enrolment's completed
+    lessons now), for `update_progress`.
     """
     inserted = insert_or_ignore(LessonProgress, {  # the first time: one statement
         "enrolment_id": enrolment.id, "lesson_id": lesson.id, "best_percent": percent,
@@ -375,29 +380,31 @@ def _complete_lesson(enrolment: Enrolment, lesson: Lesson, now: datetime, *, per
         if not claimed:
             db.session.execute(keeping, values)
     moved = tallies.lesson_completed(enrolment.id, enrolment.course_id, lesson.id, now) if claimed else None
-    db.session.execute(_TOUCH_ENROLMENT, {"enrolment": enrolment.id, "now": now})
+    completed = db.session.execute(_TOUCH_ENROLMENT, {"enrolment": enrolment.id, "now": now}).scalar()
     set_committed_value(enrolment, "last_activity_at", now)  # what the UPDATE wrote
-    return moved
+    return moved, {int(lesson_id) for lesson_id in (completed or "").split(",") if lesson_id}
 
 
 def record_marked_result(enrolment: Enrolment, lesson: Lesson, now: datetime, *, percent: float,
                          passed: bool) -> None:
     """A released mark on a marked assignment (lms.assignments): the lesson completes when it passed,
     like a passed quiz, and the course may complete with it."""
-    moved = _complete_lesson(enrolment, lesson, now, percent=percent, passed=passed)
-    update_progress(enrolment, now, moved)
+    update_progress(enrolment, now, *_complete_lesson(enrolment, lesson, now, percent=percent, passed=passed))
 
 
-def update_progress(enrolment: Enrolment, now: datetime, moved: tuple[Any, Any] | None = None) -> bool:
+def update_progress(enrolment: Enrolment, now: datetime, moved: tuple[Any, Any] | None = None,
+                    completed: set[int] | None = None) -> bool:
     """Check whether the course is now complete; the first time it is, send `course_completed`.
 
-    `moved` (`_complete_lesson`'s) is added to the counts last, or before the completion's recount (the order
-    it always had there). Returns True when this call completed the course.
+    `moved` and `completed` are `_complete_lesson`'s (the completed lessons are read when not given). `moved`
+    is added to the counts last, or before the completion's recount (the order it always had there). Returns
+    True when this call completed the course.
     """
     newly_complete = False
     if enrolment.completed_at is None:
         outline = course_structures([enrolment.course])[enrolment.course_id].lessons  # cached per revision
-        completed = db.session.scalars(_COMPLETED_LESSONS, {"enrolment": enrolment.id})
+        if completed is None:
+            completed = set(db.session.scalars(_COMPLETED_LESSONS, {"enrolment": enrolment.id}))
         newly_complete = compute_progress(outline, enrolment.track, completed).complete
     if moved is not None:
         # Rows shared by every learner moving through the course: locked from here to the commit.
