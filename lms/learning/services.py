@@ -380,6 +380,7 @@ def _complete_lesson(enrolment: Enrolment, lesson: Lesson, now: datetime, *, per
         if not claimed:
             db.session.execute(keeping, values)
     moved = tallies.lesson_completed(enrolment.id, enrolment.course_id, lesson.id, now) if claimed else None
+    # Its snapshot is taken after the summary's upsert, where a racing completion of this enrolment waits to commit.
     completed = db.session.execute(_TOUCH_ENROLMENT, {"enrolment": enrolment.id, "now": now}).scalar()
     set_committed_value(enrolment, "last_activity_at", now)  # what the UPDATE wrote
     return moved, {int(lesson_id) for lesson_id in (completed or "").split(",") if lesson_id}
