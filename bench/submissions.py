@@ -18,7 +18,8 @@ enrolled on it with a cheap password hash (logging in is not what is measured).
    token from the page), then POSTs the quiz through Flask's test client; the process's CPU time
    (``time.process_time``, so with SQLite it includes the database's work, with PostgreSQL not the
    server's) and the wall time of each POST are taken. Target under 8 ms. ``--profile N`` runs
-   these POSTs under cProfile and prints the N costliest functions (cumulative and own time).
+   these POSTs under cProfile, timed by this process's CPU time (waits left out), and prints the N costliest
+   functions (cumulative and own time).
 2. **Burst**: ``--learners`` learners are prepared the same way; gunicorn serves the app
    (``--worker-class``, ``--workers`` processes of ``--threads`` threads) and, after ``--warm``
    submissions by other learners (a server in service has its connections open and its statements
@@ -28,7 +29,9 @@ enrolled on it with a cheap password hash (logging in is not what is measured).
    (anything but the redirect to the result), lost (recorded attempts against successful
    submissions) and the CPU per submission of the gunicorn processes, of the PostgreSQL backends
    serving this database (from /proc: the server must run on this host) and of this client, whose
-   sum times the burst over the CPUs is the floor for the last answer on this machine.
+   sum times the burst over the CPUs is the floor for the last answer on this machine; and how many
+   backends were running a statement, and how many of those waited on a lock (shared count and tally rows are
+   held from their upsert to the commit), sampled every 100 ms from pg_stat_activity.
 3. **Same attempt 50 times**: one more learner's form (same draft token) is posted by ``--same``
    threads at once; exactly one attempt must be recorded and every answer be a redirect or a page.
 
@@ -58,6 +61,7 @@ import socket
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -150,7 +154,8 @@ def cpu_per_submission(app: Flask, learners: list[Learner], profile: int = 0) ->
     for learner in learners:
         prepare(app, learner)
     cpu, wall = [], []
-    profiler = cProfile.Profile() if profile else None
+    # CPU time, not wall time: waits on PostgreSQL (and on a loaded machine) would hide where the CPU goes.
+    profiler = cProfile.Profile(time.process_time) if profile else None
     if profiler:
         profiler.enable()
     for learner in learners:
@@ -306,6 +311,46 @@ def postgres_cpu(url: str) -> dict[int, float] | None:
     return used
 
 
+class LockWaits:
+    """Samples, every `every` seconds while running, how many of this database's backends are running a
+    statement and how many of those wait on a lock (a row another submission holds until it commits)."""
+
+    def __init__(self, url: str, every: float = 0.1) -> None:
+        self.url, self.every, self.samples = url, every, []
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        engine = sa.create_engine(self.url)
+        try:
+            with engine.connect() as conn:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                while not self.stopping.wait(self.every):
+                    self.samples.append(tuple(conn.execute(sa.text(
+                        "SELECT count(*) FILTER (WHERE state = 'active'), "
+                        "count(*) FILTER (WHERE state = 'active' AND wait_event_type = 'Lock') "
+                        "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )).one()))
+        finally:
+            engine.dispose()
+
+    def __enter__(self) -> LockWaits:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.stopping.set()
+        self.thread.join()
+
+    def describe(self) -> str:
+        if not self.samples:
+            return "no samples"
+        active = statistics.mean(a for a, _w in self.samples)
+        waiting = statistics.mean(w for _a, w in self.samples)
+        return (f"{active:.1f} backends running a statement on average, {waiting:.1f} of them waiting on a lock "
+                f"({len(self.samples)} samples)")
+
+
 def burst(app: Flask, url: str, learners: list[Learner], warm: list[Learner], same: Learner, args,
           tmp: Path) -> float:
     started = time.perf_counter()
@@ -322,7 +367,8 @@ def burst(app: Flask, url: str, learners: list[Learner], warm: list[Learner], sa
         pg_before = postgres_cpu(url)
         cpu_before, client_before = server.cpu_seconds(), time.process_time()
         wall_started = time.perf_counter()
-        results = fire(server.port, learners)
+        with LockWaits(url) as locks:
+            results = fire(server.port, learners)
         elapsed = time.perf_counter() - wall_started
         cpu_after, client_after = server.cpu_seconds(), time.process_time()
         pg_after = postgres_cpu(url)
@@ -353,6 +399,7 @@ def burst(app: Flask, url: str, learners: list[Learner], warm: list[Learner], sa
             + f", this client {per['client']:.1f} ms; total {total:.1f} ms, so {len(learners)} submissions need "
             f"{total * len(learners) / 1000 / (os.cpu_count() or 1):.1f} s on {os.cpu_count()} CPUs at best "
             f"(a floor for the last answer)")
+    say(f"  PostgreSQL during the burst: {locks.describe()}")
     same_recorded = attempts_of(app, [same.email])
     statuses: dict[str, int] = {}
     for status, _ms, _loc in same_results:

@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 
 from lms import create_app
 from lms.extensions import db
-from lms.learning import dashboard, pagecache
+from lms.learning import dashboard, pagecache, queries
 from lms.learning.progress import clear_structure_cache
 from tests import services
 from tests.smtp import smtp_server  # noqa: F401 - a real SMTP server for email tests
@@ -224,6 +224,7 @@ def app(_schema, _content_cache):
     app = create_app(Config)
     app.test_client_class = LMSClient
     clear_structure_cache()  # ids restart in a fresh SQLite database
+    queries.clear_question_cache()
     pagecache.clear()
     dashboard.clear()
     with app.app_context():

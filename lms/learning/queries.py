@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager
 
+from courses import QuestionSpec
 from lms.accounts.models import User
 from lms.catalog.models import Course, Lesson, Question, ReflectionPrompt
 from lms.extensions import db
@@ -45,6 +48,48 @@ def progress_for(enrolment: Enrolment, outline: list[OutlineLesson]) -> CoursePr
 
 def live_modules(course: Course) -> list[OutlineModule]:
     return list(course_structures([course])[course.id].modules)
+
+
+@dataclass(frozen=True)
+class GradedQuestion:
+    """A live question as grading needs it (a read-only copy shared by requests: never change `spec`)."""
+
+    id: int
+    key: str
+    tracks: tuple[str, ...]
+    #: `Question.spec` as stored; `parsed` is the same, made once.
+    spec: dict[str, Any]
+    content_hash: str
+    parsed: QuestionSpec
+
+
+# A lesson's questions change only when its course is republished (a new revision and updated_at), as for
+# `course_structures`: every submission reads them from here instead of loading and decoding the same rows.
+_QUESTIONS: OrderedDict[tuple, tuple[GradedQuestion, ...]] = OrderedDict()
+_QUESTIONS_SIZE = 1024
+_questions = Question.__table__
+_LIVE_QUESTIONS = (select(_questions.c.id, _questions.c.key, _questions.c.tracks, _questions.c.spec,
+                          _questions.c.content_hash)
+                   .where(_questions.c.lesson_id == bindparam("lesson_id"), _questions.c.retired.is_(False))
+                   .order_by(_questions.c.position))
+
+
+def graded_questions(course: Course, lesson_id: int) -> tuple[GradedQuestion, ...]:
+    """The live questions of a lesson of `course`, every track's, in order (no query once read for this
+    revision of the course)."""
+    key = (course.id, course.revision, course.updated_at, lesson_id)
+    found = _QUESTIONS.get(key)  # one read: another thread may evict it meanwhile
+    if found is None:
+        found = _QUESTIONS[key] = tuple(
+            GradedQuestion(qid, qkey, tuple(tracks), spec, content_hash, QuestionSpec.from_dict(spec))
+            for qid, qkey, tracks, spec, content_hash in db.session.execute(_LIVE_QUESTIONS, {"lesson_id": lesson_id}))
+        while len(_QUESTIONS) > _QUESTIONS_SIZE:
+            _QUESTIONS.popitem(last=False)
+    return found
+
+
+def clear_question_cache() -> None:
+    _QUESTIONS.clear()
 
 
 def outline_of(course: Course) -> list[OutlineLesson]:

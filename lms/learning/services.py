@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy import String, and_, bindparam, case, cast, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
@@ -20,7 +20,7 @@ from lms.catalog.models import PUBLISHED, Course, Lesson, Module, Question, Refl
 from lms.catalog.tracks import track_label
 from lms.database import insert_or_ignore
 from lms.extensions import db
-from lms.learning import counts, events, tallies
+from lms.learning import counts, events, queries, tallies
 from lms.learning.completion import take_snapshot
 from lms.learning.models import (
     Enrolment,
@@ -120,8 +120,7 @@ def mark_lesson_complete(enrolment: Enrolment, lesson: Lesson, now: datetime,
         raise LearningError("This assignment is complete when your released mark reaches its pass mark.")
     if questions_for(lesson, enrolment.track):
         raise LearningError("This lesson is completed by passing its knowledge check.")
-    moved = _complete_lesson(enrolment, lesson, now, percent=None, passed=True)
-    update_progress(enrolment, now, moved)
+    update_progress(enrolment, now, *_complete_lesson(enrolment, lesson, now, percent=None, passed=True))
 
 
 def open_quiz(enrolment: Enrolment, lesson: Lesson, now: datetime) -> QuizDraft:
@@ -199,7 +198,7 @@ class PostedQuiz:
     #: How many attempts at this lesson are recorded.
     attempts_used: int
     #: The questions of the attempt the form belongs to, in the order shown.
-    questions: list[Question]
+    questions: list[queries.GradedQuestion]
     #: The answers to `events.attempt_facts` read with the form ({name: bool}; empty when not read).
     facts: dict[str, bool] = field(default_factory=dict)
 
@@ -215,13 +214,24 @@ def posted_quiz(enrolment: Enrolment, lesson: Lesson, track: str, token: str) ->
         .where(Enrolment.id == enrolment.id)
     ).one()
     recorded = db.session.get(QuizAttempt, recorded_id) if token and recorded_id is not None else None
-    return PostedQuiz(draft, recorded, used, shown_questions(lesson, track, recorded or draft))
+    return PostedQuiz(draft, recorded, used, _graded_questions(lesson.course, lesson, track, recorded or draft))
+
+
+def _graded_questions(course: Course, lesson: Lesson, track: str,
+                      taken: QuizDraft | QuizAttempt | None) -> list[queries.GradedQuestion]:
+    """`shown_questions` for grading: the same questions in the same order, as cached read-only copies."""
+    questions = [q for q in queries.graded_questions(course, lesson.id) if track in q.tracks]
+    keys = taken.question_keys if taken is not None else None
+    if keys is None:
+        return questions
+    by_key = {question.key: question for question in questions}
+    return [by_key[key] for key in keys if key in by_key]
 
 
 def posted_quiz_at(user_id: int, slug: str, module_key: str, lesson_key: str,
                    token: str) -> tuple[Course, Module, Lesson, Enrolment, PostedQuiz] | None:
     """An enrolled learner's posted quiz form by its URL: (course, module, lesson, enrolment, `posted_quiz`'s
-    state), in one statement and the questions' (one more when the token was used already).
+    state), in one statement (one more when the token was used already; the questions are cached per revision).
 
     None unless the course is published, the lesson live under that module and the learner enrolled: then
     the caller takes the full way (`views.open_lesson`), whose checks decide (404, 403, a staff preview).
@@ -234,7 +244,7 @@ def posted_quiz_at(user_id: int, slug: str, module_key: str, lesson_key: str,
         return None
     course, module, lesson, enrolment, draft, used, recorded_id, *facts = row
     recorded = db.session.get(QuizAttempt, recorded_id) if token and recorded_id is not None else None
-    questions = shown_questions(lesson, enrolment.track, recorded or draft)
+    questions = _graded_questions(course, lesson, enrolment.track, recorded or draft)
     return course, module, lesson, enrolment, PostedQuiz(draft, recorded, used, questions,
                                                          dict(zip(names, map(bool, facts), strict=True)))
 
@@ -280,7 +290,7 @@ def submit_attempt(enrolment: Enrolment, lesson: Lesson, answers: dict[str, Any]
     if lesson.attempts is not None and posted.attempts_used >= lesson.attempts:
         raise LearningError(f"You have used all {lesson.attempts} attempts at this knowledge check.")
     questions = posted.questions
-    specs = [QuestionSpec.from_dict(q.spec) for q in questions]
+    specs = [q.parsed for q in questions]
     hints = {q.key: draft.hints_shown.get(q.key, 0) for q in questions}
     result = grade(specs, answers, pass_mark=lesson.pass_mark, hints_used=hints, hint_penalty=lesson.hint_penalty)
     values = {
@@ -306,17 +316,43 @@ def submit_attempt(enrolment: Enrolment, lesson: Lesson, answers: dict[str, Any]
         "hints_used": hints[question.key], "hint_penalty": graded.hint_penalty,
     } for position, (question, graded) in enumerate(zip(questions, result.results, strict=True), start=1)]
     db.session.execute(insert(QuestionResponse.__table__), responses)  # one executemany
-    db.session.execute(delete(QuizDraft.__table__).where(QuizDraft.__table__.c.id == draft.id))
+    db.session.execute(_DELETE_DRAFT, {"draft_id": draft.id})
     db.session.expunge(draft)
-    moved = _complete_lesson(enrolment, lesson, now, percent=result.percent, passed=bool(result.passed))
-    update_progress(enrolment, now, moved)
-    # Unsaved copies of what was written, for the listeners and the tallies (never added to the session).
+    update_progress(enrolment, now, *_complete_lesson(enrolment, lesson, now, percent=result.percent,
+                                                      passed=bool(result.passed)))
+    # An unsaved copy of what was written, for the listeners (never added to the session).
     attempt = QuizAttempt(id=attempt_id, **values)
     events.attempt_recorded.send(enrolment, attempt=attempt, enrolment=enrolment, now=now, facts=posted.facts)
     # Last: every submission of this quiz updates the same tally rows, whose locks are held until commit.
-    tallies.record_attempt(attempt, [QuestionResponse(**row) for row in responses], not posted.attempts_used)
+    tallies.record_attempt(result.score, result.max_score, responses, not posted.attempts_used)
     log.info("attempt %s: enrolment %s lesson %s scored %s%%", attempt_id, enrolment.id, lesson.key, result.percent)
     return attempt_id
+
+
+# Every submission runs these: built once, only the values bound.
+_drafts, _progress, _enrolments = QuizDraft.__table__, LessonProgress.__table__, Enrolment.__table__
+_DELETE_DRAFT = delete(_drafts).where(_drafts.c.id == bindparam("draft_id"))
+# (Bound names other than the columns': update() keeps those for its SET clause.)
+_MY_PROGRESS = (_progress.c.enrolment_id == bindparam("enrolment"), _progress.c.lesson_id == bindparam("lesson"))
+_BEST = case((or_(_progress.c.best_percent.is_(None), _progress.c.best_percent < bindparam("percent")),
+              bindparam("percent")), else_=_progress.c.best_percent)
+# {percent given: (the UPDATE that completes a lesson not yet complete, the UPDATE that does not)}
+_PROGRESS_UPDATES = {
+    scored: (update(_progress).where(*_MY_PROGRESS, _progress.c.completed_at.is_(None))
+             .values(completed_at=bindparam("now"), updated_at=bindparam("now"),
+                     **({"best_percent": _BEST} if scored else {})),
+             update(_progress).where(*_MY_PROGRESS)
+             .values(updated_at=bindparam("now"), **({"best_percent": _BEST} if scored else {})))
+    for scored in (True, False)}
+_COMPLETED_LESSONS = select(_progress.c.lesson_id).where(_progress.c.enrolment_id == bindparam("enrolment"),
+                                                          _progress.c.completed_at.is_not(None))
+# The last activity noted, and the lessons now completed read in the same round trip (for `update_progress`).
+_done = _progress.alias("done")  # named, as enrolments has a completed_at too
+_TOUCH_ENROLMENT = (
+    update(_enrolments).where(_enrolments.c.id == bindparam("enrolment")).values(last_activity_at=bindparam("now"))
+    .returning(select(func.aggregate_strings(cast(_done.c.lesson_id, String), ","))
+               .where(_done.c.enrolment_id == bindparam("enrolment"), _done.c.completed_at.is_not(None))
+               .scalar_subquery()))
 
 
 def _attempt_id_by_token(enrolment: Enrolment, lesson: Lesson, token: str) -> int | None:
@@ -326,53 +362,50 @@ def _attempt_id_by_token(enrolment: Enrolment, lesson: Lesson, token: str) -> in
 
 
 def _complete_lesson(enrolment: Enrolment, lesson: Lesson, now: datetime, *, percent: float | None,
-                     passed: bool) -> tuple[Any, Any] | None:
+                     passed: bool) -> tuple[tuple[Any, Any] | None, set[int]]:
     """Record the lesson's progress: completed when passed, best score kept (Core statements, no ORM flush).
 
-    Returns the progress-state move when this call completed the lesson, for `update_progress` to add.
+    Returns (the progress-state move when this call completed the lesson, the ids of the enrolment's completed
+    lessons now), for `update_progress`.
     """
-    table = LessonProgress.__table__
-    mine = (table.c.enrolment_id == enrolment.id, table.c.lesson_id == lesson.id)
     inserted = insert_or_ignore(LessonProgress, {  # the first time: one statement
         "enrolment_id": enrolment.id, "lesson_id": lesson.id, "best_percent": percent,
         "completed_at": now if passed else None, "updated_at": now})
     claimed = passed and inserted
     if not inserted:
-        values: dict[str, Any] = {"updated_at": now}
-        if percent is not None:
-            best = table.c.best_percent
-            values["best_percent"] = case((or_(best.is_(None), best < percent), percent), else_=best)
+        completing, keeping = _PROGRESS_UPDATES[percent is not None]
+        values = {"enrolment": enrolment.id, "lesson": lesson.id, "now": now, "percent": percent}
         # Only one of two racing requests sets the completion, so it is counted in the summary once.
-        claimed = passed and db.session.execute(update(table).where(*mine, table.c.completed_at.is_(None))
-                                                .values(completed_at=now, **values)).rowcount == 1
+        claimed = passed and db.session.execute(completing, values).rowcount == 1
         if not claimed:
-            db.session.execute(update(table).where(*mine).values(values))
+            db.session.execute(keeping, values)
     moved = tallies.lesson_completed(enrolment.id, enrolment.course_id, lesson.id, now) if claimed else None
-    db.session.execute(update(Enrolment.__table__).where(Enrolment.__table__.c.id == enrolment.id)
-                       .values(last_activity_at=now))
+    # Its snapshot is taken after the summary's upsert, where a racing completion of this enrolment waits to commit.
+    completed = db.session.execute(_TOUCH_ENROLMENT, {"enrolment": enrolment.id, "now": now}).scalar()
     set_committed_value(enrolment, "last_activity_at", now)  # what the UPDATE wrote
-    return moved
+    return moved, {int(lesson_id) for lesson_id in (completed or "").split(",") if lesson_id}
 
 
 def record_marked_result(enrolment: Enrolment, lesson: Lesson, now: datetime, *, percent: float,
                          passed: bool) -> None:
     """A released mark on a marked assignment (lms.assignments): the lesson completes when it passed,
     like a passed quiz, and the course may complete with it."""
-    moved = _complete_lesson(enrolment, lesson, now, percent=percent, passed=passed)
-    update_progress(enrolment, now, moved)
+    update_progress(enrolment, now, *_complete_lesson(enrolment, lesson, now, percent=percent, passed=passed))
 
 
-def update_progress(enrolment: Enrolment, now: datetime, moved: tuple[Any, Any] | None = None) -> bool:
+def update_progress(enrolment: Enrolment, now: datetime, moved: tuple[Any, Any] | None = None,
+                    completed: set[int] | None = None) -> bool:
     """Check whether the course is now complete; the first time it is, send `course_completed`.
 
-    `moved` (`_complete_lesson`'s) is added to the counts last, or before the completion's recount (the order
-    it always had there). Returns True when this call completed the course.
+    `moved` and `completed` are `_complete_lesson`'s (the completed lessons are read when not given). `moved`
+    is added to the counts last, or before the completion's recount (the order it always had there). Returns
+    True when this call completed the course.
     """
     newly_complete = False
     if enrolment.completed_at is None:
         outline = course_structures([enrolment.course])[enrolment.course_id].lessons  # cached per revision
-        completed = db.session.scalars(select(LessonProgress.lesson_id).where(
-            LessonProgress.enrolment_id == enrolment.id, LessonProgress.completed_at.is_not(None)))
+        if completed is None:
+            completed = set(db.session.scalars(_COMPLETED_LESSONS, {"enrolment": enrolment.id}))
         newly_complete = compute_progress(outline, enrolment.track, completed).complete
     if moved is not None:
         # Rows shared by every learner moving through the course: locked from here to the commit.

@@ -172,11 +172,12 @@ def add_responses(rows: Iterable[Answered], sign: int = 1) -> None:
         db.session.execute(_upsert("tally"), values)
 
 
-def record_attempt(attempt: QuizAttempt, responses: Iterable[QuestionResponse], first_attempt: bool) -> None:
-    """Count a just-recorded attempt's responses (call after they are added, before commit); `first_attempt`:
-    no earlier attempt of the learner at the lesson is recorded (`posted_quiz` counted them)."""
-    add_responses(Answered(r.question_id, r.content_hash, first_attempt, r.answer, r.correct, r.points_awarded,
-                           r.points_possible, attempt.score, attempt.max_score) for r in responses)
+def record_attempt(score: float, max_score: float, responses: Iterable[dict[str, Any]], first_attempt: bool) -> None:
+    """Count a just-recorded attempt's responses (call after they are added, before commit): the attempt's
+    score and maximum, and its `question_responses` rows as inserted; `first_attempt`: no earlier attempt of
+    the learner at the lesson is recorded (`posted_quiz` counted them)."""
+    add_responses(Answered(r["question_id"], r["content_hash"], first_attempt, r["answer"], r["correct"],
+                           r["points_awarded"], r["points_possible"], score, max_score) for r in responses)
 
 
 def lesson_completed(enrolment_id: int, course_id: int, lesson_id: int, now: datetime) -> tuple[Any, Any]:

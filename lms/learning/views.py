@@ -343,9 +343,11 @@ def read_answers(questions: list[Question]) -> dict:
 def quiz(slug: str, module_key: str, lesson_key: str):
     token = request.form.get("token") or ""
     # An enrolled learner on a published course (nearly every submission) is found with the form's state in
-    # one statement; anyone else goes the full way, whose checks decide.
-    found = (services.posted_quiz_at(current_user.id, slug, module_key, lesson_key, token)
-             if current_user.is_authenticated and "track" not in request.args else None)
+    # one statement; anyone else goes the full way, whose checks decide. The signed-in row (what current_user
+    # is made from) gives the id, so no ORM user is made unless something needs one.
+    signed_in = sessions.signed_in() if "track" not in request.args else None
+    found = (services.posted_quiz_at(signed_in.id, slug, module_key, lesson_key, token)
+             if signed_in is not None else None)
     if found is not None:
         course, module, lesson, enrolment, posted = found
         view = LessonView(course, module, lesson, enrolment, None, enrolment.track, queries.outline_of(course))

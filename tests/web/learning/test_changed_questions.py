@@ -85,3 +85,16 @@ def test_a_stored_answer_means_the_choice_picked_after_the_choices_are_reordered
     republish(runner, tmp_path, ORIGINAL, "- [ ] Maybe\n- [x] Right\n")
     [stats] = [q for q in reports.question_statistics(tiny_course) if q.key == "q-first"]
     assert {o.html: o.chosen for o in stats.options} == {"Maybe": 0, "Right": 1}
+
+
+def test_an_attempt_after_a_republish_is_graded_by_the_questions_as_republished(client, runner, tmp_path,
+                                                                                 tiny_course, make_user, login):
+    """Submissions read a lesson's questions from a per-process copy: a republish (new revision) replaces it."""
+    login(make_user())
+    enrol(client)
+    submit(client, RIGHT)  # the questions as first published are now remembered
+    republish(runner, tmp_path, "- [x] Right\n- [ ] Wrong", "- [ ] Right\n- [x] Wrong")
+    submit(client, RIGHT)
+    first, second = db.session.scalars(select(QuizAttempt).order_by(QuizAttempt.id)).all()
+    assert first.passed and first.percent == 100
+    assert [r.correct for r in second.responses] == [False, True], (second.percent, second.pass_mark)
