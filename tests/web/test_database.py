@@ -80,7 +80,7 @@ def test_read_gives_the_values_and_types_sqlalchemy_gives(app, make_user):
                            users.c.deactivated_at, users.c.email_reminders, sa.literal(7).label("seven"))
                  .where(users.c.email == sa.bindparam("email"), users.c.created_at > sa.bindparam("since")))
     params = {"email": "reader@example.nhs.uk", "since": datetime(2000, 1, 1)}
-    with app.test_request_context():
+    with app.app_context(), app.test_request_context():  # its own app context: the reader is closed on leaving
         expected = database.reader().execute(statement, params).all()
         calls = []
 
