@@ -128,6 +128,10 @@ def read(statement: Select, params: dict) -> list[NamedTuple]:
         if listened:
             conn.dispatch.after_cursor_execute(conn, cursor, plan.sql, values, None, False)
         found = cursor.fetchall()
+    except dialect.loaded_dbapi.Error as error:
+        if dialect.is_disconnect(error, conn.connection.dbapi_connection, cursor):
+            conn.invalidate()  # as SQLAlchemy's execute would: the pool forgets this connection
+        raise
     finally:
         cursor.close()
     make, convert = plan.row._make, plan.convert

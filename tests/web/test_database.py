@@ -98,3 +98,19 @@ def test_read_gives_the_values_and_types_sqlalchemy_gives(app, make_user):
     assert type(got[0].last_seen_at) is datetime and got[0].email_reminders is True and got[0].seven == 7
     assert got[0].deactivated_at is None and got[0].email == "reader@example.nhs.uk"
     assert len(calls) == 1 and "users" in calls[0]
+
+
+def test_read_on_a_connection_the_server_closed_fails_and_the_pool_forgets_it(app):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    from lms.accounts.models import User
+
+    statement = sa.select(User.__table__.c.id).where(User.__table__.c.email == sa.bindparam("email"))
+    with app.app_context(), app.test_request_context():
+        conn = database.reader()
+        assert database.read(statement, {"email": "nobody@example.nhs.uk"}) == []
+        db.session.remove()
+        end_every_other_connection()
+        with pytest.raises(db.engine.dialect.loaded_dbapi.OperationalError):
+            database.read(statement, {"email": "nobody@example.nhs.uk"})
+        assert conn.invalidated
