@@ -2,7 +2,7 @@
 
 Reproduce with:
 
-    .venv/bin/python bench/pages.py [--quick] [--profile] [--no-postgres]
+    .venv/bin/python bench/pages.py [--quick] [--profile] [--no-postgres | --only-postgres]
 
 For each database (a SQLite file in a temporary folder, then a PostgreSQL database this script
 creates and drops at ``LMS_TEST_POSTGRES_URL``, default
@@ -617,6 +617,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pool", type=int, default=64, help="learners logged in and rotated through")
     parser.add_argument("--postgres-url", help=f"admin URL (default $LMS_TEST_POSTGRES_URL or {DEFAULT_POSTGRES_URL})")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--only-postgres", action="store_true", help="PostgreSQL only")
     parser.add_argument("--profile", action="store_true", help="also profile both pages in-process (cProfile)")
     args = parser.parse_args(argv)
     args.learners = args.learners or (1_000 if args.quick else 10_000)
@@ -624,7 +625,7 @@ def main(argv: list[str] | None = None) -> int:
     args.warmup = args.warmup or (1 if args.quick else 3)
 
     say("Reproduce with: .venv/bin/python bench/pages.py" + (" --quick" if args.quick else "")
-        + " (options: --quick, --profile, --no-postgres; see --help)")
+        + " (options: --quick, --profile, --no-postgres, --only-postgres; see --help)")
     say(f"gunicorn 2 sync workers; wrk {args.threads} threads, {args.connections} connections, "
         f"{args.warmup:g} s warm-up then {args.duration:g} s; {args.learners:,} learners, "
         f"{args.pool} logged in and rotated through, one per request")
@@ -638,7 +639,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, tuple[Run, Run, Run]] = {}
     started = time.perf_counter()
     try:
-        results["sqlite"] = bench_database(args, "sqlite", f"sqlite:///{tmp / 'bench.sqlite3'}", tmp)
+        if not args.only_postgres:
+            results["sqlite"] = bench_database(args, "sqlite", f"sqlite:///{tmp / 'bench.sqlite3'}", tmp)
         if not args.no_postgres:
             postgres_url = create_postgres_database(admin, "lms_bench", say)
             if postgres_url:
@@ -664,9 +666,10 @@ def main(argv: list[str] | None = None) -> int:
         if bare.cpu_ms and lesson.cpu_ms and dashboard.cpu_ms:
             say(f"CPU per request, bare/page (steadier than requests/s on a shared machine), {kind}: "
                 f"lesson page {bare.cpu_ms / lesson.cpu_ms:.2f}, dashboard {bare.cpu_ms / dashboard.cpu_ms:.2f}")
-    say("# lesson_page_vs_bare: the SQLite lesson page's requests/s divided by the bare app's")
-    bare, lesson, _dashboard = results["sqlite"]
-    say(f"lesson_page_vs_bare: {lesson.rps / bare.rps:.2f}")
+    if "sqlite" in results:
+        say("# lesson_page_vs_bare: the SQLite lesson page's requests/s divided by the bare app's")
+        bare, lesson, _dashboard = results["sqlite"]
+        say(f"lesson_page_vs_bare: {lesson.rps / bare.rps:.2f}")
     return 0
 
 

@@ -109,7 +109,7 @@ def _look_up(statement: Select, params: dict) -> list[Row]:
     raw = session.get(SID)
     if not user_id.isdigit() or not token or not raw or not isinstance(raw, str):
         return []
-    rows = database.reader().execute(statement, {**params, "digest": _digest(raw)}).all()
+    rows = database.read(statement, {**params, "digest": _digest(raw)})
     return rows if rows and _live(rows[0], int(user_id), token, utcnow()) else []
 
 

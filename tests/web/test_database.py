@@ -62,3 +62,55 @@ def test_a_closed_connection_is_seen_without_a_round_trip(app):
         end_every_other_connection()
         assert database.server_spoke(raw)
         conn.invalidate()
+
+
+def test_read_gives_the_values_and_types_sqlalchemy_gives(app, make_user):
+    """`database.read` runs a prebuilt select on the driver's cursor: same rows, values and types (dates
+    are datetimes on SQLite too, booleans bools), bound values by name, and statement counters see it."""
+    from datetime import datetime, timedelta
+
+    from lms.accounts.models import User
+
+    user = make_user(email="reader@example.nhs.uk")
+    db.session.execute(sa.update(User).where(User.id == user.id).values(
+        last_seen_at=datetime(2026, 1, 2, 3, 4, 5), email_reminders=True))
+    db.session.commit()
+    users = User.__table__
+    statement = (sa.select(users.c.id, users.c.email, users.c.created_at, users.c.last_seen_at,
+                           users.c.deactivated_at, users.c.email_reminders, sa.literal(7).label("seven"))
+                 .where(users.c.email == sa.bindparam("email"), users.c.created_at > sa.bindparam("since")))
+    params = {"email": "reader@example.nhs.uk", "since": datetime(2000, 1, 1)}
+    with app.app_context(), app.test_request_context():  # its own app context: the reader is closed on leaving
+        expected = database.reader().execute(statement, params).all()
+        calls = []
+
+        def count(_conn, _cursor, sql, *_args):
+            calls.append(sql)
+
+        sa.event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            got = database.read(statement, params)
+        finally:
+            sa.event.remove(db.engine, "before_cursor_execute", count)
+        assert database.read(statement, {**params, "since": datetime.now() + timedelta(days=1)}) == []
+    assert len(expected) == 1 and got == [tuple(expected[0])]
+    assert [type(value) for value in got[0]] == [type(value) for value in expected[0]]
+    assert type(got[0].last_seen_at) is datetime and got[0].email_reminders is True and got[0].seven == 7
+    assert got[0].deactivated_at is None and got[0].email == "reader@example.nhs.uk"
+    assert len(calls) == 1 and "users" in calls[0]
+
+
+def test_read_on_a_connection_the_server_closed_fails_and_the_pool_forgets_it(app):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    from lms.accounts.models import User
+
+    statement = sa.select(User.__table__.c.id).where(User.__table__.c.email == sa.bindparam("email"))
+    with app.app_context(), app.test_request_context():
+        conn = database.reader()
+        assert database.read(statement, {"email": "nobody@example.nhs.uk"}) == []
+        db.session.remove()
+        end_every_other_connection()
+        with pytest.raises(db.engine.dialect.loaded_dbapi.OperationalError):
+            database.read(statement, {"email": "nobody@example.nhs.uk"})
+        assert conn.invalidated
