@@ -74,6 +74,7 @@ CODES: dict[str, CodeInfo] = {
     "E064": CodeInfo("error", "an SVG image contains scripts"),
     # Rendering
     "E070": CodeInfo("error", "the Markdown renderer went round in circles on a file"),
+    "E071": CodeInfo("error", "the Markdown renderer failed on a file"),
     # Questions
     "Q001": CodeInfo("error", "a question has no correct choice"),
     "Q002": CodeInfo("error", "a single-answer question has several correct choices"),

@@ -31,7 +31,11 @@ BASE_STEPS = 1_000
 PER_LINE_STEPS = 10
 
 
-class MarkdownTooComplex(Exception):
+class MarkdownFailed(Exception):
+    """Python-Markdown or one of its extensions could not render a document."""
+
+
+class MarkdownTooComplex(MarkdownFailed):
     """A document needed more block-parsing steps than its length allows (a parser loop)."""
 
 
