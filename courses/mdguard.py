@@ -6,9 +6,11 @@ testing the block, after noting the opening it found. If that text opens a block
 once a list, definition or quote marker is taken off ("- ///details", ": /// note",
 "> /// tab"), the inner block uses up the noted opening; the outer block then runs with
 nothing noted, consumes nothing and reports success, and the block parser tries the same
-block again for ever, adding a copy of the text each time. The guard notices the lost
-opening and gives the parser the rest of the block from the opening line on (the text in
-front of it is already parsed), so the block comes out as it would had nothing been lost.
+block again for ever, adding a copy of the text each time (or, when an unclosed block is
+still open, nests copies until Markdown's depth limit stops it). The guard notices the lost
+opening and, instead of running the block processor without it, gives the parser the rest of
+the block from the opening line on (the text in front of it is already parsed), so the block
+comes out as it would had nothing been lost.
 
 ``StepBudgetExtension`` is for the loops nobody has found yet: it counts the runs of block
 processors in one conversion and raises ``MarkdownTooComplex`` when a document uses far more
