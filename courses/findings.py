@@ -72,6 +72,9 @@ CODES: dict[str, CodeInfo] = {
     "E062": CodeInfo("error", "a link or image uses a kind of address that is not allowed"),
     "E063": CodeInfo("error", "a link points to a Markdown file that is not a lesson"),
     "E064": CodeInfo("error", "an SVG image contains scripts"),
+    # Rendering
+    "E070": CodeInfo("error", "the Markdown renderer went round in circles on a file"),
+    "E071": CodeInfo("error", "the Markdown renderer failed on a file"),
     # Questions
     "Q001": CodeInfo("error", "a question has no correct choice"),
     "Q002": CodeInfo("error", "a single-answer question has several correct choices"),

@@ -116,3 +116,20 @@ class MarkdownPool:
                 md = self._instances[unused] = self._make(unused)
         md.reset()
         return md
+
+    def convert(self, text: str) -> str:
+        """``text`` as HTML, from the instance ``for_text`` gives."""
+        md = self.for_text(text)
+        try:
+            return md.convert(text)
+        except BaseException:
+            # an instance stopped in the middle of a document may keep some of its state
+            self._forget(md)
+            raise
+
+    def _forget(self, md: markdown.Markdown) -> None:
+        for unused, kept in list(self._instances.items()):
+            if kept is md:
+                del self._instances[unused]
+        if md is self.full:
+            self.full = self._instances[frozenset()] = self._make(frozenset())

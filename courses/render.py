@@ -30,6 +30,12 @@ import nh3
 
 from .findings import Collector
 from .listindent import ListIndentExtension
+from .mdguard import (
+    BlocksReentryExtension,
+    MarkdownFailed,
+    MarkdownTooComplex,
+    StepBudgetExtension,
+)
 from .mdsubset import MarkdownPool
 from .model import Asset, TrackMap
 from .scanner import Item, Marker
@@ -83,6 +89,8 @@ EXTENSIONS = [
     "pymdownx.details", "pymdownx.tabbed",
     "pymdownx.blocks.admonition", "pymdownx.blocks.details", "pymdownx.blocks.tab",
     ListIndentExtension(),  # sub-lists indented by 2-4 spaces (see listindent.py)
+    BlocksReentryExtension(),  # "- ///details" before another opening looped (see mdguard.py)
+    StepBudgetExtension(),  # last, so it counts every block processor
 ]
 EXTENSION_CONFIGS = {
     "pymdownx.highlight": {"use_pygments": False},  # plain <pre><code class="language-x">
@@ -148,6 +156,16 @@ _RE_EXTERNAL_HREF = re.compile(r'\shref="(?:https?:|//)', re.I)
 _MEDIA_TYPES = {".svg": "image/svg+xml", ".webp": "image/webp", ".png": "image/png",
                 ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
                 ".pdf": "application/pdf", ".csv": "text/csv"}
+TOO_COMPLEX = (
+    "this file could not be rendered: Markdown went round in circles on it (a known kind of "
+    "fault in the Markdown library, not in your text as such); look for a '///' block, list or "
+    "definition that starts on the same line as another one, put blank lines around blocks, "
+    "and tell the LMS team which text did it")
+MARKDOWN_FAILED = (
+    "this file could not be rendered: the Markdown library failed on it (a fault in the "
+    "library, not in your text as such); look for a '///' block inside a quote or a list, or "
+    "a block closed twice, put blank lines around blocks, and tell the LMS team which text "
+    "did it")
 _RE_SVG_ACTIVE = re.compile(rb"<script|<foreignobject|javascript:|\bon[a-z]+\s*=", re.I)
 
 
@@ -269,7 +287,8 @@ class Renderer:
     # -- public --------------------------------------------------------------------------
 
     def render_markdown(self, text: str, ctx: LinkContext | None = None) -> str:
-        """Render and sanitise one piece of Markdown."""
+        """Render and sanitise one piece of Markdown; raises ``MarkdownFailed`` when Markdown
+        cannot render it (``MarkdownTooComplex`` when it runs out of steps, see mdguard.py)."""
         with self._lock:
             self._ctx = ctx
             try:
@@ -283,20 +302,37 @@ class Renderer:
         """Render a scanned body for each of ``tracks``, plus the question pieces.
 
         ``public`` pieces (stems, choices, reflection prompts) and ``private`` pieces
-        (feedback, hints, explanations) come back rendered, in the same order."""
+        (feedback, hints, explanations) come back rendered, in the same order. When Markdown
+        cannot render them (it runs out of steps, see mdguard.py, or raises), everything comes
+        back empty and the error is reported at the start of the body (it raises
+        ``MarkdownFailed`` only without ``ctx``)."""
         with self._lock:
             self._ctx = ctx
             try:
                 html, public_html = self._render_public(items, tracks, reflection_ids, public)
                 private_html = self._render_pieces(private)
                 return RenderedFile(html, public_html, private_html)
+            except MarkdownFailed as error:
+                if ctx is None:
+                    raise
+                code, message = (("E070", TOO_COMPLEX) if isinstance(error, MarkdownTooComplex)
+                                 else ("E071", MARKDOWN_FAILED))
+                ctx.collector.add(ctx.path, ctx.default_line, code, message)
+                return RenderedFile(TrackMap((track, "") for track in tracks),
+                                    [""] * len(public), [""] * len(private))
             finally:
                 self._ctx = None
 
     # -- rendering -----------------------------------------------------------------------
 
     def _convert(self, text: str) -> str:
-        html = self._markdown.for_text(text).convert(text)
+        try:
+            html = self._markdown.convert(text)
+        except MarkdownTooComplex:
+            raise
+        except Exception as error:
+            # pymdownx.blocks, for one, raises IndexError on some '///' blocks in quotes
+            raise MarkdownFailed(f"{type(error).__name__}: {error}") from error
         return wrap_tables(_add_rel(self._cleaner.clean(html)))
 
     def _render_public(self, items: Sequence[Item], tracks: tuple[str, ...],

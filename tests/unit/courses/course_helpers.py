@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import textwrap
+from contextlib import contextmanager
 from pathlib import Path
 
 from courses import CompileResult, Finding, compile_folder
@@ -103,3 +105,22 @@ def codes(result: CompileResult) -> list[str]:
 def lesson(body: str, front: str = "id: lesson-one\ntitle: Lesson one\noutcomes: [lo-one]") -> str:
     """A lesson file from front matter lines and a body (both dedented)."""
     return f"---\n{textwrap.dedent(front).strip()}\n---\n{textwrap.dedent(body)}"
+
+
+class Hang(Exception):
+    """Code under ``time_limit`` ran past its limit."""
+
+
+@contextmanager
+def time_limit(seconds: float):
+    """Raise ``Hang`` in code still running after ``seconds``, so a loop fails its test instead of
+    stopping the suite (it interrupts Python between bytecodes; main thread only)."""
+    def stop(signum, frame):
+        raise Hang(f"still running after {seconds} s")
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

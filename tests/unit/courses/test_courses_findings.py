@@ -150,6 +150,9 @@ CASES = [
     Case("E064", {L: LESSON + "\n![Diagram](bad.svg)\n",
                   "01-mod/bad.svg": '<svg xmlns="http://www.w3.org/2000/svg" onload="x()"/>'},
          L, "bad.svg", "scripts"),
+    # pymdownx.blocks raises IndexError on this nesting; reported where the body starts
+    Case("E071", {L: lesson("Broken nesting.\n\n/// note\n> a\n> /// note\n> b\n> ///\n> ///\n///\n")},
+         L, "Broken nesting.", "the Markdown library failed on it"),
     Case("Q001", {L: LESSON.replace("- [x] Right", "- [ ] Right")}, L, "- [ ] Right",
          "question 'q-one' has no correct choice (mark one '- [x]')"),
     Case("Q002", {L: LESSON.replace("- [ ] Wrong", "- [x] Also\n- [ ] Wrong").replace(
@@ -342,7 +345,8 @@ def test_duplicate_course_ids_across_folders(tmp_path):
 
 
 def test_every_code_has_a_test():
-    tested = {c.code for c in CASES} | {"E001", "E002", "E005", "E006", "E032", "E034"}
+    # E070 (a Markdown loop) has no known input left: test_markdown_terminates.py makes one
+    tested = {c.code for c in CASES} | {"E001", "E002", "E005", "E006", "E032", "E034", "E070"}
     assert tested == set(CODES)
 
 
