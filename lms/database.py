@@ -128,6 +128,8 @@ def read(statement: Select, params: dict) -> list[NamedTuple]:
         if listened:
             conn.dispatch.after_cursor_execute(conn, cursor, plan.sql, values, None, False)
         found = cursor.fetchall()
+        if plan.convert is None:  # the first run: the driver's column types, which PostgreSQL's numerics need
+            plan = _plans[key] = plan.typed(statement, dialect, cursor.description)
     except dialect.loaded_dbapi.Error as error:
         if dialect.is_disconnect(error, conn.connection.dbapi_connection, cursor):
             conn.invalidate()  # as SQLAlchemy's execute would: the pool forgets this connection
@@ -149,7 +151,9 @@ class _Plan(NamedTuple):
     defaults: dict
     bind: dict  # what SQLAlchemy's type does to a bound value before the driver gets it (SQLite's dates)
     row: type
-    convert: tuple  # per column, what SQLAlchemy's type does to the driver's value (None: nothing); () if none
+    # per column, what SQLAlchemy's type does to the driver's value (None: nothing); () if none; None until
+    # the first run gives the driver's column types
+    convert: tuple | None
 
     @classmethod
     def of(cls, statement: Select, dialect: Dialect) -> _Plan:
@@ -158,11 +162,16 @@ class _Plan(NamedTuple):
         if compiled.escaped_bind_names or compiled.literal_execute_params or compiled.post_compile_params:
             raise ValueError(f"{statement} needs SQLAlchemy's own execute")
         columns = statement.selected_columns
-        convert = tuple(column.type._cached_result_processor(dialect, None) for column in columns)  # noqa: SLF001
         defaults = {name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required}
         return cls(str(compiled), tuple(compiled.positiontup) if compiled.positional else None, defaults,
                    dict(compiled._bind_processors),  # noqa: SLF001
-                   namedtuple("Row", [column.key for column in columns]), convert if any(convert) else ())
+                   namedtuple("Row", [column.key for column in columns]), None)
+
+    def typed(self, statement: Select, dialect: Dialect, description) -> _Plan:
+        """This plan with its result processors, made for the column types the driver described."""
+        convert = tuple(column.type._cached_result_processor(dialect, described[1])  # noqa: SLF001
+                        for column, described in zip(statement.selected_columns, description, strict=True))
+        return self._replace(convert=convert if any(convert) else ())
 
     def parameters(self, params: dict):
         values = {**self.defaults, **params}

@@ -114,3 +114,17 @@ def test_read_on_a_connection_the_server_closed_fails_and_the_pool_forgets_it(ap
         with pytest.raises(db.engine.dialect.loaded_dbapi.OperationalError):
             database.read(statement, {"email": "nobody@example.nhs.uk"})
         assert conn.invalidated
+
+
+def test_read_gives_numbers_as_sqlalchemy_does(app):
+    """Some result processors need the driver's column type (psycopg's numerics): `read` makes them from the
+    first run's column descriptions."""
+    users = sa.table("users", sa.column("id", sa.Integer))
+    statement = (sa.select(sa.cast(sa.literal(1.5), sa.Float).label("ratio"),
+                           sa.cast(sa.literal(2.5), sa.Numeric(5, 2)).label("hours"), sa.func.count().label("n"))
+                 .select_from(users).where(users.c.id != sa.bindparam("id")))
+    with app.app_context(), app.test_request_context():
+        expected = database.reader().execute(statement, {"id": -1}).all()
+        got = [database.read(statement, {"id": -1}) for _ in range(2)]  # the plan made, then the plan kept
+    assert got[0] == got[1] == [tuple(expected[0])]
+    assert [type(value) for value in got[1][0]] == [type(value) for value in expected[0]]
