@@ -15,7 +15,7 @@ from lms.catalog.models import Course
 from lms.clock import utcnow
 from lms.credentials import queries as credential_queries
 from lms.credentials.models import Certificate
-from lms.extensions import db
+from lms.extensions import db, login_manager
 from lms.learning import dashboard, pagecache, views
 from lms.learning.models import Enrolment
 from tests.conftest import log_in
@@ -215,3 +215,18 @@ def test_the_dashboard_sends_whoever_is_not_signed_in_to_log_in_and_writes_nothi
     response = ann.get("/dashboard")
     assert response.status_code == 302 and "Ann Example" not in response.get_data(as_text=True)
 
+
+
+def test_staff_see_the_dashboard_drawn_before_and_a_changed_browser_is_refused_under_strong_protection(
+        app, tiny_course, make_user, monkeypatch):
+    for role in ("educator", "admin"):  # their menus differ: pages are drawn per role
+        _user, client = learner(app, make_user, role=role)
+        enrol(client)
+        assert_same_as_before(client, monkeypatch)
+        assert client.head("/dashboard").status_code == 200
+    _user, client = learner(app, make_user)
+    monkeypatch.setattr(login_manager, "session_protection", "strong")
+    assert client.get("/dashboard").status_code == 200
+    response = client.get("/dashboard?page=2", headers={"User-Agent": "another browser"})
+    assert response.status_code == 302 and response.location.endswith("/login?next=/dashboard?page%3D2")
+    assert client.get("/dashboard").status_code == 302  # the session was emptied
