@@ -111,8 +111,12 @@ def read(statement: Select, params: dict) -> list[NamedTuple]:
     Its SQL is compiled once per database and run on the driver's cursor: for a statement run on every
     request, SQLAlchemy's own execute (cache look-up, result metadata from the driver's column
     descriptions) costs more than the round trip. Driver errors are not wrapped in SQLAlchemy's.
+    With execute listeners on (query counters, tracing), SQLAlchemy's own execute runs, so they get the
+    execution context they expect.
     """
     conn = reader()
+    if conn._has_events or conn.engine._has_events:  # noqa: SLF001
+        return list(conn.execute(statement, params))
     dialect = conn.dialect
     key = (dialect.name, dialect.driver, statement)
     plan = _plans.get(key)
@@ -120,13 +124,8 @@ def read(statement: Select, params: dict) -> list[NamedTuple]:
         plan = _plans[key] = _Plan.of(statement, dialect)
     cursor = conn.connection.dbapi_connection.cursor()
     values = plan.parameters(params)
-    listened = conn._has_events or conn.engine._has_events  # noqa: SLF001 - counters and timers (tests, benches) see it
     try:
-        if listened:
-            conn.dispatch.before_cursor_execute(conn, cursor, plan.sql, values, None, False)
         cursor.execute(plan.sql, values)
-        if listened:
-            conn.dispatch.after_cursor_execute(conn, cursor, plan.sql, values, None, False)
         found = cursor.fetchall()
         if plan.convert is None:  # the first run: the driver's column types, which PostgreSQL's numerics need
             plan = _plans[key] = plan.typed(statement, dialect, cursor.description)

@@ -66,7 +66,8 @@ def test_a_closed_connection_is_seen_without_a_round_trip(app):
 
 def test_read_gives_the_values_and_types_sqlalchemy_gives(app, make_user):
     """`database.read` runs a prebuilt select on the driver's cursor: same rows, values and types (dates
-    are datetimes on SQLite too, booleans bools), bound values by name, and statement counters see it."""
+    are datetimes on SQLite too, booleans bools), bound values by name; with a listener on (a statement
+    counter, a tracer wanting its execution context), SQLAlchemy's own execute runs and the listener sees it."""
     from datetime import datetime, timedelta
 
     from lms.accounts.models import User
@@ -82,22 +83,23 @@ def test_read_gives_the_values_and_types_sqlalchemy_gives(app, make_user):
     params = {"email": "reader@example.nhs.uk", "since": datetime(2000, 1, 1)}
     with app.app_context(), app.test_request_context():  # its own app context: the reader is closed on leaving
         expected = database.reader().execute(statement, params).all()
+        got = database.read(statement, params)
         calls = []
 
-        def count(_conn, _cursor, sql, *_args):
-            calls.append(sql)
+        def count(_conn, _cursor, sql, _params, context, _many):
+            calls.append((sql, context.statement))  # as Flask-SQLAlchemy's query recording reads it
 
         sa.event.listen(db.engine, "before_cursor_execute", count)
         try:
-            got = database.read(statement, params)
+            listened = database.read(statement, params)
         finally:
             sa.event.remove(db.engine, "before_cursor_execute", count)
         assert database.read(statement, {**params, "since": datetime.now() + timedelta(days=1)}) == []
-    assert len(expected) == 1 and got == [tuple(expected[0])]
+    assert len(expected) == 1 and got == [tuple(expected[0])] == [tuple(row) for row in listened]
     assert [type(value) for value in got[0]] == [type(value) for value in expected[0]]
     assert type(got[0].last_seen_at) is datetime and got[0].email_reminders is True and got[0].seven == 7
     assert got[0].deactivated_at is None and got[0].email == "reader@example.nhs.uk"
-    assert len(calls) == 1 and "users" in calls[0]
+    assert len(calls) == 1 and "users" in calls[0][0] and calls[0][0] == calls[0][1]
 
 
 def test_read_on_a_connection_the_server_closed_fails_and_the_pool_forgets_it(app):
