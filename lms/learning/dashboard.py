@@ -22,7 +22,6 @@ from types import SimpleNamespace
 from flask import render_template, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
-from sqlalchemy import String, cast, func, literal_column, select
 
 from lms.accounts import sessions
 from lms.accounts.models import Organisation, User
@@ -31,8 +30,9 @@ from lms.clock import utcnow
 from lms.dates import long_date
 from lms.learning import completion, pagecache
 from lms.learning.drawn import SOMEONE, Drawn, cut, no_messages, slot
-from lms.learning.models import Enrolment, LessonProgress
+from lms.learning.models import Enrolment
 from lms.learning.progress import course_structures, progress_counts, track_plan
+from lms.learning.queries import completed_list, lesson_ids
 from lms.security import csrf_token
 
 # --- what credentials adds (learning may not import it) ---------------------------------------
@@ -56,10 +56,8 @@ def _statement():
     enrolments, latest activity first (one row of NULLs without any). Built once, on the tables; labelled so
     that nothing clashes with the user's columns (`id`, `created_at`...)."""
     u, e, c = User.__table__, Enrolment.__table__, Course.__table__
-    o, p = Organisation.__table__, LessonProgress.__table__
-    # The separator as SQL text: a bound one is rendered into the SQL afresh on every execution ("post-compile").
-    done = (select(func.aggregate_strings(cast(p.c.lesson_id, String), literal_column("','")))
-            .where(p.c.enrolment_id == e.c.id, p.c.completed_at.is_not(None)).scalar_subquery())
+    o = Organisation.__table__
+    done = completed_list(e.c.id)
 
     # Labelled "my_...": the session's statement names the user's columns `id`, `created_at`...
     mine = {"enrolment_id": e.c.id, "track": e.c.track, "last_lesson_id": e.c.last_lesson_id,
@@ -146,9 +144,8 @@ def page() -> str | None:
 def _card(row: _Mine, outline, now: datetime, root: str) -> tuple[Markup, float, float]:
     """(The enrolment's card, the CPD hours it is worth, the hours it has earned)."""
     track, completed_at, snapshot = row.track, row.completed_at, row.completion_snapshot
-    done = row.done_lessons
     lessons_done, modules_done, next_lesson_id = progress_counts(
-        plan := track_plan(outline, track), set(map(int, done.split(","))) if done else set(), row.last_lesson_id)
+        plan := track_plan(outline, track), lesson_ids(row.done_lessons), row.last_lesson_id)
     completed = completed_at is not None
     hours = completion.shown_hours(completed_at, snapshot, hours_for(row.cpd_hours, track))
     code = row.certificate_code

@@ -21,7 +21,7 @@ from datetime import datetime
 from flask import current_app, render_template, render_template_string, request, session
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
-from sqlalchemy import String, and_, bindparam, cast, func, literal_column, select, update
+from sqlalchemy import and_, bindparam, select, update
 
 from lms import database, security
 from lms.accounts import kept_forms, sessions
@@ -34,6 +34,7 @@ from lms.learning.drawn import SOMEONE, Drawn, cut, no_messages, slot
 from lms.learning.forms import ReflectionForm
 from lms.learning.models import Enrolment, LessonProgress, ReflectionNote
 from lms.learning.progress import CourseProgress, OutlineLesson, compute_progress, course_structures
+from lms.learning.queries import completed_list, lesson_ids
 
 # The slots whose args are ids (of a lesson, of a module).
 _IDS = ("lesson", "module")
@@ -69,9 +70,7 @@ _MISSING = object()
 _users, _courses, _enrolments = User.__table__, Course.__table__, Enrolment.__table__
 _modules, _lessons = Module.__table__, Lesson.__table__
 _progress, _notes, _prompts = LessonProgress.__table__, ReflectionNote.__table__, ReflectionPrompt.__table__
-_MY_DONE = (select(func.aggregate_strings(cast(_progress.c.lesson_id, String), literal_column("','")))
-            .where(_progress.c.enrolment_id == _enrolments.c.id, _progress.c.completed_at.is_not(None))
-            .scalar_subquery())
+_MY_DONE = completed_list(_enrolments.c.id)
 _THE_LESSONS_PROMPTS = (
     select(_prompts.c.id)
     .join(_lessons, _lessons.c.id == _prompts.c.lesson_id).join(_modules, _modules.c.id == _lessons.c.module_id)
@@ -164,7 +163,7 @@ def _my_progress(row, lessons) -> tuple[frozenset[int], CourseProgress]:
     key = (row.course_id, row.revision, row.updated_at, row.track, row.done)
     found = _PROGRESS.get(key)
     if found is None:
-        done = frozenset(int(lesson_id) for lesson_id in row.done.split(",")) if row.done else frozenset()
+        done = lesson_ids(row.done)
         found = _PROGRESS[key] = (done, compute_progress(lessons, row.track, done))
         while len(_PROGRESS) > _PROGRESS_SIZE:
             _PROGRESS.popitem(last=False)

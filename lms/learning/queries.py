@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import ColumnElement, ScalarSelect, String, bindparam, cast, func, literal_column, select
 from sqlalchemy.orm import contains_eager
 
 from courses import QuestionSpec
@@ -90,6 +90,19 @@ def graded_questions(course: Course, lesson_id: int) -> tuple[GradedQuestion, ..
 
 def clear_question_cache() -> None:
     _QUESTIONS.clear()
+
+
+def completed_list(enrolment_id: ColumnElement, progress=LessonProgress.__table__) -> ScalarSelect:
+    """A scalar subquery: the ids of the enrolment's completed lessons as text, "3,5,8" (NULL without any),
+    read back by `lesson_ids`. `progress` is the lesson_progress table or an alias of it."""
+    # The separator as SQL text: a bound one is rendered into the SQL afresh on every execution ("post-compile").
+    return (select(func.aggregate_strings(cast(progress.c.lesson_id, String), literal_column("','")))
+            .where(progress.c.enrolment_id == enrolment_id, progress.c.completed_at.is_not(None)).scalar_subquery())
+
+
+def lesson_ids(text: str | None) -> frozenset[int]:
+    """The lesson ids in `completed_list`'s text."""
+    return frozenset(map(int, text.split(","))) if text else frozenset()
 
 
 def outline_of(course: Course) -> list[OutlineLesson]:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, case, cast, delete, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 from sqlalchemy.orm.attributes import set_committed_value
@@ -350,9 +350,7 @@ _COMPLETED_LESSONS = select(_progress.c.lesson_id).where(_progress.c.enrolment_i
 _done = _progress.alias("done")  # named, as enrolments has a completed_at too
 _TOUCH_ENROLMENT = (
     update(_enrolments).where(_enrolments.c.id == bindparam("enrolment")).values(last_activity_at=bindparam("now"))
-    .returning(select(func.aggregate_strings(cast(_done.c.lesson_id, String), ","))
-               .where(_done.c.enrolment_id == bindparam("enrolment"), _done.c.completed_at.is_not(None))
-               .scalar_subquery()))
+    .returning(queries.completed_list(bindparam("enrolment"), _done)))
 
 
 def _attempt_id_by_token(enrolment: Enrolment, lesson: Lesson, token: str) -> int | None:
@@ -383,7 +381,7 @@ def _complete_lesson(enrolment: Enrolment, lesson: Lesson, now: datetime, *, per
     # Its snapshot is taken after the summary's upsert, where a racing completion of this enrolment waits to commit.
     completed = db.session.execute(_TOUCH_ENROLMENT, {"enrolment": enrolment.id, "now": now}).scalar()
     set_committed_value(enrolment, "last_activity_at", now)  # what the UPDATE wrote
-    return moved, {int(lesson_id) for lesson_id in (completed or "").split(",") if lesson_id}
+    return moved, set(queries.lesson_ids(completed))
 
 
 def record_marked_result(enrolment: Enrolment, lesson: Lesson, now: datetime, *, percent: float,
